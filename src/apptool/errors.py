@@ -1,0 +1,75 @@
+"""The one exception hierarchy of apptool, and the problems it carries.
+
+Every user mistake becomes a :class:`Problem` (file, line, field, message). Loading collects
+*all* problems before failing, so a user fixes a file in one pass. The CLI turns an
+:class:`AppToolError` into its exit code in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Exit codes: documented in the README ("Exit codes"); keep both in step.
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+EXIT_NO_PLAN = 3
+EXIT_REFUSED = 4
+EXIT_BUSY = 5
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the user's input, located as precisely as possible."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class AppToolError(Exception):
+    """Base of every error the tool reports to the user (never a traceback)."""
+
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+    def lines(self) -> list[str]:
+        """The lines to print: the problems one per line, or the message."""
+        if self.problems:
+            return [str(p) for p in self.problems]
+        return [self.message]
+
+
+class InvalidInput(AppToolError):
+    """The workspace's files are wrong (syntax, type, unknown key, broken rule)."""
+
+    exit_code = EXIT_INVALID
+
+
+class NoValidPlan(AppToolError):
+    """No calendar can satisfy every hard rule; the message says what blocks it."""
+
+    exit_code = EXIT_NO_PLAN
+
+
+class RuleRefused(AppToolError):
+    """A requested change breaks a rule of the convention (notice, period...)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class WorkspaceBusy(AppToolError):
+    """Another apptool command holds the workspace lock."""
+
+    exit_code = EXIT_BUSY

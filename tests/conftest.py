@@ -1,0 +1,77 @@
+"""Shared fixtures: small workspaces written as inline YAML into ``tmp_path``."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from apptool.workspace import init_workspace
+
+PRACTITIONER = """\
+name: Test Practitioner
+working_weekdays: [monday, tuesday, wednesday, thursday, friday]
+unavailability: []
+travel_minutes: 30
+"""
+
+#: A small valid convention; tests change it with str.replace or write their own.
+CONVENTION = """\
+kind: convention
+title: Test convention
+establishment:
+  name: CCAS de Test
+  address: [1 rue de la Paix, 28100 Dreux]
+  chorus_service_code: TEST1
+period:
+  start: 2025-04-01
+  end: 2025-12-31
+  renewal: tacit-yearly
+fees:
+  group_session: {amount: 150, per: session}
+  individual: {amount: 80, per: hour}
+session_duration: 1h30
+slots: ["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]
+excluded_months: [7, 8]
+notice_days: 15
+school_holidays: {zone: B, policy: avoid}
+locations:
+  - {id: office, name: Office}
+  - {id: home, name: Residence}
+groups:
+  - {id: alpha, name: Alpha, cadence: monthly, location: office}
+  - {id: beta, name: Beta, cadence: monthly, location: home}
+  - {id: gamma, name: Gamma, cadence: quarterly, location: office}
+"""
+
+#: A date after every period of the examples: planning a whole year is allowed.
+TODAY = date(2024, 1, 1)
+
+
+def write_workspace(root: Path, conventions: dict[str, str] | None = None,
+                    practitioner: str = PRACTITIONER) -> Path:
+    """Write a workspace: ``conventions`` maps a convention id to its YAML text."""
+    (root / "conventions").mkdir(parents=True, exist_ok=True)
+    (root / "calendars").mkdir(exist_ok=True)
+    (root / "practitioner.yaml").write_text(textwrap.dedent(practitioner), encoding="utf-8")
+    for conv_id, text in (conventions if conventions is not None
+                          else {"test": CONVENTION}).items():
+        (root / "conventions" / f"{conv_id}.yaml").write_text(textwrap.dedent(text),
+                                                               encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """The small test workspace."""
+    return write_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the shipped example workspace (CCAS de Dreux)."""
+    root = tmp_path / "example"
+    init_workspace(root)
+    return root

@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from conftest import TODAY
+
+from apptool import app
+
+
+def test_example_2025_has_52_sessions(example: Path) -> None:
+    outcome = app.plan(example, 2025, TODAY)
+    assert len(outcome.plan.sessions) == 52
+
+
+def test_small_workspace_plans(workspace: Path) -> None:
+    outcome = app.plan(workspace, 2025, TODAY)
+    assert len(outcome.plan.sessions) == 2 * 7 + 3

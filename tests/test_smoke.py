@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from conftest import TODAY
-
 from apptool import app
+from conftest import TODAY
 
 
 def test_example_2025_has_52_sessions(example: Path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, NoValidPlan, Problem
 from .loading import Document
 from .planner import Plan, plan_year
 from .rules import missing_periods, plan_violations
@@ -68,6 +68,16 @@ def _violation_problems(sessions: list[Session], workspace: Workspace,
     ]
 
 
+def _with_line(workspace: Workspace, problem: Problem) -> Problem:
+    """Give a planner's problem (``groups[i]`` of a convention) its line in the file."""
+    conv_id = Path(problem.file).stem
+    doc = workspace.documents.get(conv_id)
+    if doc is None or not problem.field.startswith("groups["):
+        return problem
+    index = int(problem.field[len("groups["):-1])
+    return Problem(doc.display, doc.line_of(("groups", index)), problem.field, problem.message)
+
+
 def plan(root: Path, year: int, today: date, fresh: bool = False,
          dry_run: bool = False) -> PlanOutcome:
     """``apptool plan YEAR``: keep the calendar of record, place what is missing, save it.
@@ -89,8 +99,12 @@ def plan(root: Path, year: int, today: date, fresh: bool = False,
             kept = [s for s in kept if not (s.status == "planned" and not s.history
                                             and s.date > today)]
         not_before = today + timedelta(days=1) if (doc is not None or fresh) else None
-        result = plan_year(workspace.conventions, workspace.practitioner, year, kept,
-                           _neighbour_sessions(workspace, year), not_before)
+        try:
+            result = plan_year(workspace.conventions, workspace.practitioner, year, kept,
+                               _neighbour_sessions(workspace, year), not_before)
+        except NoValidPlan as exc:
+            exc.problems = [_with_line(workspace, p) for p in exc.problems]
+            raise
         path = workspace.calendar_path(year)
         warnings = [str(p) for p in _violation_problems(
             [s for s in result.sessions if s.id in set(result.kept)], workspace, doc,

@@ -364,7 +364,7 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
     if failures:
         raise NoValidPlan(
             f"no valid plan for {year}: {len(failures)} session(s) cannot be placed",
-            [_diagnose(d, demands, state, practitioner, not_before) for d in failures],
+            [_diagnose(d, failures, state, practitioner, not_before) for d in failures],
         )
     placed = []
     for demand, position in state.movable.values():
@@ -379,27 +379,38 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
                 soft_report(sessions, [*context, *kept], conventions))
 
 
-def _diagnose(demand: Demand, demands: list[Demand], state: _State,
+def _diagnose(demand: Demand, failures: list[Demand], state: _State,
               practitioner: Practitioner, not_before: date | None) -> Problem:
-    """Say what blocks a session: competing sessions, free slots left, blocked days."""
+    """Say what blocks a session: competing sessions, free slots left, blocked days.
+
+    The problem names the group as ``groups[i]``; the caller adds the file's line.
+    """
     convention = demand.convention
     months = eligible_months(convention, demand.period)
     month_names = ", ".join(MONTHS_EN[m - 1] for m in months) + f" {demand.period.year}"
-    competing = [d for d in demands if set(eligible_months(d.convention, d.period)) & set(months)]
-    free = sum(
-        1 for position in _positions(demand) if state.fits(position.day, _booking(demand, position))
-    )
+    placed = sum(len(bookings) for day, bookings in state.by_day.items()
+                 if day.year == demand.period.year and day.month in months)
+    competing = placed + sum(
+        1 for d in failures if set(eligible_months(d.convention, d.period)) & set(months))
+    free = travel_blocked = 0
+    for position in _positions(demand):
+        booking = _booking(demand, position)
+        if state.fits(position.day, booking):
+            free += 1
+        elif all(b.end <= booking.start or booking.end <= b.start
+                 for b in state.conflicts(position.day, booking)):
+            travel_blocked += 1
     reasons: dict[str, list[date]] = defaultdict(list)
     for month in months:
+        # Weekends are looked at too, so that a holiday reads "5-21 April", not in pieces.
         for day in days_of_month(demand.period.year, month):
-            if non_working_weekday(day, practitioner):
-                continue
             if not is_active(convention, day):
                 reasons["outside the convention's term"].append(day)
             elif not_before is not None and day < not_before:
                 reasons["already past"].append(day)
             elif holiday := public_holidays(day.year).get(day):
-                reasons[holiday].append(day)
+                if not non_working_weekday(day, practitioner):
+                    reasons[holiday].append(day)
             elif reason := (practitioner_unavailable(day, practitioner)
                             or establishment_closed(day, convention)
                             or (convention.school_holidays.policy == "avoid"
@@ -408,15 +419,16 @@ def _diagnose(demand: Demand, demands: list[Demand], state: _State,
     blocked = ", ".join(f"{name} ({describe_ranges(days)})" for name, days in reasons.items())
     location = convention.location(demand.group.location).name
     message = (
-        f"{demand.period}: {demand.group.name} at {location} cannot be placed: "
-        f"{len(competing)} sessions to place in {month_names} across all conventions, "
-        f"{len(demand.days)} workable days, {free} free slots left"
-        + (f" after {blocked}" if blocked else "")
-        + (f"; travel between sites needs {practitioner.travel_minutes} min"
-           if practitioner.travel_minutes else "")
+        f"{demand.period}: {demand.group.name} ({location}) cannot be placed: "
+        f"{competing} sessions to place in {month_names} across all conventions, "
+        f"{len(demand.days) * len(convention.slots)} slots on {len(demand.days)} workable "
+        f"days, {free} free"
+        + (f"; blocked: {blocked}" if blocked else "")
+        + (f"; {travel_blocked} slot(s) too close to a session at another site (travel "
+           f"{practitioner.travel_minutes} min)" if travel_blocked else "")
     )
     return Problem(f"conventions/{demand.convention_id}.yaml", None,
-                   f"groups.{demand.group.id}", message)
+                   f"groups[{demand.order[1]}]", message)
 
 
 def soft_report(sessions: list[Session], history: list[Session],

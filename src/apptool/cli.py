@@ -79,9 +79,13 @@ class _State:
 
 
 def _console(stderr: bool = False) -> Console:
+    """A console; when output goes to a file or a pipe, lines are not cut at 80 columns."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, width=max(console.width, 160))
+    return console
 
 
 @app.callback()
@@ -183,7 +187,7 @@ def _print_plan(outcome: PlanOutcome, today: date) -> None:
         table = Table(title=f"{MONTHS_EN[month - 1]} {year}", title_justify="left")
         for column in ("date", "day", "slot", "group", "location",
                        *(["convention"] if several else []), "status", "id"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column in ("date", "slot", "id"))
         for s in sessions:
             convention = conventions[s.convention]
             status = s.display_status(today) + (" (new)" if s.id in new else "")

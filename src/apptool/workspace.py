@@ -256,7 +256,10 @@ CALENDAR_HEADER = (
 
 
 def calendar_text(calendar: CalendarFile) -> str:
-    return dump_yaml(calendar_to_data(calendar), CALENDAR_HEADER.format(year=calendar.year))
+    """The plan file's text: the year first, then the sessions in date order."""
+    data = calendar_to_data(calendar)
+    return (dump_yaml({"year": data.pop("year")}, CALENDAR_HEADER.format(year=calendar.year))
+            + dump_yaml(data))
 
 
 def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:

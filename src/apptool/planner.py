@@ -182,7 +182,7 @@ class Usual:
     month_of_quarter: int
 
 
-def _usual(entries: list[tuple[date, int, str]], before: date) -> Usual:
+def usual_habits(entries: list[tuple[date, int, str]], before: date) -> Usual:
     """The group's usual weekday, week of month, slot and month of quarter before a date.
 
     A quarterly group without history defaults to the quarter's last month, which keeps
@@ -265,7 +265,7 @@ def _best(demand: Demand, state: _State, exclude: Position | None = None
         if position == exclude or not state.fits(position.day, _booking(demand, position)):
             continue
         if position.day not in usual_cache:
-            usual_cache[position.day] = _usual(entries, position.day)
+            usual_cache[position.day] = usual_habits(entries, position.day)
         cost = _cost(demand, position, state, usual_cache[position.day])
         key = (cost, position.day, position.start, position)
         if best is None or key[:3] < best[:3]:

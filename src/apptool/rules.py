@@ -113,10 +113,15 @@ def day_problem(session: Session, convention: Convention,
 
 
 def period_problem(session: Session, convention: Convention) -> str | None:
-    """A session takes place in its period, in an eligible month (unless moved out, flagged)."""
-    period = Period.parse(session.period)
+    """A session takes place in its period, in an eligible month (art. 2.1).
+
+    A session moved out of its period (flagged) may leave it, but never into an excluded month.
+    """
+    if session.date.month in convention.excluded_months:
+        return f"{session.date}: no session in an excluded month (art. 2.1)"
     if session.moved_out_of_period:
         return None
+    period = Period.parse(session.period)
     months = eligible_months(convention, period)
     if session.date.year != period.year or session.date.month not in months:
         return f"{session.date} is not in an eligible month of period {period}"

@@ -63,13 +63,21 @@ def session_id(convention: str, group: str, period: Period | str) -> str:
     return f"{convention}/{group}/{period}"
 
 
+Party = Literal["establishment", "practitioner"]
+
+
 class Change(Strict):
-    """One entry of a session's history: a move or a cancellation (issue: lifecycle)."""
+    """One entry of a session's history: a move, a cancellation (art. 2.1, art. 4, art. 9.3).
+
+    ``status`` is the session's status after the change; ``notice_days`` the notice given.
+    """
 
     action: Literal["moved", "cancelled"]
     requested_on: Day
-    by: Literal["establishment", "practitioner"]
+    by: Party | None = None
     reason: str | None = None
+    notice_days: int
+    status: SessionStatus
     previous_date: Day
     previous_start: TimeOfDay
     previous_end: TimeOfDay

@@ -76,3 +76,19 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention],
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return str(calendar.to_ical().decode("utf-8"))
+
+
+def session_history_record(session: Session, conventions: dict[str, Convention],
+                           today: date) -> dict[str, Any]:
+    """A session in the public format, with ``moved_out_of_period`` and its ``history``."""
+    record = session_record(session, conventions, today)
+    record["moved_out_of_period"] = session.moved_out_of_period
+    record["history"] = [change.model_dump(mode="json") for change in session.history]
+    return record
+
+
+def sessions_history_json(sessions: list[Session], conventions: dict[str, Convention],
+                          today: date) -> str:
+    """``{"sessions": [...]}`` for ``apptool sessions --format json``."""
+    payload = {"sessions": [session_history_record(s, conventions, today) for s in sessions]}
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -130,20 +130,23 @@ def alternatives(session: Session, others: list[Session], conventions: dict[str,
             if placement_problems(candidate, others, conventions, practitioner):
                 continue
             usual = usual_habits(history, day)
-            same_rhythm = usual.day == (day.weekday(), (day.day - 1) // 7 + 1)
+            week = (day.day - 1) // 7 + 1
+            same_weekday = usual.day is not None and usual.day[0] == day.weekday()
+            same_week = usual.day is not None and usual.day[1] == week
             same_slot = usual.start == minutes(slot.start)
             site = sum(1 for o in others if o.date == day and o.occupies_time
                        and (o.convention, o.location) == (session.convention, session.location))
             reasons = ["same period" if not candidate.moved_out_of_period
                        else "outside its period (needs --allow-move-out)"]
-            if same_rhythm:
-                reasons.append(f"usual {day:%A}")
+            if same_weekday:
+                reasons.append(f"usual {day:%A}" + (f" (week {week} of the month)"
+                                                     if same_week else ""))
             if same_slot:
                 reasons.append("usual slot")
             if site:
                 reasons.append(f"with {site} other session(s) at this site")
-            key = (candidate.moved_out_of_period, not same_rhythm, not same_slot, site == 0,
-                   abs((day - session.date).days), day, slot.start)
+            key = (candidate.moved_out_of_period, not same_weekday, not same_week,
+                   not same_slot, site == 0, abs((day - session.date).days), day, slot.start)
             found.append((key, Alternative(day, candidate.start, candidate.end,
                                            not candidate.moved_out_of_period,
                                            ", ".join(reasons))))

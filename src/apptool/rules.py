@@ -29,6 +29,14 @@ def active_until(convention: Convention) -> date:
     return FAR_FUTURE if term.renewal == "tacit-yearly" else term.end
 
 
+def term_text(convention: Convention) -> str:
+    """The convention's active term in words: ``from 2025-04-01 to 2025-12-31``."""
+    until = active_until(convention)
+    if until == FAR_FUTURE:
+        return f"from {convention.period.start}, renewed tacitly every year"
+    return f"from {convention.period.start} to {until}"
+
+
 def is_active(convention: Convention, day: date) -> bool:
     return convention.period.start <= day <= active_until(convention)
 

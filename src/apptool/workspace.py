@@ -25,7 +25,7 @@ import yaml
 
 from .errors import InvalidInput, Problem, WorkspaceBusy
 from .loading import Document, read_yaml, validate
-from .models import _IDENT, Convention, Practitioner
+from .models import _IDENT, Convention, Practitioner, Strict
 from .schedule import CalendarFile, Period, calendar_to_data, session_id
 from .validation import convention_problems, practitioner_problems
 
@@ -186,9 +186,39 @@ def load_workspace(path: Path) -> Workspace:
             problems += rule_problems
             if not rule_problems:
                 conventions[file.stem] = convention
+    problems += _apply_terminations(root, conventions, documents)
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
     return Workspace(root, practitioner, conventions, documents)
+
+
+def _apply_terminations(root: Path, conventions: dict[str, Convention],
+                        documents: dict[str, Document]) -> list[Problem]:
+    """Apply the recorded terminations (art. 9.3) to the conventions, in place.
+
+    A termination is kept in ``records/terminations.yaml``, never written into the user's
+    convention file; the earlier of the two termination dates wins.
+    """
+    from .records import TERMINATIONS, Terminations, load_records
+
+    try:
+        recorded = load_records(root, TERMINATIONS, Terminations)
+    except InvalidInput as exc:
+        return exc.problems
+    problems = []
+    for index, termination in enumerate(recorded.terminations):
+        convention = conventions.get(termination.convention)
+        if convention is None:
+            if termination.convention not in documents:  # not a convention with errors
+                problems.append(Problem(f"records/{TERMINATIONS}", None,
+                                        f"terminations[{index}].convention",
+                                        f"unknown convention {termination.convention!r}"))
+            continue
+        term = convention.period
+        end = min(filter(None, (term.termination, termination.effective_end)))
+        conventions[termination.convention] = convention.model_copy(
+            update={"period": term.model_copy(update={"termination": end})})
+    return problems
 
 
 def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Document | None]:
@@ -266,6 +296,15 @@ def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:
     """Write the calendar of record atomically (caller holds the lock)."""
     path = workspace.calendar_path(calendar.year)
     write_atomic(path, calendar_text(calendar))
+    return path
+
+
+def write_records(root: Path, name: str, record: Strict) -> Path:
+    """Write a records file atomically (caller holds the lock)."""
+    path = root / "records" / name
+    write_atomic(path, dump_yaml(record.model_dump(mode="json", by_alias=True,
+                                                   exclude_defaults=False),
+                                 f"# apptool records: {name}, written by the tool.\n"))
     return path
 
 

@@ -47,6 +47,8 @@ class _App(typer.Typer):
                     return func(*a, **kw)
                 except AppToolError as exc:
                     _report([f"error: {line}" for line in exc.lines()], exc.exit_code)
+                except OSError as exc:  # disk full, permission denied...: nothing half-written
+                    _report([f"error: {exc}"], EXIT_INTERNAL)
                 except KeyboardInterrupt:
                     _report(["interrupted"], 130)
                 except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit):

@@ -71,8 +71,13 @@ def dump_yaml(data: object, header: str = "") -> str:
 
 
 @contextlib.contextmanager
-def locked(root: Path, timeout: float = 10.0) -> Iterator[None]:
-    """Serialize commands that change the workspace: wait up to ``timeout`` s, then fail."""
+def locked(root: Path, timeout: float | None = None) -> Iterator[None]:
+    """Serialize commands that change the workspace: wait up to ``timeout`` s, then fail.
+
+    The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set.
+    """
+    if timeout is None:
+        timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + timeout

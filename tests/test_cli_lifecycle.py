@@ -179,7 +179,7 @@ def test_sessions_lists_held_and_filters(planned: Path) -> None:
 
 def test_sessions_rejects_an_unknown_status(planned: Path) -> None:
     code, output = run(planned, "sessions", "--status", "lost")
-    assert code == 2
+    assert code == 2 and "'lost'" in output
 
 
 def test_individual_consultations_are_anonymous(planned: Path) -> None:

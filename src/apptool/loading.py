@@ -55,11 +55,14 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 class Document:
     """A parsed YAML file: its data and the line of every key and item."""
 
-    def __init__(self, path: Path, display: str, data: Any, lines: dict[Path_, int]) -> None:
+    def __init__(self, path: Path, display: str, data: Any, lines: dict[Path_, int],
+                 problems: list[Problem] | None = None) -> None:
         self.path = path
         self.display = display
         self.data = data
         self.lines = lines
+        #: Problems found while parsing (a key given twice), reported by :func:`validate`.
+        self.problems = problems or []
 
     def line_of(self, loc: Path_) -> int | None:
         """The line of the deepest known prefix of ``loc`` (1-based)."""
@@ -84,17 +87,25 @@ def field_name(loc: Path_) -> str:
     return out
 
 
-def _mark_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+def _mark_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
+                duplicates: list[tuple[Path_, int, int]]) -> None:
+    """Record the line of every key and item; a key given twice in a mapping goes to
+    ``duplicates`` as (path, line, first line): YAML would silently keep the last value."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        first_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             child = (*path, key)
-            lines[child] = key_node.start_mark.line + 1
-            _mark_lines(value_node, child, lines)
+            line = key_node.start_mark.line + 1
+            if key in first_lines and key != "<<":
+                duplicates.append((child, line, first_lines[key]))
+            first_lines.setdefault(key, line)
+            lines[child] = line
+            _mark_lines(value_node, child, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _mark_lines(item, (*path, index), lines)
+            _mark_lines(item, (*path, index), lines, duplicates)
 
 
 def parse_yaml(text: str, path: Path, display: str) -> Document:
@@ -111,9 +122,12 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
         message = f"YAML error: {exc}"
         raise InvalidInput(message, [Problem(display, None, "", message)]) from None
     lines: dict[Path_, int] = {}
+    duplicates: list[tuple[Path_, int, int]] = []
     if node is not None:
-        _mark_lines(node, (), lines)
-    return Document(path, display, data, lines)
+        _mark_lines(node, (), lines, duplicates)
+    problems = [Problem(display, line, field_name(loc), f"key given twice (first at line {first})")
+                for loc, line, first in duplicates]
+    return Document(path, display, data, lines, problems)
 
 
 def read_yaml(path: Path, display: str) -> Document:
@@ -156,10 +170,16 @@ def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
 
 
 def validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
-    """Validate a document's data against a model: the model, or the list of problems."""
+    """Validate a document's data against a model: the model, or the list of problems.
+
+    Problems found while parsing (a key given twice) come with the model's own problems.
+    """
     if not isinstance(doc.data, dict):
-        return None, [doc.problem((), "expected a mapping of keys at the top of the file")]
+        return None, [*doc.problems,
+                      doc.problem((), "expected a mapping of keys at the top of the file")]
     try:
-        return model.model_validate(doc.data), []
+        result = model.model_validate(doc.data)
     except ValidationError as exc:
-        return None, validation_problems(doc, exc)
+        return None, sorted([*doc.problems, *validation_problems(doc, exc)],
+                            key=lambda p: (p.line or 0, p.field, p.message))
+    return (None, list(doc.problems)) if doc.problems else (result, [])

@@ -74,11 +74,12 @@ def dump_yaml(data: object, header: str = "") -> str:
 def locked(root: Path, timeout: float | None = None) -> Iterator[None]:
     """Serialize commands that change the workspace: wait up to ``timeout`` s, then fail.
 
-    The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set.
+    The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set. ``root`` must be
+    a workspace: a mistyped ``--workspace`` is refused, no folder or lock file is created.
     """
     if timeout is None:
         timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
-    root.mkdir(parents=True, exist_ok=True)
+    find_root(root)
     with open(root / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -134,12 +135,12 @@ def find_root(path: Path) -> Path:
     """Check that ``path`` is a workspace (it holds ``practitioner.yaml`` or ``conventions/``)."""
     root = path.resolve()
     if not root.is_dir():
-        raise InvalidInput(f"{path}: workspace folder not found")
+        message = "workspace folder not found"
+        raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
     if not (root / PRACTITIONER).exists() and not (root / CONVENTIONS).is_dir():
-        raise InvalidInput(
-            f"{path}: not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
-            f"create one with `apptool init DIR` or choose one with --workspace"
-        )
+        message = (f"not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
+                   f"create one with `apptool init DIR` or choose one with --workspace")
+        raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
     return root
 
 

@@ -1,0 +1,510 @@
+"""Bad input never crashes: every mistake is one line ``file:line: field: message``, exit 2,
+no traceback, nothing written; all the problems of a workspace are reported at once."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from apptool import app as use_cases
+from apptool.cli import app
+from apptool.errors import InvalidInput, Problem
+from apptool.loading import field_name, parse_yaml
+from apptool.workspace import load_workspace
+from conftest import CONVENTION, PRACTITIONER, TODAY, write_workspace
+
+runner = CliRunner()
+CONV_FILE = "conventions/test.yaml"
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    """1-based number of the line holding the ``occurrence``-th match of ``needle``."""
+    found = [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(found) >= occurrence, f"{needle!r} not in the text"
+    return found[occurrence - 1]
+
+
+def changed(old: str, new: str, text: str = CONVENTION) -> str:
+    """``text`` with ``old`` replaced once; fails loudly if ``old`` is not there."""
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of the workspace and its bytes (the lock file is not data)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".apptool.lock"}
+
+
+def rejected(root: Path, *args: str) -> list[str]:
+    """Run a command that must refuse the workspace: exit 2, no traceback, nothing written.
+
+    Returns the lines printed, without the ``error: `` prefix.
+    """
+    before = snapshot(root)
+    result = runner.invoke(app, ["-w", str(root), *args])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert snapshot(root) == before, "a refused command wrote a file"
+    return [line.removeprefix("error: ") for line in result.output.splitlines()]
+
+
+def plan_rejected(root: Path) -> list[str]:
+    lines = rejected(root, "plan", "2025", "--today", "2024-01-01")
+    assert not (root / "calendars" / "2025.yaml").exists()
+    return lines
+
+
+def problems_of(root: Path) -> list[str]:
+    """The problems ``load_workspace`` raises, as printed."""
+    with pytest.raises(InvalidInput) as info:
+        load_workspace(root)
+    return [str(p) for p in info.value.problems]
+
+
+def convention_rejected(tmp_path: Path, text: str) -> list[str]:
+    """Write ``text`` as the test convention, check that ``plan`` and ``check`` refuse it
+    with the same problem lines; return those lines."""
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    lines = plan_rejected(root)
+    check_lines = rejected(root, "check")
+    assert lines == problems_of(root)
+    assert check_lines == [*lines, f"{len(lines)} problem(s) found"]
+    return lines
+
+
+# --- the problem line ---------------------------------------------------------------------
+
+
+def test_problem_line_names_file_line_and_field() -> None:
+    problem = Problem("conventions/ccas-dreux.yaml", 42, "groups[3].cadence", "bad cadence")
+    assert str(problem) == "conventions/ccas-dreux.yaml:42: groups[3].cadence: bad cadence"
+    assert str(Problem("practitioner.yaml", None, "", "missing")) == "practitioner.yaml: missing"
+
+
+def test_field_name_writes_indexes_in_brackets() -> None:
+    assert field_name(("groups", 3, "cadence")) == "groups[3].cadence"
+    assert field_name(("slots", 0)) == "slots[0]"
+    assert field_name(()) == ""
+
+
+# --- one kind of mistake a test -----------------------------------------------------------
+
+
+def test_yaml_syntax_error_reported_with_line(tmp_path: Path) -> None:
+    text = changed("title: Test convention", "title: Test: convention")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: "
+                     "mapping values are not allowed here"]
+
+
+def test_tab_indentation_reported_as_syntax_error_with_line(tmp_path: Path) -> None:
+    text = changed("  name: CCAS de Test", "\tname: CCAS de Test")
+    lines = convention_rejected(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, 'CCAS de Test')}: YAML syntax error")
+
+
+def test_wrong_type_reported_with_line(tmp_path: Path) -> None:
+    text = changed("notice_days: 15", 'notice_days: "fifteen"')
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
+                     "Input should be a valid integer (got 'fifteen')"]
+
+
+def test_boolean_for_a_number_reported_with_line(tmp_path: Path) -> None:
+    text = changed("notice_days: 15", "notice_days: yes")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
+                     "Input should be a valid integer (got True)"]
+
+
+def test_missing_required_key_reported(tmp_path: Path) -> None:
+    text = changed("notice_days: 15\n", "")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:1: notice_days: missing required key"]
+
+
+def test_missing_key_of_a_group_reported_with_the_group_line(tmp_path: Path) -> None:
+    text = changed("cadence: quarterly, ", "")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'id: gamma')}: groups[2].cadence: "
+                     "missing required key"]
+
+
+def test_unknown_key_reported_with_line(tmp_path: Path) -> None:
+    text = changed("notice_days: 15\n", "notice_days: 15\nnotice_dayz: 3\n")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_dayz')}: notice_dayz: unknown key"]
+
+
+def test_unknown_nested_key_reported_with_line(tmp_path: Path) -> None:
+    text = changed("location: home}", "location: home, colour: blue}")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'colour')}: groups[1].colour: unknown key"]
+
+
+def test_key_given_twice_reported_with_both_lines(tmp_path: Path) -> None:
+    text = changed("notice_days: 15\n", "notice_days: 15\nnotice_days: 30\n")
+    lines = convention_rejected(tmp_path, text)
+    first = line_of(text, "notice_days")
+    assert lines == [f"{CONV_FILE}:{first + 1}: notice_days: key given twice "
+                     f"(first at line {first})"]
+
+
+def test_unknown_location_reported_with_line(tmp_path: Path) -> None:
+    text = changed("location: home}", "location: garage}")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
+                     "unknown location 'garage' (known: office, home)"]
+
+
+def test_duplicate_group_id_reported_with_line(tmp_path: Path) -> None:
+    text = changed("id: beta", "id: alpha")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[1].id: "
+                     "duplicate group id 'alpha' (first at groups[0])"]
+
+
+def test_duplicate_location_id_reported_with_line(tmp_path: Path) -> None:
+    text = changed("{id: home, name: Residence}", "{id: office, name: Residence}")
+    lines = convention_rejected(tmp_path, text)
+    assert lines[0] == (f"{CONV_FILE}:{line_of(text, 'name: Residence')}: locations[1].id: "
+                        "duplicate location id 'office' (first at locations[0])")
+    # the group that met at the renamed location is reported too
+    assert lines[1].startswith(f"{CONV_FILE}:{line_of(text, 'location: home')}: "
+                               "groups[1].location: unknown location 'home'")
+    assert len(lines) == 2
+
+
+def test_slot_shorter_than_session_duration_reported_with_line(tmp_path: Path) -> None:
+    text = changed('"09:00-10:30"', '"09:00-10:00"')
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 "
+                     "lasts 1h, shorter than the session duration 1h30"]
+
+
+def test_slot_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None:
+    text = changed('"15:00-16:30"', '"16:30-15:00"')
+    lines = convention_rejected(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[3]: ")
+    assert "ends before it starts" in lines[0]
+
+
+def test_period_end_before_start_reported_with_line(tmp_path: Path) -> None:
+    text = changed("end: 2025-12-31", "end: 2025-03-31")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
+                     "end 2025-03-31 is before start 2025-04-01"]
+
+
+def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
+    text = changed("end: 2025-12-31", "end: 2025-02-30")
+    lines = convention_rejected(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, '2025-02-30')}: period.end: ")
+    assert "valid date" in lines[0]
+
+
+def test_invalid_siret_reported_with_line(tmp_path: Path) -> None:
+    text = changed("  chorus_service_code: TEST1",
+                   "  chorus_service_code: TEST1\n  siret: '26280110300018'")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
+                     "'26280110300018' is not a valid SIRET (14 digits, Luhn checksum)"]
+
+
+def test_valid_siret_accepted(tmp_path: Path) -> None:
+    text = changed("  chorus_service_code: TEST1",
+                   "  chorus_service_code: TEST1\n  siret: '26280110300017'")
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    workspace = load_workspace(root)
+    assert workspace.conventions["test"].establishment.siren == "262801103"
+
+
+def test_siret_written_as_a_number_reported_with_line(tmp_path: Path) -> None:
+    text = changed("  chorus_service_code: TEST1",
+                   "  chorus_service_code: TEST1\n  siret: 26280110300017")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
+                     "Input should be a valid string (got 26280110300017)"]
+
+
+def test_unknown_cadence_reported_with_line(tmp_path: Path) -> None:
+    text = changed("cadence: quarterly", "cadence: weekly")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
+                     "Input should be 'monthly' or 'quarterly' (got 'weekly')"]
+
+
+def test_excluded_month_out_of_range_reported_with_line(tmp_path: Path) -> None:
+    text = changed("excluded_months: [7, 8]", "excluded_months: [7, 13]")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [f"{CONV_FILE}:{line_of(text, 'excluded_months')}: excluded_months[1]: "
+                     "Input should be less than or equal to 12"]
+
+
+def test_amount_with_three_decimals_reported_with_line(tmp_path: Path) -> None:
+    text = changed("amount: 150,", "amount: 150.555,")
+    lines = convention_rejected(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, '150.555')}: "
+                               "fees.group_session.amount: ")
+    assert "at most two decimals" in lines[0]
+
+
+def test_unknown_weekday_in_practitioner_reported_with_line(tmp_path: Path) -> None:
+    text = PRACTITIONER.replace("friday]", "fryday]")
+    root = write_workspace(tmp_path / "ws", practitioner=text)
+    lines = plan_rejected(root)
+    assert lines == [f"practitioner.yaml:{line_of(text, 'fryday')}: working_weekdays[4]: "
+                     "Input should be 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', "
+                     "'saturday' or 'sunday' (got 'fryday')"]
+
+
+def test_unavailability_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None:
+    text = PRACTITIONER.replace("unavailability: []",
+                                "unavailability:\n  - {from: 2025-05-10, to: 2025-05-01}")
+    root = write_workspace(tmp_path / "ws", practitioner=text)
+    assert plan_rejected(root) == [
+        f"practitioner.yaml:{line_of(text, '2025-05-10')}: unavailability[0].to: "
+        "2025-05-01 is before 2025-05-10"
+    ]
+
+
+def test_missing_practitioner_profile_reported(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    (root / "practitioner.yaml").unlink()
+    assert plan_rejected(root) == ["practitioner.yaml: missing practitioner profile"]
+
+
+def test_empty_convention_file_reported(tmp_path: Path) -> None:
+    assert convention_rejected(tmp_path, "") == [
+        f"{CONV_FILE}: expected a mapping of keys at the top of the file"
+    ]
+
+
+def test_list_at_top_of_file_reported_with_line(tmp_path: Path) -> None:
+    assert convention_rejected(tmp_path, "- a\n- b\n") == [
+        f"{CONV_FILE}:1: expected a mapping of keys at the top of the file"
+    ]
+
+
+def test_file_not_in_utf8_reported_without_crash(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    (root / "conventions" / "test.yaml").write_bytes(
+        CONVENTION.replace("CCAS de Test", "CCAS de Séné").encode("latin-1"))
+    lines = plan_rejected(root)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}: cannot read file: ")
+
+
+def test_python_tag_refused_not_executed(tmp_path: Path) -> None:
+    text = changed("title: Test convention", "title: !!python/object/apply:os.getcwd []")
+    lines = convention_rejected(tmp_path, text)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, 'title')}: YAML syntax error: ")
+    assert "could not determine a constructor" in lines[0]
+
+
+def test_convention_file_name_that_is_not_an_id_reported(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws", {"CCAS Dreux": CONVENTION})
+    lines = plan_rejected(root)
+    assert lines == ["conventions/CCAS Dreux.yaml: file name 'CCAS Dreux' is not a valid "
+                     "convention id: use lowercase letters, digits, '-' and '_'"]
+
+
+def test_workspace_without_convention_reported(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws", {})
+    assert plan_rejected(root) == ["conventions/: no convention file (*.yaml)"]
+
+
+# --- the YAML dialect ---------------------------------------------------------------------
+
+
+def test_unquoted_times_stay_strings() -> None:
+    doc = parse_yaml("start: 09:00\nend: 10:30\nslots: [13:30-15:00]\n", Path("x.yaml"), "x")
+    assert doc.data == {"start": "09:00", "end": "10:30", "slots": ["13:30-15:00"]}
+    # Plain YAML 1.1 reads 10:30 as the sexagesimal number 630: the trap this loader avoids.
+    assert yaml.safe_load("end: 10:30") == {"end": 630}
+
+
+def test_dates_stay_strings_and_decimals_are_exact() -> None:
+    doc = parse_yaml("day: 2025-02-30\namount: 80.10\ncount: 3\n", Path("x.yaml"), "x")
+    assert doc.data == {"day": "2025-02-30", "amount": Decimal("80.10"), "count": 3}
+
+
+def test_unquoted_times_work_in_a_convention(tmp_path: Path) -> None:
+    text = changed('slots: ["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]',
+                   "slots: [09:00-10:30, 10:30-12:00, 13:30-15:00, 15:00-16:30]")
+    text = changed("location: office}", "location: office, preferences: {slots: [10:30]}}",
+                   text)
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    workspace = load_workspace(root)
+    convention = workspace.conventions["test"]
+    assert [slot.label for slot in convention.slots] == [
+        "09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]
+    outcome = use_cases.plan(root, 2025, TODAY)
+    alpha = [s for s in outcome.plan.sessions if s.group == "alpha"]
+    assert alpha and all(f"{s.start:%H:%M}" == "10:30" for s in alpha)
+
+
+def test_lines_of_nested_keys_and_items() -> None:
+    text = "a:\n  b:\n    - x\n    - {c: 1}\n"
+    doc = parse_yaml(text, Path("x.yaml"), "x")
+    assert doc.line_of(("a",)) == 1
+    assert doc.line_of(("a", "b")) == 2
+    assert doc.line_of(("a", "b", 0)) == 3
+    assert doc.line_of(("a", "b", 1, "c")) == 4
+    # an unknown tail falls back to its deepest known prefix
+    assert doc.line_of(("a", "b", 1, "missing")) == 4
+
+
+# --- all the problems at once -------------------------------------------------------------
+
+
+def test_several_problems_in_one_file_all_reported(tmp_path: Path) -> None:
+    text = changed("notice_days: 15", 'notice_days: "fifteen"')
+    text = changed("end: 2025-12-31", "end: 2025-02-30", text)
+    text = changed("cadence: quarterly", "cadence: weekly", text)
+    text = changed("excluded_months: [7, 8]", "excluded_months: [7, 8]\nlunch: true", text)
+    text = changed("  individual: {amount: 80, per: hour}\n", "", text).replace(
+        "fees:\n  group_session: {amount: 150, per: session}",
+        "fees:\n  group_session: {amount: 150}")
+    lines = convention_rejected(tmp_path, text)
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, '2025-02-30')}: period.end: "
+        "Input should be a valid date or datetime, day value is outside expected range",
+        f"{CONV_FILE}:{line_of(text, 'group_session')}: fees.group_session.per: "
+        "missing required key",
+        f"{CONV_FILE}:{line_of(text, 'lunch')}: lunch: unknown key",
+        f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
+        "Input should be a valid integer (got 'fifteen')",
+        f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
+        "Input should be 'monthly' or 'quarterly' (got 'weekly')",
+    ]
+
+
+def test_several_rule_problems_in_one_file_all_reported(tmp_path: Path) -> None:
+    text = changed("location: home}", "location: garage}")
+    text = changed("id: gamma", "id: alpha", text)
+    text = changed('"09:00-10:30"', '"09:00-10:00"', text)
+    text = changed("end: 2025-12-31", "end: 2025-03-31", text)
+    text = changed("  chorus_service_code: TEST1",
+                   "  chorus_service_code: TEST1\n  siret: '12345678901234'", text)
+    lines = convention_rejected(tmp_path, text)
+    assert set(lines) == {
+        f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[2].id: "
+        "duplicate group id 'alpha' (first at groups[0])",
+        f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
+        "unknown location 'garage' (known: office, home)",
+        f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 lasts 1h, "
+        "shorter than the session duration 1h30",
+        f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
+        "end 2025-03-31 is before start 2025-04-01",
+        f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
+        "'12345678901234' is not a valid SIRET (14 digits, Luhn checksum)",
+    }
+    assert len(lines) == 5
+
+
+def test_problems_in_several_files_all_reported(tmp_path: Path) -> None:
+    practitioner = PRACTITIONER.replace("friday]", "fryday]")
+    broken_type = changed("notice_days: 15", "notice_days: soon")
+    broken_syntax = changed("title: Test convention", "title: [Test convention")
+    root = write_workspace(tmp_path / "ws", {"a-type": broken_type, "b-syntax": broken_syntax,
+                                             "c-ok": CONVENTION}, practitioner)
+    lines = plan_rejected(root)
+    assert len(lines) == 3
+    assert lines[0].startswith(f"practitioner.yaml:{line_of(practitioner, 'fryday')}: "
+                               "working_weekdays[4]: ")
+    assert lines[1] == (f"conventions/a-type.yaml:{line_of(broken_type, 'notice_days')}: "
+                        "notice_days: Input should be a valid integer (got 'soon')")
+    assert lines[2].startswith("conventions/b-syntax.yaml:")
+    assert "YAML syntax error" in lines[2]
+
+
+# --- the calendar of record, edited by hand -----------------------------------------------
+
+
+@pytest.fixture
+def planned(tmp_path: Path) -> Path:
+    """The small workspace with its 2025 calendar of record."""
+    root = write_workspace(tmp_path / "ws")
+    use_cases.plan(root, 2025, TODAY)
+    return root
+
+
+def edit_calendar(root: Path, old: str, new: str) -> str:
+    path = root / "calendars" / "2025.yaml"
+    text = changed(old, new, path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def test_calendar_unknown_group_reported_with_line(planned: Path) -> None:
+    text = edit_calendar(planned, "group: alpha", "group: omega")
+    expected = (f"calendars/2025.yaml:{line_of(text, 'group: omega')}: sessions[0].group: "
+                "unknown group 'omega' in convention 'test'")
+    assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [expected]
+    assert rejected(planned, "check") == [expected, "1 problem(s) found"]
+
+
+def test_calendar_bad_session_id_reported_with_line(planned: Path) -> None:
+    text = edit_calendar(planned, "id: test/alpha/2025-04", "id: test/alpha/april")
+    expected = (f"calendars/2025.yaml:{line_of(text, 'test/alpha/april')}: sessions[0].id: "
+                "'test/alpha/april' should be 'test/alpha/2025-04'")
+    assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [expected]
+    assert rejected(planned, "check") == [expected, "1 problem(s) found"]
+
+
+def test_calendar_unknown_convention_reported_with_line(planned: Path) -> None:
+    text = edit_calendar(planned, "convention: test", "convention: other")
+    assert rejected(planned, "check") == [
+        f"calendars/2025.yaml:{line_of(text, 'convention: other')}: sessions[0].convention: "
+        "unknown convention 'other'",
+        "1 problem(s) found",
+    ]
+
+
+def test_calendar_syntax_error_reported_with_line(planned: Path) -> None:
+    text = edit_calendar(planned, "status: planned", "status: planned: yes")
+    lines = rejected(planned, "plan", "2025", "--today", "2024-01-01")
+    assert lines == [f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
+                     "YAML syntax error: mapping values are not allowed here"]
+
+
+def test_calendar_impossible_date_and_unknown_key_both_reported(planned: Path) -> None:
+    text = edit_calendar(planned, "date: '2025-04-01'", "date: '2025-02-30'\n  room: 12")
+    lines = rejected(planned, "check")
+    assert lines[0].startswith(f"calendars/2025.yaml:{line_of(text, '2025-02-30')}: "
+                               "sessions[0].date: ")
+    assert lines[1] == f"calendars/2025.yaml:{line_of(text, 'room')}: sessions[0].room: unknown key"
+    assert lines[2] == "2 problem(s) found"
+
+
+def test_calendar_of_another_year_reported_with_line(planned: Path) -> None:
+    text = edit_calendar(planned, "year: 2025", "year: 2026")
+    assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [
+        f"calendars/2025.yaml:{line_of(text, 'year: 2026')}: year: "
+        "this file is for 2025, not 2026"
+    ]
+
+
+def test_broken_calendar_is_not_overwritten_by_plan(planned: Path, tmp_path: Path) -> None:
+    edit_calendar(planned, "group: alpha", "group: omega")
+    copy = tmp_path / "copy"
+    shutil.copytree(planned, copy)
+    rejected(planned, "plan", "2025", "--today", "2024-01-01", "--fresh")
+    assert ((planned / "calendars" / "2025.yaml").read_bytes()
+            == (copy / "calendars" / "2025.yaml").read_bytes())

@@ -42,7 +42,7 @@ def unique_location_ids(convention: Convention, doc: Document) -> list[Problem]:
 
 def known_group_locations(convention: Convention, doc: Document) -> list[Problem]:
     """A group meets at one of the convention's locations (art. 3)."""
-    known = [loc.id for loc in convention.locations]
+    known = list(dict.fromkeys(loc.id for loc in convention.locations))
     return [
         doc.problem(("groups", index, "location"),
                     f"unknown location {group.location!r} (known: {', '.join(known)})")

@@ -239,7 +239,8 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     if calendar is not None:
         problems += calendar_problems(workspace, calendar, doc, year)
     if problems or calendar is None:
-        raise InvalidInput(f"{doc.display} has errors", problems)
+        raise InvalidInput(f"{doc.display} has errors",
+                           sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return calendar, doc
 
 

@@ -1,0 +1,45 @@
+"""French formats for documents meant for the establishment (babel): dates and amounts.
+
+``mardi 13 mai 2025``, ``13/05/2025``, ``1 234,56 €`` (babel's French separators: a narrow
+no-break space between thousands, a no-break space before the euro sign).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+LOCALE = "fr_FR"
+
+
+def long_date(day: date) -> str:
+    """``mardi 13 mai 2025``."""
+    from babel.dates import format_date
+
+    return str(format_date(day, "EEEE d MMMM y", locale=LOCALE))
+
+
+def short_date(day: date) -> str:
+    """``13/05/2025``."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def month_name(year: int, month: int) -> str:
+    """``mai 2025``."""
+    from babel.dates import format_date
+
+    return str(format_date(date(year, month, 1), "MMMM y", locale=LOCALE))
+
+
+def euros(amount: Decimal) -> str:
+    """``1 234,56 €``."""
+    from babel.numbers import format_currency
+
+    return str(format_currency(amount, "EUR", locale=LOCALE))
+
+
+def number(value: Decimal) -> str:
+    """``1,50``: a quantity with two decimals."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, format="#,##0.00", locale=LOCALE))

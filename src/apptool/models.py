@@ -149,6 +149,19 @@ SlotField = Annotated[Slot, PlainValidator(parse_slot), PlainSerializer(lambda s
 # --- shared parts -------------------------------------------------------------------------
 
 
+def split_address(lines: list[str]) -> tuple[tuple[str, ...], str, str] | None:
+    """``["2 rue X", "28100 Dreux"]`` -> (street lines, postcode, city); None if no postcode.
+
+    The last line must read ``<5-digit postcode> <city>`` (a French postal address).
+    """
+    if len(lines) < 2:
+        return None
+    match = re.fullmatch(r"\s*(\d{5})\s+(.+?)\s*", lines[-1])
+    if not match:
+        return None
+    return tuple(lines[:-1]), match[1], match[2]
+
+
 class DayRange(Strict):
     """One day or a range of days (inclusive): a closure, a holiday, a training."""
 
@@ -167,13 +180,22 @@ class DayRange(Strict):
 # --- convention ---------------------------------------------------------------------------
 
 
+InvoiceRequirement = Literal["siret", "service_code", "engagement_number"]
+
+
 class Establishment(Strict):
-    """The buyer: the public body that signs the convention (preamble of the convention)."""
+    """The buyer: the public body that signs the convention (preamble of the convention).
+
+    ``invoice_requires`` lists what this buyer's invoices must carry (Chorus Pro rejects an
+    invoice without them): its SIRET, its service code (BT-10), an engagement number (BT-13).
+    """
 
     name: str
     address: list[str] = Field(min_length=1)
     siret: str | None = None
     chorus_service_code: str | None = None
+    engagement_number: str | None = None
+    invoice_requires: list[InvoiceRequirement] = []
 
     @property
     def siren(self) -> str | None:
@@ -276,6 +298,32 @@ class Convention(Strict):
 # --- practitioner -------------------------------------------------------------------------
 
 
+class Vat(Strict):
+    """VAT status: exempt under the franchise with its legal mention, or a rate in percent."""
+
+    exempt_mention: str | None = None
+    rate: Money | None = None
+
+
+class Billing(Strict):
+    """The practitioner's identity and terms on invoices (mandatory mentions)."""
+
+    legal_name: str
+    legal_form: str | None = "EI"
+    address: list[str] = Field(min_length=2)
+    siret: str
+    vat: Vat
+    vat_number: str | None = None
+    tax_registration: str | None = None
+    email: str | None = None
+    iban: str
+    bic: str
+    number_pattern: str = "{year}-{seq:04d}"
+    credit_note_pattern: str = "AV-{year}-{seq:04d}"
+    payment_days: int = Field(default=30, ge=0, le=60)
+    ecb_rate: Money = Decimal("2.15")
+
+
 class Practitioner(Strict):
     """The practitioner's profile: when and how they can work."""
 
@@ -284,6 +332,7 @@ class Practitioner(Strict):
     unavailability: list[DayRange] = []
     travel_minutes: int = Field(default=0, ge=0)
     max_sessions_per_day: int | None = Field(default=None, ge=1)
+    billing: Billing | None = None
 
     @property
     def weekday_numbers(self) -> frozenset[int]:

@@ -6,12 +6,21 @@ the exact item at fault (``groups[3].location``) so the problem carries its line
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import Problem
 from .loading import Document
-from .models import Convention, DayRange, Practitioner, format_duration, minutes
+from .models import (
+    Billing,
+    Convention,
+    DayRange,
+    Practitioner,
+    format_duration,
+    minutes,
+    split_address,
+)
 
 ConventionRule = Callable[[Convention, Document], list[Problem]]
 
@@ -151,4 +160,81 @@ def practitioner_problems(practitioner: Practitioner, doc: Document) -> list[Pro
     problems = ranges_in_order(practitioner.unavailability, "unavailability", doc)
     if not practitioner.working_weekdays:
         problems.append(doc.problem(("working_weekdays",), "at least one working weekday"))
+    if practitioner.billing is not None:
+        problems += [problem for rule in BILLING_RULES
+                     for problem in rule(practitioner.billing, doc)]
     return problems
+
+
+BillingRule = Callable[[Billing, Document], list[Problem]]
+
+
+def billing_siret_valid(billing: Billing, doc: Document) -> list[Problem]:
+    """The practitioner's SIRET, a mandatory mention, has a valid checksum."""
+    from stdnum.fr import siret
+
+    if siret.is_valid(billing.siret):
+        return []
+    return [doc.problem(("billing", "siret"),
+                        f"{billing.siret!r} is not a valid SIRET (14 digits, Luhn checksum)")]
+
+
+def bank_details_valid(billing: Billing, doc: Document) -> list[Problem]:
+    """The IBAN and BIC printed on invoices are valid (checksum, format)."""
+    from stdnum import bic, iban
+
+    problems = []
+    if not iban.is_valid(billing.iban):
+        problems.append(doc.problem(("billing", "iban"), f"{billing.iban!r} is not a valid IBAN"))
+    if not bic.is_valid(billing.bic):
+        problems.append(doc.problem(("billing", "bic"), f"{billing.bic!r} is not a valid BIC"))
+    return problems
+
+
+def vat_status_complete(billing: Billing, doc: Document) -> list[Problem]:
+    """Either exempt with its legal mention (art. 293 B du CGI) or a VAT rate, not both."""
+    vat = billing.vat
+    if (vat.exempt_mention is None) == (vat.rate is None):
+        return [doc.problem(("billing", "vat"), "give either exempt_mention (e.g. \"TVA non "
+                            "applicable, art. 293 B du CGI\") or rate (e.g. 20), not both")]
+    if vat.rate is not None and not billing.vat_number:
+        return [doc.problem(("billing", "vat_number"),
+                            "a VAT number is required when VAT is charged")]
+    return []
+
+
+def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
+    """Invoice numbers are built from a pattern with {year} and {seq} (e.g. {year}-{seq:04d})."""
+    problems = []
+    for key in ("number_pattern", "credit_note_pattern"):
+        pattern = getattr(billing, key)
+        try:
+            sample = pattern.format(year=2025, seq=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(doc.problem(("billing", key), f"{pattern!r}: {exc}"))
+            continue
+        if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9/_-]{1,20}", sample):
+            problems.append(doc.problem(("billing", key), f"{pattern!r} must contain {{seq}} "
+                                        "and give up to 20 letters, digits, '-', '_' or '/'"))
+    if billing.number_pattern.format(year=2025, seq=1) == billing.credit_note_pattern.format(
+            year=2025, seq=1):
+        problems.append(doc.problem(("billing", "credit_note_pattern"),
+                                    "credit notes need their own series"))
+    return problems
+
+
+def billing_address_valid(billing: Billing, doc: Document) -> list[Problem]:
+    """The seller's address ends with a line '<postcode> <city>'."""
+    if split_address(billing.address) is None:
+        return [doc.problem(("billing", "address"),
+                            "the last line must be '<postcode> <city>', e.g. '28100 Dreux'")]
+    return []
+
+
+BILLING_RULES: tuple[BillingRule, ...] = (
+    billing_siret_valid,
+    bank_details_valid,
+    vat_status_complete,
+    number_patterns_valid,
+    billing_address_valid,
+)

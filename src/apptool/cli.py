@@ -720,6 +720,232 @@ def terminate(
     _written(console, outcome.written, dry_run)
 
 
+class DocFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+def _print_document(outcome: Any, output: DocFormat, out_dir: Path | None) -> None:
+    """Markdown to the terminal; HTML or PDF copied to --output."""
+    console = _console()
+    rendered = outcome.rendered
+    if rendered is None:
+        return
+    if output is DocFormat.md and out_dir is None:
+        sys.stdout.write(rendered.markdown)
+        return
+    if out_dir is None:
+        if output is DocFormat.html:
+            sys.stdout.write(rendered.html)
+            return
+        raise typer.BadParameter("a PDF needs a folder to go to", param_hint="--output")
+    from .workspace import write_atomic
+
+    name = outcome.document.number or f"BROUILLON-{outcome.convention}-{outcome.month}"
+    content = {
+        DocFormat.md: rendered.markdown,
+        DocFormat.html: rendered.html,
+        DocFormat.pdf: rendered.pdf,
+    }[output]
+    if content is None:
+        from .render import pdf_from_html
+
+        content = pdf_from_html(rendered.html)
+    path = out_dir / f"{name}.{output.value}"
+    write_atomic(path, content)
+    console.print(f"written to {path}", markup=False)
+
+
+@app.command()
+def invoice(
+    month: Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="Month to invoice.")],
+    convention: Annotated[
+        str | None, typer.Option("--convention", help="Only this convention.")
+    ] = None,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Render without a number; write nothing.")
+    ] = False,
+    output: Annotated[
+        DocFormat, typer.Option("--format", "-f", help="md (terminal), html or pdf.")
+    ] = DocFormat.md,
+    no_facturx: Annotated[
+        bool, typer.Option("--no-facturx", help="A plain PDF/A without the embedded XML.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--output", file_okay=False, help="Also copy the rendering to this folder."),
+    ] = None,
+    today: TodayOption = None,
+) -> None:
+    """Issue the month's invoice for each convention (art. 4), numbered without gaps.
+
+    An issued invoice is an immutable record in invoices/ (YAML, Markdown, HTML, XML and a
+    Factur-X PDF/A-3). Running the same month again shows the existing invoice and what
+    changed since; a month with nothing billable issues nothing.
+    """
+    from . import invoicing
+    from .billing import Month
+
+    try:
+        period = Month.parse(month)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--month") from None
+    day = _parse_today(today)
+    outcomes = invoicing.invoice_month(
+        _State.workspace,
+        period,
+        day,
+        convention,
+        draft,
+        pdf=output is DocFormat.pdf or not draft,
+        facturx=not no_facturx,
+    )
+    err = _console(stderr=True)
+    for outcome in outcomes:
+        if outcome.status == "nothing":
+            err.print(
+                f"{outcome.convention}: nothing billable in {period}; no invoice issued",
+                markup=False,
+            )
+            continue
+        if outcome.status == "existing":
+            err.print(
+                f"{outcome.convention}: {period} is already invoiced: {outcome.number} of "
+                f"{outcome.issued_on} (no second invoice is issued)",
+                markup=False,
+            )
+            for change in outcome.changes:
+                err.print(f"  changed since: {change}", markup=False)
+            if outcome.changes:
+                err.print(
+                    f"  to correct it: apptool credit-note {outcome.number} --reason "
+                    f'"...", then apptool invoice --month {period}',
+                    markup=False,
+                )
+        elif outcome.status == "draft":
+            err.print(
+                f"{outcome.convention}: DRAFT for {period} (no number, nothing written)",
+                markup=False,
+            )
+        else:
+            err.print(f"{outcome.convention}: issued {outcome.number} for {period}", markup=False)
+            for path in outcome.written:
+                err.print(f"  written to {path}", markup=False)
+        _print_document(outcome, output, out_dir)
+
+
+@app.command("credit-note")
+def credit_note(
+    number: Annotated[str, typer.Argument(help="Number of the invoice to cancel.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the record).")
+    ] = None,
+    no_facturx: Annotated[
+        bool, typer.Option("--no-facturx", help="A plain PDF/A without the embedded XML.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Issue a credit note (facture d'avoir) cancelling an invoice; the month can be invoiced again.
+
+    It cites the original number and date, carries positive amounts (type 381 in the
+    e-invoice) and takes the next number of the credit-note series.
+    """
+    from . import invoicing
+
+    outcome = invoicing.credit_note(
+        _State.workspace, number, _parse_today(today), reason, facturx=not no_facturx
+    )
+    console = _console()
+    console.print(f"issued credit note {outcome.number} cancelling {number}", markup=False)
+    for path in outcome.written:
+        console.print(f"  written to {path}", markup=False)
+
+
+@app.command()
+def invoices(
+    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
+    today: TodayOption = None,
+) -> None:
+    """The invoice register: number, date, buyer, amount, status (issued, paid, overdue, credited).
+
+    Overdue invoices show the days late, the moratorium interest (ECB rate + 8 points) and
+    the 40 EUR recovery indemnity owed, and that interventions may be suspended (art. 9.2).
+    """
+    import json
+
+    from . import invoicing
+
+    day = _parse_today(today)
+    standings = invoicing.list_invoices(_State.workspace, day, year)
+    if output is not OutputFormat.table:
+        payload = {
+            "invoices": [
+                {
+                    "number": s.record.number,
+                    "kind": s.record.kind,
+                    "date": str(s.record.issue_date),
+                    "convention": s.record.convention,
+                    "month": s.record.month,
+                    "buyer": s.record.document["buyer"]["name"],
+                    "amount": str(s.record.amount),
+                    "status": s.status,
+                    "days_late": s.days_late,
+                    "interest": str(s.interest),
+                    "indemnity": str(s.indemnity),
+                }
+                for s in standings
+            ]
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("number", "date", "buyer", "month", "amount", "status"):
+        table.add_column(column, justify="right" if column == "amount" else "left")
+    for s in standings:
+        status: str = s.status
+        if s.status == "overdue":
+            status = (
+                f"OVERDUE {s.days_late} days: interest {s.interest} EUR + indemnity "
+                f"{s.indemnity} EUR"
+            )
+        table.add_row(
+            s.record.number,
+            str(s.record.issue_date),
+            s.record.document["buyer"]["name"],
+            s.record.month,
+            f"{s.record.amount} EUR",
+            status,
+        )
+    console = _console()
+    console.print(table)
+    if any(s.status == "overdue" for s in standings):
+        console.print(
+            "overdue invoices: per art. 9.2 of the convention, unpaid invoices may "
+            "lead to the suspension of the interventions",
+            markup=False,
+        )
+
+
+@app.command()
+def paid(
+    number: Annotated[str, typer.Argument(help="Invoice number.")],
+    on: Annotated[str, typer.Option("--on", metavar="YYYY-MM-DD", help="Day the payment arrived.")],
+) -> None:
+    """Record the payment of an invoice (the issued record itself is never rewritten)."""
+    from . import invoicing
+
+    day = _parse_date(on, "--on")
+    assert day is not None
+    record = invoicing.mark_paid(_State.workspace, number, day)
+    _console().print(f"{record.number}: paid on {day}", markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -213,9 +213,9 @@ def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(doc.problem(("billing", key), f"{pattern!r}: {exc}"))
             continue
-        if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9/_-]{1,20}", sample):
+        if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", sample):
             problems.append(doc.problem(("billing", key), f"{pattern!r} must contain {{seq}} "
-                                        "and give up to 20 letters, digits, '-', '_' or '/'"))
+                                        "and give up to 20 letters, digits, '-' or '_'"))
     if billing.number_pattern.format(year=2025, seq=1) == billing.credit_note_pattern.format(
             year=2025, seq=1):
         problems.append(doc.problem(("billing", "credit_note_pattern"),

@@ -16,6 +16,7 @@ import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import lru_cache
 
 from .calendar_fr import (
     MONTHS_EN,
@@ -28,7 +29,7 @@ from .calendar_fr import (
     school_holiday,
 )
 from .errors import NoValidPlan, Problem
-from .models import CADENCE_MONTHS, Convention, Group, Practitioner, Slot, minutes
+from .models import CADENCE_MONTHS, WEEKDAYS, Convention, Group, Practitioner, Slot, minutes
 from .rules import (
     Booking,
     clash,
@@ -167,9 +168,13 @@ def _week_of_month(day: date) -> int:
 
 
 def _mode(values: list[tuple[date, object]]) -> object:
-    """The most frequent value, the most recent one on a tie."""
-    counts = Counter(value for _, value in values)
-    latest = {value: max(d for d, v in values if v == value) for value in counts}
+    """The most frequent value, the most recent one on a tie (then the first seen)."""
+    counts: dict[object, int] = {}
+    latest: dict[object, date] = {}
+    for day, value in values:
+        counts[value] = counts.get(value, 0) + 1
+        if value not in latest or day > latest[value]:
+            latest[value] = day
     return max(counts, key=lambda value: (counts[value], latest[value]))
 
 
@@ -198,47 +203,67 @@ def usual_habits(entries: list[tuple[date, int, str]], before: date) -> Usual:
     )
 
 
-def _cost(demand: Demand, position: Position, state: _State, usual: Usual) -> int:
-    """The soft cost of placing ``demand`` at ``position`` (lower is better)."""
-    day = position.day
+def _day_cost(demand: Demand, day: date, state: _State, usual: Usual) -> int:
+    """The soft cost of a day for ``demand`` (lower is better), the same for each of its slots.
+
+    A position's cost is its day's cost plus its slot's (:func:`_slot_cost`).
+    """
     cadence = demand.period.cadence
     cost = 0
     if (demand.convention.school_holidays.policy == "prefer-avoid"
             and school_holiday(day, demand.convention)):
         cost += W_SCHOOL_HOLIDAY
-    low, high = TARGET_INTERVAL[cadence]
-    entries = state.group_days.get(demand.group_key, [])
-    previous = max(((d, p) for d, _, p in entries if d <= day), default=None)
-    following = min(((d, p) for d, _, p in entries if d >= day), default=None)
-    for neighbour, period in filter(None, (previous, following)):
-        gap = abs((day - neighbour).days)
-        if gap < MIN_INTERVAL[cadence]:
-            cost += W_SHORT_INTERVAL + (MIN_INTERVAL[cadence] - gap) * 10
-        elif _consecutive(period, str(demand.period)) or _consecutive(str(demand.period), period):
-            cost += max(0, low - gap, gap - high) * W_INTERVAL_DAY
+    cost += _interval_cost(demand, day, state)
     if usual.day is not None:
         weekday, week = usual.day
         cost += W_USUAL_WEEKDAY * (day.weekday() != weekday)
         cost += W_USUAL_WEEK * (_week_of_month(day) != week)
-    if usual.start is not None:
-        cost += W_USUAL_SLOT * (position.start != usual.start)
     if cadence == "quarterly":
         cost += W_USUAL_MONTH_OF_QUARTER * ((day.month - 1) % 3 != usual.month_of_quarter)
     preferences = demand.group.preferences
-    if preferences.weekdays and day.strftime("%A").lower() not in preferences.weekdays:
+    if preferences.weekdays and WEEKDAYS[day.weekday()] not in preferences.weekdays:
         cost += W_PREFERRED_WEEKDAY
-    if preferences.slots and position.start not in {minutes(t) for t in preferences.slots}:
-        cost += W_PREFERRED_SLOT
     bookings = state.by_day.get(day, [])
-    same_site = [b for b in bookings if b.site == demand.site]
+    same_site = sum(1 for b in bookings if b.site == demand.site)
     if not same_site:
         cost += W_NEW_TRIP
-    elif not any(b.end == position.start or b.start == position.end for b in same_site):
-        cost += W_NOT_ADJACENT
-    if len(same_site) != len(bookings):
+    if same_site != len(bookings):
         cost += W_MIXED_DAY
     cost += W_DAY_LOAD * len(bookings)
     cost += W_WEEK_LOAD * state.week_load[day.isocalendar()[:2]]
+    return cost
+
+
+def _interval_cost(demand: Demand, day: date, state: _State) -> int:
+    """About a month (or a quarter) after the group's previous session and before its next."""
+    cadence = demand.period.cadence
+    low, high = TARGET_INTERVAL[cadence]
+    period = str(demand.period)
+    entries = state.group_days.get(demand.group_key, [])
+    previous = max(((d, p) for d, _, p in entries if d <= day), default=None)
+    following = min(((d, p) for d, _, p in entries if d >= day), default=None)
+    cost = 0
+    for neighbour, other in filter(None, (previous, following)):
+        gap = abs((day - neighbour).days)
+        if gap < MIN_INTERVAL[cadence]:
+            cost += W_SHORT_INTERVAL + (MIN_INTERVAL[cadence] - gap) * 10
+        elif _consecutive(other, period) or _consecutive(period, other):
+            cost += max(0, low - gap, gap - high) * W_INTERVAL_DAY
+    return cost
+
+
+def _slot_cost(demand: Demand, position: Position, state: _State, usual: Usual) -> int:
+    """The part of the cost that depends on the slot: habits, preferences, adjacency."""
+    cost = 0
+    if usual.start is not None:
+        cost += W_USUAL_SLOT * (position.start != usual.start)
+    preferences = demand.group.preferences
+    if preferences.slots and position.start not in {minutes(t) for t in preferences.slots}:
+        cost += W_PREFERRED_SLOT
+    same_site = [b for b in state.by_day.get(position.day, []) if b.site == demand.site]
+    if same_site and not any(b.end == position.start or b.start == position.end
+                             for b in same_site):
+        cost += W_NOT_ADJACENT
     return cost
 
 
@@ -257,20 +282,37 @@ def _booking(demand: Demand, position: Position) -> Booking:
 
 def _best(demand: Demand, state: _State, exclude: Position | None = None
           ) -> tuple[int, Position] | None:
-    """The cheapest free position for ``demand``, or None."""
+    """The cheapest free position for ``demand``, or None.
+
+    The state does not change while looking, so the day's part of the cost is computed once
+    a day, and the group's habits once for each number of sessions before the day.
+    """
     best: tuple[int, date, int, Position] | None = None
-    usual_cache: dict[date, Usual] = {}
+    usual_cache: dict[int, Usual] = {}
+    day_cache: dict[date, tuple[int, Usual]] = {}
     entries = state.group_days.get(demand.group_key, [])
     for position in _positions(demand):
         if position == exclude or not state.fits(position.day, _booking(demand, position)):
             continue
-        if position.day not in usual_cache:
-            usual_cache[position.day] = usual_habits(entries, position.day)
-        cost = _cost(demand, position, state, usual_cache[position.day])
+        if position.day not in day_cache:
+            usual = _usual_cached(entries, position.day, usual_cache)
+            day_cache[position.day] = (_day_cost(demand, position.day, state, usual), usual)
+        day_cost, usual = day_cache[position.day]
+        cost = day_cost + _slot_cost(demand, position, state, usual)
         key = (cost, position.day, position.start, position)
         if best is None or key[:3] < best[:3]:
             best = key
     return None if best is None else (best[0], best[3])
+
+
+def _usual_cached(entries: list[tuple[date, int, str]], day: date,
+                  cache: dict[int, Usual]) -> Usual:
+    """``usual_habits(entries, day)``, cached by the number of entries before ``day``: for one
+    list of entries, that number decides which entries come before."""
+    count = sum(1 for entry in entries if entry[0] < day)
+    if count not in cache:
+        cache[count] = usual_habits(entries, day)
+    return cache[count]
 
 
 def _place(demand: Demand, position: Position, state: _State) -> None:
@@ -314,10 +356,14 @@ def build_demands(conventions: dict[str, Convention], practitioner: Practitioner
                   year: int) -> list[Demand]:
     """Every session the conventions require in ``year`` (art. 2.1), in placement order."""
     demands = []
+    workable: dict[tuple[str, Period], tuple[date, ...]] = {}  # the same for every group
     for conv_index, (conv_id, convention) in enumerate(conventions.items()):
         for group_index, group in enumerate(convention.groups):
             for period in periods_due(convention, group.cadence, year):
-                days = tuple(eligible_days(convention, practitioner, period))
+                if (conv_id, period) not in workable:
+                    workable[conv_id, period] = tuple(
+                        eligible_days(convention, practitioner, period))
+                days = workable[conv_id, period]
                 demands.append(Demand(conv_id, convention, group, period, days,
                                       (conv_index, group_index)))
     return sorted(demands, key=lambda d: (d.decision_month, len(d.days), d.order))
@@ -481,6 +527,7 @@ def soft_report(sessions: list[Session], history: list[Session],
     return report
 
 
+@lru_cache(maxsize=4096)
 def _consecutive(first: str, second: str) -> bool:
     """Whether two periods follow each other (2025-05 -> 2025-06, 2025-Q4 -> 2026-Q1)."""
     a, b = Period.parse(first), Period.parse(second)

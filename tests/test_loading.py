@@ -103,8 +103,10 @@ def test_field_name_writes_indexes_in_brackets() -> None:
 def test_yaml_syntax_error_reported_with_line(tmp_path: Path) -> None:
     text = changed("title: Test convention", "title: Test: convention")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: "
-                     "mapping values are not allowed here"]
+    # libyaml says "...not allowed in this context", the pure-Python parser "...here"
+    (line,) = lines
+    assert line.startswith(f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: "
+                           "mapping values are not allowed")
 
 
 def test_tab_indentation_reported_as_syntax_error_with_line(tmp_path: Path) -> None:
@@ -480,8 +482,9 @@ def test_calendar_unknown_convention_reported_with_line(planned: Path) -> None:
 def test_calendar_syntax_error_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "status: planned", "status: planned: yes")
     lines = rejected(planned, "plan", "2025", "--today", "2024-01-01")
-    assert lines == [f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
-                     "YAML syntax error: mapping values are not allowed here"]
+    (line,) = lines
+    assert line.startswith(f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
+                           "YAML syntax error: mapping values are not allowed")
 
 
 def test_calendar_impossible_date_and_unknown_key_both_reported(planned: Path) -> None:

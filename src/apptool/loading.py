@@ -25,7 +25,10 @@ M = TypeVar("M", bound=BaseModel)
 Path_ = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
+_SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _Loader(_SafeBase):  # type: ignore[misc]
     """SafeLoader without sexagesimal numbers and implicit timestamps; floats are Decimal."""
 
 
@@ -110,9 +113,10 @@ def _mark_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
 
 def parse_yaml(text: str, path: Path, display: str) -> Document:
     """Parse YAML text, keeping the line of every key; a syntax error is an InvalidInput."""
+    loader = _Loader(text)  # a safe loader: no Python object is ever built from a tag
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # _Loader derives from SafeLoader
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -121,6 +125,8 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
     except (yaml.YAMLError, ValueError) as exc:
         message = f"YAML error: {exc}"
         raise InvalidInput(message, [Problem(display, None, "", message)]) from None
+    finally:
+        loader.dispose()
     lines: dict[Path_, int] = {}
     duplicates: list[tuple[Path_, int, int]] = []
     if node is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from functools import lru_cache
 
@@ -72,6 +72,9 @@ class Demand:
     period: Period
     days: tuple[date, ...]
     order: tuple[int, int]
+    #: The last workable day of the group's next period when it is still to be placed:
+    #: looking ahead keeps room for the next session at the minimum interval.
+    next_last: date | None = None
 
     @property
     def id(self) -> str:
@@ -249,6 +252,12 @@ def _interval_cost(demand: Demand, day: date, state: _State) -> int:
             cost += W_SHORT_INTERVAL + (MIN_INTERVAL[cadence] - gap) * 10
         elif _consecutive(other, period) or _consecutive(period, other):
             cost += max(0, low - gap, gap - high) * W_INTERVAL_DAY
+    if demand.next_last is not None and following is None:
+        room = (demand.next_last - day).days
+        if room < MIN_INTERVAL[cadence]:
+            cost += W_SHORT_INTERVAL
+        elif room < low:
+            cost += (low - room) * W_INTERVAL_DAY
     return cost
 
 
@@ -400,6 +409,7 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
                 live.append(Demand(demand.convention_id, demand.convention, demand.group,
                                    demand.period, days, demand.order))
         demands = live
+    demands = _with_lookahead(demands)
     failures: list[Demand] = []
     for demand in demands:
         found = _best(demand, state)
@@ -423,6 +433,18 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
     sessions = sorted([*kept, *placed], key=lambda s: (s.date, s.start, s.id))
     return Plan(year, sessions, sorted(s.id for s in placed), sorted(kept_ids), sorted(skipped),
                 soft_report(sessions, [*context, *kept], conventions))
+
+
+def _with_lookahead(demands: list[Demand]) -> list[Demand]:
+    """Give each demand the last workable day of its group's next period, if also to place."""
+    last_day = {(d.group_key, str(d.period)): max(d.days) for d in demands if d.days}
+    result = []
+    for demand in demands:
+        following = next((last for (key, period), last in last_day.items()
+                          if key == demand.group_key
+                          and _consecutive(str(demand.period), period)), None)
+        result.append(replace(demand, next_last=following))
+    return result
 
 
 def _diagnose(demand: Demand, failures: list[Demand], state: _State,

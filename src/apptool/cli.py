@@ -77,6 +77,7 @@ app = _App(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -404,7 +405,9 @@ def reschedule(
     ] = False,
     today: TodayOption = None,
 ) -> None:
-    """Move a session with the convention's notice (art. 2.1), or list the best alternatives.
+    """Move a session with the convention's notice, or list the best alternatives.
+
+    Art. 2.1 of the convention: a date moves only with the notice and mutual agreement.
 
     A move needs the notice (15 days for the example) before the session's current date, a new
     date after the request, and every hard rule of the planner; otherwise it is refused (exit 4)
@@ -476,7 +479,9 @@ def cancel(
     ] = False,
     today: TodayOption = None,
 ) -> None:
-    """Cancel a session. By the establishment without the notice, it stays due (art. 4).
+    """Cancel a session; by the establishment without the notice, it stays due.
+
+    Art. 4 of the convention: a cancellation without possible rescheduling is due.
 
     With enough notice, or by the practitioner, it is not due, and the alternatives to
     reschedule it are shown.
@@ -693,7 +698,9 @@ def terminate(
         bool, typer.Option("--dry-run", help="Show the effect without writing.")
     ] = False,
 ) -> None:
-    """Terminate a convention (art. 9.3): end of the month after one month's notice.
+    """Terminate a convention: end of the month after one month's notice.
+
+    Art. 9.3 of the convention; 15 days' notice in case of force majeure.
 
     Records the effective end in records/terminations.yaml (your convention file is not
     rewritten) and cancels, not due, every later session. Without termination, tacit renewal
@@ -778,7 +785,7 @@ def invoice(
     ] = None,
     today: TodayOption = None,
 ) -> None:
-    """Issue the month's invoice for each convention (art. 4), numbered without gaps.
+    """Issue the month's invoice for each convention, numbered without gaps.
 
     An issued invoice is an immutable record in invoices/ (YAML, Markdown, HTML, XML and a
     Factur-X PDF/A-3). Running the same month again shows the existing invoice and what

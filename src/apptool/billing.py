@@ -80,6 +80,9 @@ class Party:
     vat_number: str | None = None  # BT-31 / BT-48
     legal_form: str | None = None  # e.g. "EI" (entrepreneur individuel)
     email: str | None = None  # BT-34 / BT-49 electronic address when no SIRET-based one
+    tax_registration: str | None = None  # BT-32 (scheme FC): seller's tax registration
+    electronic_address: str | None = None  # BT-34 / BT-49: directory address, e.g. the SIREN
+    electronic_scheme: str | None = None  # BT-34-1 / BT-49-1 (EAS code); None: 0225
 
     @property
     def siren(self) -> str | None:  # BT-30 / BT-47

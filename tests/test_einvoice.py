@@ -21,6 +21,8 @@ from stdnum.fr import tva
 
 from apptool import einvoice, errors
 from apptool.billing import InvoiceDocument, Line, Month, Party, totals
+from apptool.mentions import NOTES
+from apptool.render import pdf_from_html
 
 SELLER_SIRET = "81234560100007"
 BUYER_SIRET = "26280110300017"
@@ -52,7 +54,7 @@ def invoice(**changes: object) -> InvoiceDocument:
         lines=LINES, totals=totals(LINES, None),
         vat_exemption="TVA non applicable, art. 293 B du CGI", iban=IBAN, bic="AGRIFRPP882",
         payment_terms="Paiement à 30 jours à réception, par virement.",
-        notes=einvoice.legal_notes(Decimal("2.15")))
+        notes=NOTES)
     return replace(doc, **changes)  # type: ignore[arg-type]
 
 
@@ -179,7 +181,8 @@ def test_missing_buyer_siret_fails_with_the_french_rule() -> None:
 
 
 def test_missing_seller_siren_and_mandatory_notes_fail() -> None:
-    doc = invoice(seller=replace(SELLER, siret=None), notes=einvoice.legal_notes()[1:])
+    notes = tuple(n for n in NOTES if n[0] != "PMT")
+    doc = invoice(seller=replace(SELLER, siret=None), notes=notes)
     found = rules(einvoice.validate(einvoice.cii_xml(doc)))
     assert {"BR-FR-10_BT-30", "BR-FR-05_BT-22_PMT"} <= found
     assert "BR-E-02" in found  # no SIREN, no VAT number: nothing for BT-32 either
@@ -275,7 +278,7 @@ HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 
 @pytest.fixture(scope="module")
 def pdf() -> bytes:
-    return einvoice.pdfa3_from_html(HTML, created=date(2025, 6, 2))
+    return pdf_from_html(HTML, created=date(2025, 6, 2))
 
 
 def test_facturx_pdf_round_trip(pdf: bytes) -> None:
@@ -300,9 +303,9 @@ def test_facturx_pdf_round_trip(pdf: bytes) -> None:
 
 
 def test_facturx_pdf_is_deterministic() -> None:
-    first = einvoice.facturx_pdf(einvoice.pdfa3_from_html(HTML, created=date(2025, 6, 2)),
+    first = einvoice.facturx_pdf(pdf_from_html(HTML, created=date(2025, 6, 2)),
                                  einvoice.cii_xml(invoice()))
-    second = einvoice.facturx_pdf(einvoice.pdfa3_from_html(HTML, created=date(2025, 6, 2)),
+    second = einvoice.facturx_pdf(pdf_from_html(HTML, created=date(2025, 6, 2)),
                                   einvoice.cii_xml(invoice()))
     assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
 

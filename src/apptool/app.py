@@ -162,6 +162,12 @@ def check(root: Path) -> CheckOutcome:
             notes.append(f"{display}: {len(missing)} required session(s) not planned yet "
                          f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
                          + (", ..." if len(missing) > 5 else ""))
+    from .register import load_register, register_problems
+
+    register = load_register(workspace.root)
+    if register.records or register.problems:
+        checked.append(f"invoices/ ({len(register.records)} record(s))")
+    problems += register_problems(register)
     return CheckOutcome(problems, notes, checked)
 
 

@@ -758,7 +758,7 @@ def _print_document(outcome: Any, output: DocFormat, out_dir: Path | None) -> No
     if content is None:
         from .render import pdf_from_html
 
-        content = pdf_from_html(rendered.html)
+        content = pdf_from_html(rendered.html, outcome.document.issue_date)
     path = out_dir / f"{name}.{output.value}"
     write_atomic(path, content)
     console.print(f"written to {path}", markup=False)

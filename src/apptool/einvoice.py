@@ -10,7 +10,7 @@
   and the French CTC rules (BR-FR-*) — run with Saxon (``saxonche``). A check that cannot run
   raises :class:`EInvoiceCheckError`: a check is never skipped silently.
 * :func:`facturx_pdf` embeds the XML into a PDF/A-3b (made by WeasyPrint, see
-  :func:`pdfa3_from_html`); :func:`xml_from_pdf` reads it back.
+  :func:`apptool.render.pdf_from_html`); :func:`xml_from_pdf` reads it back.
 
 What the French rules (BR-FR-*) demand and how this module meets them:
 
@@ -21,7 +21,8 @@ What the French rules (BR-FR-*) demand and how this module meets them:
   under scheme ``0225`` (the directory of the French reform), or ``Party.electronic_address``
   (with ``Party.electronic_scheme``), or the e-mail (scheme ``EM``) without SIRET.
 * BG-1 (BR-FR-05): notes with subject codes PMT (40 EUR recovery indemnity), PMD (late
-  payment interest) and AAB (no early payment discount), each once; see :func:`legal_notes`.
+  payment interest) and AAB (no early payment discount), each once: see
+  :data:`apptool.mentions.NOTES`.
 * VAT franchise: category ``E``, rate 0, BT-120 ``TVA non applicable, art. 293 B du CGI``,
   BT-121 ``VATEX-FR-FRANCHISE``; BR-E-02 needs BT-31, BT-32 or BT-63: a franchise seller has
   no VAT number, so BT-32 (scheme FC) carries ``Party.tax_registration``, else the SIREN.
@@ -42,16 +43,15 @@ import copy
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import errors
 from .billing import TYPE_CODES, UNIT_CODES, InvoiceDocument, Party, money
+from .render import PDF_LOCK, pdf_instant
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -134,23 +134,6 @@ class RuleFailure:
 
 
 # --- the business terms ---------------------------------------------------------------------
-
-
-def legal_notes(ecb_rate: Decimal | None = None) -> tuple[tuple[str, str], ...]:
-    """The three notes (BG-1) the French rules require (BR-FR-05), for a public buyer.
-
-    PMT: the 40 EUR recovery indemnity; PMD: late payment interest at the ECB rate plus 8
-    points (code de la commande publique); AAB: no discount for early payment.
-    """
-    rate = f" ({ecb_rate} %)" if ecb_rate is not None else ""
-    return (
-        ("PMT", "En cas de retard de paiement, indemnité forfaitaire pour frais de recouvrement "
-                "de 40 euros (art. L. 2192-13 et D. 2192-35 du code de la commande publique)."),
-        ("PMD", f"En cas de retard de paiement, intérêts moratoires au taux de la Banque "
-                f"centrale européenne{rate} majoré de 8 points (art. L. 2192-13 et R. 2192-31 "
-                f"du code de la commande publique)."),
-        ("AAB", "Pas d'escompte pour paiement anticipé."),
-    )
 
 
 def _amount(value: Decimal) -> str:
@@ -387,7 +370,6 @@ class _Saxon:
 
 _SAXON: _Saxon | None = None
 _SAXON_LOCK = threading.Lock()
-_PATCH_LOCK = threading.Lock()
 
 
 def _saxon() -> _Saxon:
@@ -482,41 +464,6 @@ def warm_up() -> None:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def _pdf_instant(day: date) -> datetime:
-    return datetime.combine(day, time(12, 0), tzinfo=UTC)
-
-
-@contextmanager
-def _source_date(instant: datetime) -> Iterator[None]:
-    """SOURCE_DATE_EPOCH for the duration: fontTools stamps the fonts it subsets with it."""
-    with _PATCH_LOCK:
-        saved = os.environ.get("SOURCE_DATE_EPOCH")
-        os.environ["SOURCE_DATE_EPOCH"] = str(int(instant.timestamp()))
-        try:
-            yield
-        finally:
-            if saved is None:
-                del os.environ["SOURCE_DATE_EPOCH"]
-            else:
-                os.environ["SOURCE_DATE_EPOCH"] = saved
-
-
-def pdfa3_from_html(html: str, *, created: date, base_url: str | None = None) -> bytes:
-    """A PDF/A-3b of ``html`` by WeasyPrint, dated ``created``: the same bytes every time.
-
-    The document dates are ``created`` at noon UTC, and so is the modification time that
-    fontTools writes into each embedded font subset (else the current second).
-    """
-    import weasyprint
-
-    instant = _pdf_instant(created)
-    with _source_date(instant):
-        document = weasyprint.HTML(string=html, base_url=base_url).render()
-        document.metadata.created = instant.isoformat()
-        document.metadata.modified = instant.isoformat()
-        return bytes(document.write_pdf(pdf_variant="pdf/a-3b"))
-
-
 _XPATHS = {
     "number": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID",
     "type": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode",
@@ -558,7 +505,7 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
         "subject": f"{title} {header['number']} du {issued:%d/%m/%Y}, émise par "
                    f"{header['seller']}",
     }
-    instant = _pdf_instant(issued)
+    instant = pdf_instant(issued)
 
     def pdf_timestamp(date: datetime | None = None) -> str:
         return instant.strftime("D:%Y%m%d%H%M%S+00'00'")
@@ -568,7 +515,7 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
 
     patches = {"_get_pdf_timestamp": pdf_timestamp, "_get_metadata_timestamp": metadata_timestamp}
     saved = {name: getattr(facturx_module, name, None) for name in patches}
-    with _PATCH_LOCK:  # the patch is process-wide: one embedding at a time
+    with PDF_LOCK:  # the patch is process-wide: one embedding at a time
         for name, patch in patches.items():
             if saved[name] is not None:  # else: a factur-x without it, dates stay "now"
                 setattr(facturx_module, name, patch)

@@ -176,7 +176,7 @@ def render_document(doc: InvoiceDocument, root: Path, pdf: bool, facturx: bool) 
     if doc.number is not None:
         rendered.xml = checked_xml(doc)
     if pdf:
-        rendered.pdf = pdf_from_html(rendered.html)
+        rendered.pdf = pdf_from_html(rendered.html, doc.issue_date)
         if facturx and rendered.xml is not None:
             from .einvoice import facturx_pdf
 

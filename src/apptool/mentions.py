@@ -28,7 +28,7 @@ PAYMENT_TERMS = (
 )
 
 #: Coded notes of the e-invoice (BG-1; subject codes UNTDID 4451, required by the French rules).
-NOTES = (("PMD", LATE_PAYMENT), ("PMT", RECOVERY_INDEMNITY), ("AAB", NO_DISCOUNT))
+NOTES = (("PMT", RECOVERY_INDEMNITY), ("PMD", LATE_PAYMENT), ("AAB", NO_DISCOUNT))
 
 
 def address_text(lines: tuple[str, ...], postcode: str, city: str) -> str:

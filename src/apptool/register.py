@@ -242,9 +242,10 @@ def register_problems(register: Register) -> list[Problem]:
         for record in records:
             where = f"{INVOICES}/{record.number}.yaml"
             if record.seq > expected:
+                missing = (f"number {expected}" if record.seq - 1 == expected
+                           else f"numbers {expected} to {record.seq - 1}")
                 problems.append(Problem(where, None, "seq", f"gap in the {series} series of "
-                                        f"{year}: number(s) {expected} to {record.seq - 1} "
-                                        "missing"))
+                                        f"{year}: {missing} missing before {record.number}"))
             elif record.seq < expected:
                 problems.append(Problem(where, None, "seq",
                                         f"{series} {year}: sequence {record.seq} used twice"))

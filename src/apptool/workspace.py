@@ -30,6 +30,8 @@ from .schedule import CalendarFile, Period, calendar_to_data, session_id
 from .validation import convention_problems, practitioner_problems
 
 LOCK_NAME = ".apptool.lock"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 PRACTITIONER = "practitioner.yaml"
 CONVENTIONS = "conventions"
 CALENDARS = "calendars"
@@ -48,6 +50,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -195,7 +195,7 @@ def assert_valid(root: Path, sessions: list[Session]) -> None:
     assert missing_periods(sessions, conventions_, YEAR) == []
     ids = [s.id for s in sessions]
     assert len(ids) == len(set(ids))
-    required = sum(len(periods_due(conv, group.cadence, YEAR))
+    required = sum(len(periods_due(conv, group, YEAR))
                    for conv in conventions_.values() for group in conv.groups)
     assert len(sessions) == required
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from . import lifecycle
-from .errors import InvalidInput, NoValidPlan, Problem, RuleRefused
+from .errors import InvalidInput, NoValidPlan, Problem, RuleRefused, field_path
 from .loading import Document
 from .planner import Plan, plan_year
 from .records import (
@@ -82,13 +82,12 @@ def _violation_problems(sessions: list[Session], workspace: Workspace,
 
 
 def _with_line(workspace: Workspace, problem: Problem) -> Problem:
-    """Give a planner's problem (``groups[i]`` of a convention) its line in the file."""
-    conv_id = Path(problem.file).stem
-    doc = workspace.documents.get(conv_id)
-    if doc is None or not problem.field.startswith("groups["):
+    """Give a planner's problem (a group of a convention) its line in the file."""
+    doc = workspace.documents.get(Path(problem.file).stem)
+    if doc is None or problem.line is not None:
         return problem
-    index = int(problem.field[len("groups["):-1])
-    return Problem(doc.display, doc.line_of(("groups", index)), problem.field, problem.message)
+    return Problem(doc.display, doc.line_of(field_path(problem.field)), problem.field,
+                   problem.message)
 
 
 def plan(root: Path, year: int, today: date, fresh: bool = False,

@@ -7,7 +7,28 @@ Every user mistake becomes a :class:`Problem` (file, line, field, message). Load
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: Where a value sits in a file: ``("groups", 3, "cadence")``.
+Path_ = tuple[str | int, ...]
+
+
+def field_name(loc: Path_) -> str:
+    """``("groups", 3, "cadence")`` -> ``groups[3].cadence``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def field_path(name: str) -> Path_:
+    """``groups[3].cadence`` -> ``("groups", 3, "cadence")`` (the inverse of field_name)."""
+    return tuple(int(part[1:-1]) if part.startswith("[") else part
+                 for part in re.findall(r"\[\d+\]|[^.\[\]]+", name))
 
 # Exit codes: documented in the README ("Exit codes"); keep both in step.
 EXIT_OK = 0

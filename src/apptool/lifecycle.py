@@ -73,7 +73,8 @@ def placement_problems(candidate: Session, others: Iterable[Session],
 
 def in_period(session: Session, convention: Convention, day: date) -> bool:
     period = Period.parse(session.period)
-    return day.year == period.year and day.month in eligible_months(convention, period)
+    return day.year == period.year and day.month in eligible_months(
+        convention, period, convention.group(session.group))
 
 
 def moved_to(session: Session, day: date, start: time, convention: Convention) -> Session:

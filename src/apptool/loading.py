@@ -19,10 +19,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Path_, Problem, field_name
 
 M = TypeVar("M", bound=BaseModel)
-Path_ = tuple[str | int, ...]
 
 
 _SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
@@ -77,17 +76,6 @@ class Document:
 
     def problem(self, loc: Path_, message: str) -> Problem:
         return Problem(self.display, self.line_of(loc), field_name(loc), message)
-
-
-def field_name(loc: Path_) -> str:
-    """``("groups", 3, "cadence")`` -> ``groups[3].cadence``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _mark_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],

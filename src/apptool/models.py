@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
@@ -203,11 +204,16 @@ class Establishment(Strict):
 
 
 class Term(Strict):
-    """Duration and renewal (art. 9.1); ``termination`` is the effective end (art. 9.3)."""
+    """Duration and renewal (art. 9.1); ``termination`` is the effective end (art. 9.3).
+
+    A framework agreement is renewable ``once``, up to ``renewal_end``, when ``renewed``.
+    """
 
     start: Day
     end: Day
-    renewal: Literal["tacit-yearly", "none"] = "none"
+    renewal: Literal["tacit-yearly", "none", "once"] = "none"
+    renewal_end: Day | None = None
+    renewed: bool = False
     termination: Day | None = None
 
 
@@ -224,6 +230,7 @@ class Fees(Strict):
     currency: Literal["EUR"] = "EUR"
     group_session: Fee
     individual: Fee | None = None
+    vat_rate: Money | None = None  # VAT in percent for this buyer, when the profile charges it
 
 
 class SchoolHolidays(Strict):
@@ -255,23 +262,55 @@ class Preferences(Strict):
 
 
 class Group(Strict):
-    """A practice-analysis group (art. 2.1)."""
+    """A practice-analysis group (art. 2.1).
+
+    A group meets once per cadence period, or, with ``sessions``, that many times within
+    ``from``..``to`` (one a month, spread evenly): the form purchase orders use. ``order`` is
+    set by the tool for the groups of a purchase order.
+    """
 
     id: Identifier
     name: str
     composition: str | None = None
-    cadence: Cadence
+    cadence: Cadence = "monthly"
+    sessions: int | None = Field(default=None, ge=1)
+    start: Day | None = Field(default=None, alias="from")
+    end: Day | None = Field(default=None, alias="to")
     location: str
     preferences: Preferences = Preferences()
+    order: str | None = Field(default=None, exclude=True)
+
+    def active_on(self, day: date) -> bool:
+        """Whether ``day`` falls in the group's window (no window: always)."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class Lot(Strict):
+    """The lot of a framework agreement and its yearly amounts HT (estimated, maximum)."""
+
+    number: int = Field(ge=1)
+    title: str
+    estimated_yearly: Money
+    maximum_yearly: Money
+
+
+class Order(Strict):
+    """A purchase order (bon de commande): groups, a unit price, a maximum amount HT."""
+
+    number: str = Field(min_length=1)
+    date: Day
+    unit_price: Money
+    maximum: Money
+    groups: list[Group] = Field(min_length=1)
 
 
 class Convention(Strict):
-    """A convention d'intervention: everything scheduling and billing need from it.
+    """A convention d'intervention, or a framework agreement whose groups come from orders.
 
     The convention's id is its file name without ``.yaml``.
     """
 
-    kind: Literal["convention"] = "convention"
+    kind: Literal["convention", "framework-agreement"] = "convention"
     title: str
     reference: str | None = None
     establishment: Establishment
@@ -286,13 +325,43 @@ class Convention(Strict):
     school_holidays: SchoolHolidays
     closures: list[DayRange] = []
     locations: list[Location] = Field(min_length=1)
-    groups: list[Group] = []
+    declared_groups: list[Group] = Field(default=[], alias="groups")
+    lot: Lot | None = None
+    orders: list[Order] = []
+
+    @cached_property
+    def groups(self) -> list[Group]:
+        """Every group: those declared, then those of each purchase order (in file order)."""
+        return [*self.declared_groups, *(
+            group.model_copy(update={"order": order.number,
+                                     "start": group.start or order.date})
+            for order in self.orders for group in order.groups)]
+
+    def group_path(self, group_id: str) -> tuple[str | int, ...]:
+        """Where a group is written: ``("groups", 2)`` or ``("orders", 0, "groups", 1)``."""
+        for index, group in enumerate(self.declared_groups):
+            if group.id == group_id:
+                return ("groups", index)
+        for o_index, order in enumerate(self.orders):
+            for g_index, group in enumerate(order.groups):
+                if group.id == group_id:
+                    return ("orders", o_index, "groups", g_index)
+        return ("groups",)
 
     def location(self, location_id: str) -> Location:
         return next(loc for loc in self.locations if loc.id == location_id)
 
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.id == group_id)
+
+    def order(self, number: str) -> Order:
+        return next(o for o in self.orders if o.number == number)
+
+    def fee_for(self, group: Group) -> Fee:
+        """The fee of a group session: its purchase order's unit price, else the convention's."""
+        if group.order is not None:
+            return Fee(amount=self.order(group.order).unit_price, per="session")
+        return self.fees.group_session
 
 
 # --- practitioner -------------------------------------------------------------------------

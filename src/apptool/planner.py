@@ -28,7 +28,7 @@ from .calendar_fr import (
     public_holidays,
     school_holiday,
 )
-from .errors import NoValidPlan, Problem
+from .errors import NoValidPlan, Problem, field_name
 from .models import CADENCE_MONTHS, WEEKDAYS, Convention, Group, Practitioner, Slot, minutes
 from .rules import (
     Booking,
@@ -91,7 +91,7 @@ class Demand:
     @property
     def decision_month(self) -> int:
         """Quarterly sessions are placed after the monthly ones of their quarter."""
-        months = eligible_months(self.convention, self.period)
+        months = eligible_months(self.convention, self.period, self.group)
         return months[-1] if self.period.cadence == "quarterly" else months[0]
 
 
@@ -368,11 +368,15 @@ def build_demands(conventions: dict[str, Convention], practitioner: Practitioner
     workable: dict[tuple[str, Period], tuple[date, ...]] = {}  # the same for every group
     for conv_index, (conv_id, convention) in enumerate(conventions.items()):
         for group_index, group in enumerate(convention.groups):
-            for period in periods_due(convention, group.cadence, year):
-                if (conv_id, period) not in workable:
-                    workable[conv_id, period] = tuple(
-                        eligible_days(convention, practitioner, period))
-                days = workable[conv_id, period]
+            windowed = group.start is not None or group.end is not None
+            for period in periods_due(convention, group, year):
+                if windowed:
+                    days = tuple(eligible_days(convention, practitioner, period, group))
+                else:
+                    if (conv_id, period) not in workable:
+                        workable[conv_id, period] = tuple(
+                            eligible_days(convention, practitioner, period))
+                    days = workable[conv_id, period]
                 demands.append(Demand(conv_id, convention, group, period, days,
                                       (conv_index, group_index)))
     return sorted(demands, key=lambda d: (d.decision_month, len(d.days), d.order))
@@ -401,7 +405,8 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
         live = []
         for demand in demands:
             days = tuple(day for day in demand.days if day >= not_before)
-            all_days = [day for m in eligible_months(demand.convention, demand.period)
+            all_days = [day for m in eligible_months(demand.convention, demand.period,
+                                                     demand.group)
                         for day in days_of_month(year, m)]
             if all_days and all_days[-1] < not_before:
                 skipped.append(demand.id)
@@ -454,12 +459,13 @@ def _diagnose(demand: Demand, failures: list[Demand], state: _State,
     The problem names the group as ``groups[i]``; the caller adds the file's line.
     """
     convention = demand.convention
-    months = eligible_months(convention, demand.period)
+    months = eligible_months(convention, demand.period, demand.group)
     month_names = ", ".join(MONTHS_EN[m - 1] for m in months) + f" {demand.period.year}"
     placed = sum(len(bookings) for day, bookings in state.by_day.items()
                  if day.year == demand.period.year and day.month in months)
     competing = placed + sum(
-        1 for d in failures if set(eligible_months(d.convention, d.period)) & set(months))
+        1 for d in failures
+        if set(eligible_months(d.convention, d.period, d.group)) & set(months))
     free = travel_blocked = 0
     for position in _positions(demand):
         booking = _booking(demand, position)
@@ -496,7 +502,7 @@ def _diagnose(demand: Demand, failures: list[Demand], state: _State,
            f"{practitioner.travel_minutes} min)" if travel_blocked else "")
     )
     return Problem(f"conventions/{demand.convention_id}.yaml", None,
-                   f"groups[{demand.order[1]}]", message)
+                   field_name(convention.group_path(demand.group.id)), message)
 
 
 def soft_report(sessions: list[Session], history: list[Session],

@@ -12,21 +12,26 @@ from dataclasses import dataclass
 from datetime import date
 
 from .calendar_fr import days_of_month, hard_blocker
-from .models import Convention, Practitioner, minutes
+from .models import Convention, Group, Practitioner, minutes
 from .schedule import Period, Session, session_id
 
 FAR_FUTURE = date(9999, 12, 31)
 
 
 def active_until(convention: Convention) -> date:
-    """Last day the convention is active: its termination, else its end unless tacitly renewed.
+    """Last day the convention is active: its termination, else its end unless renewed.
 
     Art. 9.1: renewed every year by tacit renewal; art. 9.3: terminated at the end of a month.
+    A framework agreement renewable once runs to ``renewal_end`` once the renewal is recorded.
     """
     term = convention.period
     if term.termination is not None:
         return term.termination
-    return FAR_FUTURE if term.renewal == "tacit-yearly" else term.end
+    if term.renewal == "tacit-yearly":
+        return FAR_FUTURE
+    if term.renewal == "once" and term.renewed and term.renewal_end is not None:
+        return term.renewal_end
+    return term.end
 
 
 def term_text(convention: Convention) -> str:
@@ -41,31 +46,65 @@ def is_active(convention: Convention, day: date) -> bool:
     return convention.period.start <= day <= active_until(convention)
 
 
-def eligible_months(convention: Convention, period: Period) -> list[int]:
-    """Months of a period in which the convention is active and not excluded (art. 2.1)."""
+def _month_open(convention: Convention, group: Group | None, year: int, month: int) -> bool:
+    """The convention (and the group's window) covers part of the month, not excluded."""
+    if month in convention.excluded_months:
+        return False
+    first = date(year, month, 1)
+    last = days_of_month(year, month)[-1]
+    start = max(convention.period.start, group.start if group and group.start else first)
+    end = min(active_until(convention), group.end if group and group.end else last)
+    return start <= last and first <= end and start <= end
+
+
+def window_months(convention: Convention, group: Group) -> list[tuple[int, int]]:
+    """Eligible months within a group's window (from..to), in order."""
+    assert group.start is not None and group.end is not None
     months = []
-    for month in period.months:
-        if month in convention.excluded_months:
-            continue
-        first = date(period.year, month, 1)
-        last = days_of_month(period.year, month)[-1]
-        if convention.period.start <= last and first <= active_until(convention):
-            months.append(month)
+    year, month = group.start.year, group.start.month
+    while (year, month) <= (group.end.year, group.end.month):
+        if _month_open(convention, group, year, month):
+            months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
 
 
-def periods_due(convention: Convention, cadence: str, year: int) -> list[Period]:
-    """The cadence periods of ``year`` in which a group of this cadence must meet once."""
-    return [p for p in Period.all_in_year(year, cadence) if eligible_months(convention, p)]
+def counted_months(convention: Convention, group: Group) -> set[tuple[int, int]]:
+    """The months a group with a number of sessions meets in: spread evenly over its window."""
+    months = window_months(convention, group)
+    count = min(group.sessions or 0, len(months))
+    return {months[(2 * i + 1) * len(months) // (2 * count)] for i in range(count)}
 
 
-def eligible_days(convention: Convention, practitioner: Practitioner, period: Period) -> list[date]:
-    """Days of a period on which a session of the convention may take place (every day rule)."""
+def eligible_months(convention: Convention, period: Period,
+                    group: Group | None = None) -> list[int]:
+    """Months of a period in which the convention (and the group) is active, not excluded.
+
+    Art. 2.1: no session in the excluded months. A group ordered for a number of sessions
+    meets only in its chosen months (:func:`counted_months`).
+    """
+    months = [m for m in period.months if _month_open(convention, group, period.year, m)]
+    if group is not None and group.sessions is not None and group.end is not None:
+        chosen = counted_months(convention, group)
+        months = [m for m in months if (period.year, m) in chosen]
+    return months
+
+
+def periods_due(convention: Convention, group: Group, year: int) -> list[Period]:
+    """The cadence periods of ``year`` in which the group must meet once."""
+    return [p for p in Period.all_in_year(year, group.cadence)
+            if eligible_months(convention, p, group)]
+
+
+def eligible_days(convention: Convention, practitioner: Practitioner, period: Period,
+                  group: Group | None = None) -> list[date]:
+    """Days of a period on which a session of the group may take place (every day rule)."""
     return [
         day
-        for month in eligible_months(convention, period)
+        for month in eligible_months(convention, period, group)
         for day in days_of_month(period.year, month)
-        if is_active(convention, day) and hard_blocker(day, convention, practitioner) is None
+        if is_active(convention, day) and (group is None or group.active_on(day))
+        and hard_blocker(day, convention, practitioner) is None
     ]
 
 
@@ -130,7 +169,7 @@ def period_problem(session: Session, convention: Convention) -> str | None:
     if session.moved_out_of_period:
         return None
     period = Period.parse(session.period)
-    months = eligible_months(convention, period)
+    months = eligible_months(convention, period, convention.group(session.group))
     if session.date.year != period.year or session.date.month not in months:
         return f"{session.date} is not in an eligible month of period {period}"
     return None
@@ -184,6 +223,6 @@ def missing_periods(sessions: Iterable[Session], conventions: dict[str, Conventi
         session_id(conv_id, group.id, period)
         for conv_id, convention in conventions.items()
         for group in convention.groups
-        for period in periods_due(convention, group.cadence, year)
+        for period in periods_due(convention, group, year)
         if session_id(conv_id, group.id, period) not in present
     ]

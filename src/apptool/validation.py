@@ -10,12 +10,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import Problem
+from .errors import Path_, Problem, field_name
 from .loading import Document
 from .models import (
     Billing,
     Convention,
     DayRange,
+    Group,
     Practitioner,
     format_duration,
     minutes,
@@ -39,9 +40,46 @@ def _duplicates(doc: Document, items: Iterable[Any], key: str, what: str) -> lis
     return problems
 
 
+def group_entries(convention: Convention) -> list[tuple[Group, Path_]]:
+    """Every group as written in the file, with its path: declared ones, then orders' ones."""
+    entries: list[tuple[Group, Path_]] = [
+        (group, ("groups", index)) for index, group in enumerate(convention.declared_groups)]
+    for o_index, order in enumerate(convention.orders):
+        entries += [(group, ("orders", o_index, "groups", g_index))
+                    for g_index, group in enumerate(order.groups)]
+    return entries
+
+
 def unique_group_ids(convention: Convention, doc: Document) -> list[Problem]:
-    """Each group has its own id: session ids are built from it."""
-    return _duplicates(doc, convention.groups, "groups", "group")
+    """Each group has its own id, across purchase orders too: session ids are built from it."""
+    seen: dict[str, Path_] = {}
+    problems = []
+    for group, path in group_entries(convention):
+        if group.id in seen:
+            problems.append(doc.problem((*path, "id"), f"duplicate group id {group.id!r} "
+                                        f"(first at {field_name(seen[group.id])})"))
+        else:
+            seen[group.id] = path
+    return problems
+
+
+def group_has_cadence_or_count(convention: Convention, doc: Document) -> list[Problem]:
+    """A group meets once per cadence period, or a number of sessions within from..to."""
+    problems = []
+    for group, path in group_entries(convention):
+        has_cadence = "cadence" in group.model_fields_set
+        if group.sessions is None and not has_cadence:
+            problems.append(doc.problem((*path, "cadence"), "missing required key"))
+        elif group.sessions is not None and has_cadence:
+            problems.append(doc.problem((*path, "sessions"),
+                                        "give either cadence or sessions, not both"))
+        elif group.sessions is not None and ((group.start is None and path[0] != "orders")
+                                             or group.end is None):
+            problems.append(doc.problem((*path, "sessions"), "a number of sessions needs "
+                                        "the dates it falls within: from and to"))
+        if group.start and group.end and group.end < group.start:
+            problems.append(doc.problem((*path, "to"), f"{group.end} is before {group.start}"))
+    return problems
 
 
 def unique_location_ids(convention: Convention, doc: Document) -> list[Problem]:
@@ -53,9 +91,9 @@ def known_group_locations(convention: Convention, doc: Document) -> list[Problem
     """A group meets at one of the convention's locations (art. 3)."""
     known = list(dict.fromkeys(loc.id for loc in convention.locations))
     return [
-        doc.problem(("groups", index, "location"),
+        doc.problem((*path, "location"),
                     f"unknown location {group.location!r} (known: {', '.join(known)})")
-        for index, group in enumerate(convention.groups)
+        for group, path in group_entries(convention)
         if group.location not in known
     ]
 
@@ -101,11 +139,11 @@ def preferred_slots_exist(convention: Convention, doc: Document) -> list[Problem
     starts = {minutes(slot.start): slot for slot in convention.slots}
     known = ", ".join(slot.label for slot in convention.slots)
     problems = []
-    for g_index, group in enumerate(convention.groups):
+    for group, path in group_entries(convention):
         for s_index, start in enumerate(group.preferences.slots):
             if minutes(start) not in starts:
                 problems.append(doc.problem(
-                    ("groups", g_index, "preferences", "slots", s_index),
+                    (*path, "preferences", "slots", s_index),
                     f"{start:%H:%M} is not the start of a slot of this convention ({known})",
                 ))
     return problems
@@ -138,7 +176,85 @@ def closures_in_order(convention: Convention, doc: Document) -> list[Problem]:
     return ranges_in_order(convention.closures, "closures", doc)
 
 
+def kind_matches_content(convention: Convention, doc: Document) -> list[Problem]:
+    """A convention lists its groups; a framework agreement has a lot and purchase orders."""
+    problems = []
+    if convention.kind == "convention":
+        if convention.lot is not None:
+            problems.append(doc.problem(("lot",), "only a framework-agreement has a lot"))
+        if convention.orders:
+            problems.append(doc.problem(("orders",), "only a framework-agreement has purchase "
+                                        "orders (set kind: framework-agreement)"))
+    else:
+        if convention.lot is None:
+            problems.append(doc.problem(("lot",), "missing required key"))
+        if convention.declared_groups:
+            problems.append(doc.problem(("groups",), "a framework agreement's groups come "
+                                        "from its purchase orders (orders[].groups)"))
+    return problems
+
+
+def renewal_complete(convention: Convention, doc: Document) -> list[Problem]:
+    """A single renewal ends after the initial end (e.g. 2 years + 2 years)."""
+    term = convention.period
+    if term.renewal != "once":
+        if term.renewal_end is not None or term.renewed:
+            return [doc.problem(("period", "renewal"),
+                                "renewal_end and renewed go with renewal: once")]
+        return []
+    if term.renewal_end is None:
+        return [doc.problem(("period", "renewal_end"), "missing: the end of the renewal")]
+    if term.renewal_end <= term.end:
+        return [doc.problem(("period", "renewal_end"),
+                            f"{term.renewal_end} is not after the end {term.end}")]
+    return []
+
+
+def orders_consistent(convention: Convention, doc: Document) -> list[Problem]:
+    """Order numbers are unique, dated within the agreement, with a maximum >= unit price."""
+    from .rules import active_until
+
+    problems = []
+    seen: set[str] = set()
+    for index, order in enumerate(convention.orders):
+        if order.number in seen:
+            problems.append(doc.problem(("orders", index, "number"),
+                                        f"duplicate order number {order.number!r}"))
+        seen.add(order.number)
+        if not convention.period.start <= order.date <= active_until(convention):
+            problems.append(doc.problem(
+                ("orders", index, "date"), f"{order.date} is outside the agreement's period "
+                f"({convention.period.start} to {active_until(convention)})"))
+        if order.maximum < order.unit_price:
+            problems.append(doc.problem(("orders", index, "maximum"),
+                                        "the maximum is below one session's price"))
+    return problems
+
+
+def session_counts_fit(convention: Convention, doc: Document) -> list[Problem]:
+    """A number of sessions fits its window: at most one a month, in eligible months."""
+    from .rules import window_months
+
+    problems = []
+    for group, path in group_entries(convention):
+        if group.sessions is None or group.end is None:
+            continue
+        months = window_months(convention, group.model_copy(
+            update={"start": group.start or convention.period.start}))
+        if group.sessions > len(months):
+            problems.append(doc.problem((*path, "sessions"), f"{group.sessions} sessions need "
+                                        f"{group.sessions} eligible months between "
+                                        f"{group.start} and {group.end}; there are "
+                                        f"{len(months)}"))
+    return problems
+
+
 CONVENTION_RULES: tuple[ConventionRule, ...] = (
+    kind_matches_content,
+    renewal_complete,
+    orders_consistent,
+    group_has_cadence_or_count,
+    session_counts_fit,
     unique_group_ids,
     unique_location_ids,
     known_group_locations,

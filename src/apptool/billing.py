@@ -194,23 +194,28 @@ def consultation_text(consultation: Consultation) -> str:
 
 
 def month_lines(convention: Convention, sessions: Iterable[Session],
-                consultations: Iterable[Consultation], month: Month,
-                today: date) -> list[Line]:
+                consultations: Iterable[Consultation], month: Month, today: date,
+                order: str | None = None) -> list[Line]:
     """The month's billable lines, in date order (art. 4).
 
-    Each held group session at the group fee; each cancellation marked due, labelled with
-    the article; each individual consultation at the individual fee (per hour or session).
+    Each held group session at its fee (the purchase order's unit price for an ordered
+    group); each cancellation marked due, labelled with the article; each individual
+    consultation at the individual fee (per hour or session). With ``order``, only that
+    purchase order's sessions: one invoice per order.
     """
-    fee = convention.fees.group_session
     lines = []
     for session in sessions:
-        if month.contains(session.date) and is_billable_session(session, today):
-            kind: LineKind = "cancellation" if session.status == "due" else "session"
-            lines.append(Line(kind, session.date, session_text(convention, session, kind),
-                              quantity(fee, convention.session_duration), fee.per, fee.amount,
-                              session.id))
+        group = convention.group(session.group)
+        if (group.order != order or not month.contains(session.date)
+                or not is_billable_session(session, today)):
+            continue
+        fee = convention.fee_for(group)
+        kind: LineKind = "cancellation" if session.status == "due" else "session"
+        lines.append(Line(kind, session.date, session_text(convention, session, kind),
+                          quantity(fee, convention.session_duration), fee.per, fee.amount,
+                          session.id))
     individual = convention.fees.individual
-    if individual is not None:
+    if individual is not None and order is None:
         lines += [
             Line("individual", c.day, consultation_text(c), quantity(individual, c.duration),
                  individual.per, individual.amount, c.id)

@@ -810,15 +810,13 @@ def invoice(
     )
     err = _console(stderr=True)
     for outcome in outcomes:
+        who = outcome.convention + (f" (order {outcome.order})" if outcome.order else "")
         if outcome.status == "nothing":
-            err.print(
-                f"{outcome.convention}: nothing billable in {period}; no invoice issued",
-                markup=False,
-            )
+            err.print(f"{who}: nothing billable in {period}; no invoice issued", markup=False)
             continue
         if outcome.status == "existing":
             err.print(
-                f"{outcome.convention}: {period} is already invoiced: {outcome.number} of "
+                f"{who}: {period} is already invoiced: {outcome.number} of "
                 f"{outcome.issued_on} (no second invoice is issued)",
                 markup=False,
             )
@@ -831,14 +829,13 @@ def invoice(
                     markup=False,
                 )
         elif outcome.status == "draft":
-            err.print(
-                f"{outcome.convention}: DRAFT for {period} (no number, nothing written)",
-                markup=False,
-            )
+            err.print(f"{who}: DRAFT for {period} (no number, nothing written)", markup=False)
         else:
-            err.print(f"{outcome.convention}: issued {outcome.number} for {period}", markup=False)
+            err.print(f"{who}: issued {outcome.number} for {period}", markup=False)
             for path in outcome.written:
                 err.print(f"  written to {path}", markup=False)
+        for warning in outcome.warnings:
+            err.print(f"  warning: {warning}", markup=False)
         _print_document(outcome, output, out_dir)
 
 

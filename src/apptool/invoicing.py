@@ -111,7 +111,8 @@ def build_document(workspace: Workspace, convention_id: str, month: Month, lines
 
     billing = _billing(workspace)
     convention = workspace.conventions[convention_id]
-    vat_rate = billing.vat.rate
+    vat_rate = convention.fees.vat_rate if convention.fees.vat_rate is not None else (
+        billing.vat.rate)
     return InvoiceDocument(
         kind=kind, number=number, issue_date=issue,
         due_date=due_date(issue, billing.payment_days), period=month,
@@ -130,8 +131,8 @@ def build_document(workspace: Workspace, convention_id: str, month: Month, lines
 
 
 def month_items(root: Path, workspace: Workspace, convention_id: str, month: Month,
-                today: date) -> list[Line]:
-    """The billable lines of a convention for a month, from the record (art. 4)."""
+                today: date, order: str | None = None) -> list[Line]:
+    """The billable lines of a convention (or of one purchase order) for a month (art. 4)."""
     from .app import load_record
 
     record = load_record(root)
@@ -140,7 +141,7 @@ def month_items(root: Path, workspace: Workspace, convention_id: str, month: Mon
     consultations = [Consultation(c.id, c.date, c.duration) for c in individual.consultations
                      if c.convention == convention_id]
     return month_lines(workspace.conventions[convention_id], sessions, consultations, month,
-                       today)
+                       today, order)
 
 
 def changes_since(record: InvoiceRecord, lines: list[Line]) -> list[str]:
@@ -244,11 +245,13 @@ class InvoiceOutcome:
     convention: str
     month: Month
     status: str  # issued | draft | existing | nothing
+    order: str | None = None
     document: InvoiceDocument | None = None
     record: InvoiceRecord | None = None
     rendered: Rendered | None = None
     changes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def number(self) -> str:
@@ -280,28 +283,74 @@ def invoice_month(root: Path, month: Month, today: date, convention: str | None 
         outcomes = []
         for conv_id in [convention] if convention else list(workspace.conventions):
             assert conv_id is not None
-            outcomes.append(_invoice_convention(root, workspace, register, conv_id, month,
-                                                today, draft, pdf, facturx))
+            orders = [o.number for o in workspace.conventions[conv_id].orders]
+            found = [_invoice_convention(root, workspace, register, conv_id, month, today,
+                                         draft, pdf, facturx, order)
+                     for order in [None, *orders]]  # one invoice per purchase order
+            shown = [outcome for outcome in found if outcome.status != "nothing"]
+            outcomes += shown or [InvoiceOutcome(conv_id, month, "nothing")]
         return outcomes
+
+
+def order_consumption(register: Register, convention: str, order: str) -> Decimal:
+    """Amount HT already invoiced on a purchase order (invoices not cancelled)."""
+    credited = register.credited()
+    return sum((Decimal(r.document["totals"]["net"]) for r in register.records
+                if r.series == "invoice" and r.convention == convention and r.order == order
+                and r.number not in credited), Decimal("0.00"))
+
+
+def order_problems(workspace: Workspace, register: Register, conv_id: str, order: str,
+                   month: Month, amount: Decimal) -> tuple[list[str], list[str]]:
+    """Refusals and warnings for invoicing ``amount`` HT on a purchase order.
+
+    Never beyond the order's maximum, never outside the agreement's period; a warning from
+    80 % of the maximum.
+    """
+    from .rules import active_until
+
+    convention = workspace.conventions[conv_id]
+    maximum = convention.order(order).maximum
+    consumed = order_consumption(register, conv_id, order)
+    refusals, warnings = [], []
+    if month.last < convention.period.start or month.first > active_until(convention):
+        refusals.append(f"{month} is outside the agreement's period ({convention.period.start} "
+                        f"to {active_until(convention)})")
+    if consumed + amount > maximum:
+        refusals.append(f"order {order}: {consumed} EUR HT already invoiced + {amount} EUR HT "
+                        f"would exceed its maximum of {maximum} EUR HT")
+    elif consumed + amount >= maximum * Decimal("0.8"):
+        share = (consumed + amount) * 100 / maximum
+        warnings.append(f"order {order}: {share:.0f} % of its maximum ({maximum} EUR HT) "
+                        "will have been invoiced")
+    return refusals, warnings
 
 
 def _invoice_convention(root: Path, workspace: Workspace, register: Register, conv_id: str,
                         month: Month, today: date, draft: bool, pdf: bool,
-                        facturx: bool) -> InvoiceOutcome:
-    lines = month_items(root, workspace, conv_id, month, today)
-    existing = register.active_invoice(conv_id, str(month))
+                        facturx: bool, order: str | None = None) -> InvoiceOutcome:
+    lines = month_items(root, workspace, conv_id, month, today, order)
+    existing = register.active_invoice(conv_id, str(month), order)
     if existing is not None:
         doc = existing.invoice()
-        return InvoiceOutcome(conv_id, month, "existing", doc, existing,
+        return InvoiceOutcome(conv_id, month, "existing", order, doc, existing,
                               render_document(doc, root, False, False) if not draft else None,
                               changes_since(existing, lines))
     if not lines:
-        return InvoiceOutcome(conv_id, month, "nothing")
+        return InvoiceOutcome(conv_id, month, "nothing", order)
+    warnings: list[str] = []
+    if order is not None:
+        refusals, warnings = order_problems(workspace, register, conv_id, order, month,
+                                            totals(lines, None).net)
+        if refusals and not draft:
+            raise RuleRefused("; ".join(refusals))
+        warnings += refusals
     if draft:
-        doc = build_document(workspace, conv_id, month, lines, today, None)
-        return InvoiceOutcome(conv_id, month, "draft", doc,
-                              rendered=render_document(doc, root, pdf, False))
-    problems = requirement_problems(workspace, conv_id)
+        doc = build_document(workspace, conv_id, month, lines, today, None, order)
+        return InvoiceOutcome(conv_id, month, "draft", order, doc,
+                              rendered=render_document(doc, root, pdf, False),
+                              warnings=warnings)
+    problems = requirement_problems(workspace, conv_id, order)
     if problems:
         raise InvalidInput(f"cannot invoice {conv_id}: the buyer's requirements are not met",
                            problems)
@@ -315,12 +364,13 @@ def _invoice_convention(root: Path, workspace: Workspace, register: Register, co
         raise RuleRefused(f"the last invoice is dated {last}: a new one cannot be dated "
                           f"{today} (numbers and dates must run in order)")
     number, seq = register.next_number("invoice", today.year, billing.number_pattern)
-    doc = build_document(workspace, conv_id, month, lines, today, number)
+    doc = build_document(workspace, conv_id, month, lines, today, number, order)
     rendered = render_document(doc, root, pdf, facturx)
-    record = new_record(doc, "invoice", seq, conv_id, None)
+    record = new_record(doc, "invoice", seq, conv_id, order)
     written = write_issued(root, record, rendered, facturx)
     register.records.append(record)
-    return InvoiceOutcome(conv_id, month, "issued", doc, record, rendered, [], written)
+    return InvoiceOutcome(conv_id, month, "issued", order, doc, record, rendered, [], written,
+                          warnings)
 
 
 def credit_note(root: Path, number: str, today: date, reason: str | None = None,
@@ -356,8 +406,8 @@ def credit_note(root: Path, number: str, today: date, reason: str | None = None,
         record = new_record(doc, "credit-note", seq, original.convention, original.order,
                             reason)
         written = write_issued(root, record, rendered, facturx)
-        return InvoiceOutcome(original.convention, Month.parse(original.month), "issued", doc,
-                              record, rendered, [], written)
+        return InvoiceOutcome(original.convention, Month.parse(original.month), "issued",
+                              original.order, doc, record, rendered, [], written)
 
 
 def list_invoices(root: Path, today: date, year: int | None = None) -> list[Standing]:

@@ -950,6 +950,144 @@ def paid(
     _console().print(f"{record.number}: paid on {day}", markup=False)
 
 
+order_app = _App(
+    help="Purchase orders of a framework agreement (bons de commande).", no_args_is_help=True
+)
+app.add_typer(order_app, name="order")
+
+
+@order_app.command("add")
+def order_add(
+    convention: Annotated[str, typer.Argument(help="The framework agreement's id.")],
+    number: Annotated[str, typer.Option("--number", help="The order's number.")],
+    on: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="The order's date.")],
+    unit_price: Annotated[str, typer.Option("--unit-price", help="Price of a session, HT.")],
+    maximum: Annotated[str, typer.Option("--maximum", help="Maximum amount of the order, HT.")],
+    group_id: Annotated[str, typer.Option("--group", help="Id of the ordered group.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the group.")],
+    location: Annotated[str, typer.Option("--location", help="Location id.")],
+    cadence: Annotated[str | None, typer.Option("--cadence", help="monthly or quarterly.")] = None,
+    sessions: Annotated[
+        int | None, typer.Option("--sessions", min=1, help="Or a number of sessions.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="YYYY-MM-DD", help="First day.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD", help="Last day.")] = None,
+) -> None:
+    """Record a purchase order with one group (more groups: write the order in the YAML)."""
+    from pydantic import ValidationError
+
+    from .models import Group, Order
+    from .purchase_orders import add_order
+
+    if (cadence is None) == (sessions is None):
+        raise typer.BadParameter("give either --cadence or --sessions", param_hint="--cadence")
+    group_data: dict[str, Any] = {
+        "id": group_id,
+        "name": name,
+        "location": location,
+        "from": start,
+        "to": end,
+    }
+    if cadence is not None:
+        group_data["cadence"] = cadence
+    else:
+        group_data["sessions"] = sessions
+    try:
+        order = Order.model_validate(
+            {
+                "number": number,
+                "date": on,
+                "unit_price": unit_price,
+                "maximum": maximum,
+                "groups": [Group.model_validate(group_data).model_dump(by_alias=True)],
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(
+            str(first["msg"]).removeprefix("Value error, "),
+            param_hint="--" + str(first["loc"][-1]).replace("_", "-"),
+        ) from None
+    add_order(_State.workspace, convention, order)
+    _console().print(
+        f"recorded order {order.number} for {convention}: group {group_id}", markup=False
+    )
+
+
+@app.command()
+def orders(
+    convention: Annotated[
+        str | None, typer.Option("--convention", help="Only this agreement.")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
+    today: TodayOption = None,
+) -> None:
+    """Purchase orders: sessions ordered, planned, held, invoiced; amount used vs maximum."""
+    import json
+
+    from .purchase_orders import order_statuses
+
+    statuses = order_statuses(_State.workspace, _parse_today(today), convention)
+    if output is not OutputFormat.table:
+        payload = {
+            "orders": [
+                {
+                    "convention": s.convention,
+                    "number": s.order.number,
+                    "date": str(s.order.date),
+                    "ordered": s.ordered,
+                    "planned": s.planned,
+                    "held": s.held,
+                    "invoiced": s.invoiced,
+                    "consumed": str(s.consumed),
+                    "maximum": str(s.order.maximum),
+                    "share": str(s.share),
+                }
+                for s in statuses
+            ]
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in (
+        "agreement",
+        "order",
+        "date",
+        "ordered",
+        "planned",
+        "held",
+        "invoiced",
+        "consumed HT",
+        "maximum HT",
+        "%",
+    ):
+        table.add_column(column)
+    for s in statuses:
+        table.add_row(
+            s.convention,
+            s.order.number,
+            str(s.order.date),
+            str(s.ordered),
+            str(s.planned),
+            str(s.held),
+            str(s.invoiced),
+            str(s.consumed),
+            str(s.order.maximum),
+            str(s.share),
+        )
+    console = _console()
+    console.print(table)
+    for s in statuses:
+        if s.warning:
+            console.print(f"warning: order {s.order.number}: {s.warning}", markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

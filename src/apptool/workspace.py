@@ -197,6 +197,9 @@ def load_workspace(path: Path) -> Workspace:
             problems += rule_problems
             if not rule_problems:
                 conventions[file.stem] = convention
+    from .purchase_orders import apply_recorded_orders
+
+    problems += apply_recorded_orders(root, conventions)
     problems += _apply_terminations(root, conventions, documents)
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)

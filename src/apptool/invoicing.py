@@ -358,11 +358,7 @@ def _invoice_convention(root: Path, workspace: Workspace, register: Register, co
         raise RuleRefused(f"{month} is not over (today is {today}): invoice it from "
                           f"{date.fromordinal(month.last.toordinal() + 1)} on, or use --draft")
     billing = _billing(workspace)
-    last = max((r.issue_date for r in register.records if r.series == "invoice"
-                and r.year == today.year), default=None)
-    if last is not None and today < last:
-        raise RuleRefused(f"the last invoice is dated {last}: a new one cannot be dated "
-                          f"{today} (numbers and dates must run in order)")
+    _check_date_order(register, "invoice", today)
     number, seq = register.next_number("invoice", today.year, billing.number_pattern)
     doc = build_document(workspace, conv_id, month, lines, today, number, order)
     rendered = render_document(doc, root, pdf, facturx)
@@ -371,6 +367,16 @@ def _invoice_convention(root: Path, workspace: Workspace, register: Register, co
     register.records.append(record)
     return InvoiceOutcome(conv_id, month, "issued", order, doc, record, rendered, [], written,
                           warnings)
+
+
+def _check_date_order(register: Register, series: Series, today: date) -> None:
+    """A new number of a series cannot be dated before the last one of its year."""
+    last = max((r for r in register.records if r.series == series and r.year == today.year),
+               key=lambda r: (r.issue_date, r.seq), default=None)
+    if last is not None and today < last.issue_date:
+        what = "credit note" if series == "credit-note" else "invoice"
+        raise RuleRefused(f"the last {what}, {last.number}, is dated {last.issue_date}: a new "
+                          f"one cannot be dated {today} (numbers and dates must run in order)")
 
 
 def credit_note(root: Path, number: str, today: date, reason: str | None = None,
@@ -397,6 +403,7 @@ def credit_note(root: Path, number: str, today: date, reason: str | None = None,
             raise RuleRefused(f"a credit note cannot be dated {today}, before the invoice "
                               f"({original.issue_date})")
         billing = _billing(workspace)
+        _check_date_order(register, "credit-note", today)
         credit_number, seq = register.next_number("credit-note", today.year,
                                                   billing.credit_note_pattern)
         source = original.invoice()

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .billing import DocumentKind, InvoiceDocument, Line, Month, Party, Totals
+from .billing import DocumentKind, InvoiceDocument, Line, Month, Party, Totals, money
 from .errors import InvalidInput, Problem
 from .loading import read_yaml, validate
 from .models import Day, Identifier, Strict
@@ -281,8 +281,8 @@ def standing(register: Register, record: InvoiceRecord, today: date,
              ecb_rate: Decimal) -> Standing:
     """Issued, paid, credited, or overdue with the moratorium interest and indemnity owed.
 
-    Public buyer: interest at the ECB rate + 8 points, per day late over 365, plus the
-    fixed 40 EUR recovery indemnity.
+    Public buyer: interest at the ECB rate + 8 points, per day late over 365 (rounded to the
+    cent half up, like every amount), plus the fixed 40 EUR recovery indemnity.
     """
     if record.series == "credit-note":
         return Standing(record, "credit-note")
@@ -295,7 +295,7 @@ def standing(register: Register, record: InvoiceRecord, today: date,
         return Standing(record, "issued")
     days = (today - due).days
     rate = (ecb_rate + LATE_INTEREST_POINTS) / 100
-    interest = (record.amount * rate * days / 365).quantize(Decimal("0.01"))
+    interest = money(record.amount * rate * days / 365)
     return Standing(record, "overdue", days, interest, RECOVERY_INDEMNITY)
 
 

@@ -277,9 +277,7 @@ def invoice_month(root: Path, month: Month, today: date, convention: str | None 
         if convention is not None and convention not in workspace.conventions:
             raise InvalidInput(f"unknown convention {convention!r} (known: "
                                f"{', '.join(workspace.conventions)})")
-        register = load_register(root)
-        if register.problems:
-            raise InvalidInput("the invoice register has errors", register.problems)
+        register = load_register(root, strict=True)
         outcomes = []
         for conv_id in [convention] if convention else list(workspace.conventions):
             assert conv_id is not None
@@ -390,9 +388,7 @@ def credit_note(root: Path, number: str, today: date, reason: str | None = None,
 
     with locked(root):
         workspace = load_workspace(root)
-        register = load_register(root)
-        if register.problems:
-            raise InvalidInput("the invoice register has errors", register.problems)
+        register = load_register(root, strict=True)
         original = register.find(number)
         if original.series != "invoice":
             raise RuleRefused(f"{number} is a credit note; only an invoice can be credited")
@@ -422,9 +418,7 @@ def list_invoices(root: Path, today: date, year: int | None = None) -> list[Stan
     from .workspace import load_workspace
 
     workspace = load_workspace(root)
-    register = load_register(root)
-    if register.problems:
-        raise InvalidInput("the invoice register has errors", register.problems)
+    register = load_register(root, strict=True)
     ecb = workspace.practitioner.billing.ecb_rate if workspace.practitioner.billing else (
         Decimal("2.15"))
     records = sorted((r for r in register.records if year is None or r.year == year),
@@ -435,9 +429,7 @@ def list_invoices(root: Path, today: date, year: int | None = None) -> list[Stan
 def mark_paid(root: Path, number: str, paid_on: date) -> InvoiceRecord:
     """``apptool paid NUMBER --on DATE``: record the payment (the record stays untouched)."""
     with locked(root):
-        register = load_register(root)
-        if register.problems:
-            raise InvalidInput("the invoice register has errors", register.problems)
+        register = load_register(root, strict=True)
         record = register.find(number)
         if record.series != "invoice":
             raise RuleRefused(f"{number} is a credit note: nothing to pay")

@@ -186,8 +186,12 @@ def invoices_folder(root: Path) -> Path:
     return root / INVOICES
 
 
-def load_register(root: Path) -> Register:
-    """Read every record; a record that does not validate is a problem, not a crash."""
+def load_register(root: Path, strict: bool = False) -> Register:
+    """Read every record; a record that does not validate is a problem, not a crash.
+
+    ``strict``: refuse to go on (InvalidInput) when a record is unreadable, so that nothing
+    is numbered or paid on top of a damaged register.
+    """
     folder = invoices_folder(root)
     records: list[InvoiceRecord] = []
     problems: list[Problem] = []
@@ -212,6 +216,8 @@ def load_register(root: Path) -> Register:
         if paid is not None:
             payments = {p.number: p.paid_on for p in paid.payments}
     records.sort(key=lambda r: (r.series, r.year, r.seq))
+    if strict and problems:
+        raise InvalidInput("the invoice register has errors", problems)
     return Register(root, records, payments, problems)
 
 

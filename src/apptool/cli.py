@@ -1032,6 +1032,10 @@ def orders(
     from .purchase_orders import order_statuses
 
     statuses = order_statuses(_State.workspace, _parse_today(today), convention)
+    if not statuses and output is OutputFormat.table:
+        _console().print("no purchase order: orders belong to framework agreements "
+                         "(kind: framework-agreement)", markup=False)
+        return
     if output is not OutputFormat.table:
         payload = {
             "orders": [

@@ -1,12 +1,14 @@
-"""What the tool records besides the calendars: terminations and individual consultations.
+"""What the tool records besides the calendars: terminations, individual consultations, the
+calendars distributed to the establishments and the practitioner's notes on sessions.
 
-Both live in ``records/`` as YAML written by the tool (atomically, under the lock) and are
+They live in ``records/`` as YAML written by the tool (atomically, under the lock) and are
 validated on load like every other file. The user's convention files are never rewritten:
 a termination is recorded here and applied to the convention when the workspace loads.
 
 Individual consultations are confidential (art. 1.2, 2.2, 6): there is no name field; ``ref``
 is an opaque code chosen by the practitioner, and nothing meant for the establishment shows
-more than the date, the duration and the amount.
+more than the date, the duration and the amount; the annual report (bilan) shows only their
+count and total hours, and "moins de 3" below three consultations.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import PlainValidator
+from pydantic import Field, PlainValidator
 
 from .errors import InvalidInput
 from .loading import read_yaml, validate
-from .models import Day, Duration, Identifier, Strict
-from .schedule import Party
+from .models import Day, Duration, Identifier, Strict, TimeOfDay
+from .schedule import Party, SessionStatus
 
 RECORDS = "records"
 TERMINATIONS = "terminations.yaml"
@@ -90,3 +92,109 @@ def load_records(root: Path, name: str, model: type[R]) -> R:
     if record is None:
         raise InvalidInput(f"{doc.display} has errors", problems)
     return record
+
+
+# --- documents for the establishment: distributions, notes, themes -------------------------
+
+DISTRIBUTIONS = "distributions.yaml"
+NOTES = "notes.yaml"
+#: The workspace's list of themes (optional, at the workspace root, written by the user).
+THEMES = "themes.yaml"
+
+
+def _sha256(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError(f"{value!r} is not a SHA-256 (64 lowercase hexadecimal digits)")
+    return value
+
+
+Sha256 = Annotated[str, PlainValidator(_sha256)]
+
+
+class DistributedSession(Strict):
+    """A session as a distributed calendar showed it."""
+
+    date: Day
+    start: TimeOfDay
+    end: TimeOfDay
+    location: Identifier
+    status: SessionStatus
+
+
+class Distribution(Strict):
+    """One distributed version of a convention's calendar of a year (art. 2.1, art. 3).
+
+    ``sha256`` is the hash of the Markdown distributed; ``sessions`` what it showed, so that
+    the next version lists what changed since.
+    """
+
+    convention: Identifier
+    year: int = Field(ge=1900, le=2999)
+    version: int = Field(ge=1)
+    date: Day
+    sha256: Sha256
+    sessions: dict[str, DistributedSession] = {}
+
+
+class Distributions(Strict):
+    distributions: list[Distribution] = []
+
+    def versions(self, convention: str, year: int) -> list[Distribution]:
+        """The versions of one calendar, oldest first."""
+        return sorted((d for d in self.distributions
+                       if (d.convention, d.year) == (convention, year)),
+                      key=lambda d: d.version)
+
+
+class SessionNote(Strict):
+    """The practitioner's anonymous, group-level observations on one session (art. 2.3).
+
+    ``themes`` are ids of ``themes.yaml``; ``text`` stays with the practitioner: no document
+    the tool produces shows it.
+    """
+
+    session: str
+    convention: Identifier
+    recorded_on: Day
+    themes: list[Identifier] = []
+    attendance: int | None = Field(default=None, ge=0)
+    text: str | None = None
+
+
+class Notes(Strict):
+    notes: list[SessionNote] = []
+
+
+class Theme(Strict):
+    """A theme the practitioner may note for a session (``themes.yaml``)."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class Themes(Strict):
+    themes: list[Theme] = []
+
+    def label(self, theme_id: str) -> str:
+        return next((t.label for t in self.themes if t.id == theme_id), theme_id)
+
+
+def load_themes(root: Path) -> Themes:
+    """``themes.yaml`` at the workspace root, validated (ids unique); empty when absent."""
+    path = root / THEMES
+    if not path.exists():
+        return Themes()
+    doc = read_yaml(path, THEMES)
+    if doc.data is None:
+        return Themes()
+    themes, problems = validate(doc, Themes)
+    if themes is not None:
+        seen: set[str] = set()
+        for index, theme in enumerate(themes.themes):
+            if theme.id in seen:
+                problems.append(doc.problem(("themes", index, "id"),
+                                            f"theme {theme.id!r} defined twice"))
+            seen.add(theme.id)
+    if problems or themes is None:
+        raise InvalidInput(f"{doc.display} has errors", problems)
+    return themes

@@ -201,6 +201,7 @@ def load_workspace(path: Path) -> Workspace:
 
     problems += apply_recorded_orders(root, conventions)
     problems += _apply_terminations(root, conventions, documents)
+    problems += _theme_problems(root)
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
     return Workspace(root, practitioner, conventions, documents)
@@ -233,6 +234,17 @@ def _apply_terminations(root: Path, conventions: dict[str, Convention],
         conventions[termination.convention] = convention.model_copy(
             update={"period": term.model_copy(update={"termination": end})})
     return problems
+
+
+def _theme_problems(root: Path) -> list[Problem]:
+    """The optional ``themes.yaml`` (themes of the practitioner's notes) is checked on load."""
+    from .records import load_themes
+
+    try:
+        load_themes(root)
+    except InvalidInput as exc:
+        return exc.problems
+    return []
 
 
 def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Document | None]:

@@ -140,14 +140,25 @@ class OutputFormat(StrEnum):
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    buyer: Annotated[
+        bool,
+        typer.Option("--buyer", help="A buyer workspace: a framework agreement's lots and orders."),
+    ] = False,
 ) -> None:
     """Create a new workspace from the shipped examples (never overwrites a file)."""
     from .workspace import init_workspace
 
-    created = init_workspace(directory)
+    created = init_workspace(directory, buyer=buyer)
     console = _console()
     for path in created:
         console.print(f"created {path}", markup=False)
+    if buyer:
+        console.print(
+            f"buyer workspace ready: edit {directory}/buyer.yaml, then run "
+            f"`apptool -w {directory} allocate --dry-run`",
+            markup=False,
+        )
+        return
     console.print(
         f"workspace ready: edit {directory}/conventions/*.yaml and "
         f"{directory}/practitioner.yaml, then run `apptool -w {directory} plan YEAR`",
@@ -1095,3 +1106,6 @@ def orders(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from . import cli_buyer  # noqa: E402,F401,I001  (registers the buyer commands)

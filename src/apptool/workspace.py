@@ -343,9 +343,12 @@ def examples_root() -> Path:
     return Path(str(resources.files("apptool") / "examples"))
 
 
-def init_workspace(target: Path) -> list[Path]:
-    """Create a workspace from the shipped examples; never overwrite an existing file."""
-    source = examples_root()
+def init_workspace(target: Path, buyer: bool = False) -> list[Path]:
+    """Create a workspace from the shipped examples; never overwrite an existing file.
+
+    With ``buyer``, a buyer workspace (``buyer.yaml``) from ``examples_buyer/`` instead.
+    """
+    source = Path(str(resources.files("apptool") / "examples_buyer")) if buyer else examples_root()
     files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     clashes = [target / p.relative_to(source) for p in files
                if (target / p.relative_to(source)).exists()]
@@ -357,6 +360,8 @@ def init_workspace(target: Path) -> list[Path]:
         dest = target / file.relative_to(source)
         write_atomic(dest, file.read_text(encoding="utf-8"))
         created.append(dest)
+    if buyer:
+        return created
     for folder in (CALENDARS, "templates"):
         (target / folder).mkdir(parents=True, exist_ok=True)
     return created

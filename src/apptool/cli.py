@@ -468,6 +468,7 @@ def reschedule(
         markup=False,
     )
     _written(console, outcome.written, dry_run)
+    cli_documents.notice_hint(console, after.id, dry_run)
 
 
 @app.command()
@@ -526,6 +527,7 @@ def cancel(
         markup=False,
     )
     _written(console, outcome.written, dry_run)
+    cli_documents.notice_hint(console, session.id, dry_run)
     if not result.due:
         _print_alternatives(session.id, outcome.alternatives, by.value)
 
@@ -1109,3 +1111,4 @@ def main() -> None:
 
 
 from . import cli_buyer  # noqa: E402,F401,I001  (registers the buyer commands)
+from . import cli_documents  # noqa: E402  (registers the document commands)

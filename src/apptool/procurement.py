@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -466,6 +466,10 @@ def find_buyer_root(path: Path) -> Path:
     raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
 
 
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.field, p.message))
+
+
 def load_buyer(path: Path) -> BuyerWorkspace:
     """Load and validate ``buyer.yaml`` and ``records/orders.yaml``; every problem at once."""
     root = find_buyer_root(path)
@@ -474,7 +478,7 @@ def load_buyer(path: Path) -> BuyerWorkspace:
     if spec is not None:
         problems += [problem for rule in BUYER_RULES for problem in rule(spec, doc)]
     if spec is None or problems:
-        raise InvalidInput(f"{BUYER} has errors", problems)
+        raise InvalidInput(f"{BUYER} has errors", _by_line(problems))
     orders_path = root / RECORDS / ORDERS
     if not orders_path.exists():
         return BuyerWorkspace(root, spec, [])
@@ -486,7 +490,7 @@ def load_buyer(path: Path) -> BuyerWorkspace:
         problems += [problem for rule in ORDERS_RULES
                      for problem in rule(spec, record.orders, orders_doc)]
     if record is None or problems:
-        raise InvalidInput(f"{ORDERS_DISPLAY} has errors", problems)
+        raise InvalidInput(f"{ORDERS_DISPLAY} has errors", _by_line(problems))
     return BuyerWorkspace(root, spec, list(record.orders))
 
 
@@ -657,7 +661,10 @@ def _ceiling_problem(orders: list[BuyerOrder], lot: Lot, year: int, amount: Deci
 
 
 def _share(amount: Decimal, whole: Decimal) -> Decimal:
-    return (amount * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal("0.0")
+    """``amount`` in percent of ``whole``, to one decimal (26.25 -> 26.3)."""
+    if not whole:
+        return Decimal("0.0")
+    return (amount * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def estimate_warnings(spec: BuyerFile, orders: list[BuyerOrder],

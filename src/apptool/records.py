@@ -188,13 +188,16 @@ def load_themes(root: Path) -> Themes:
     if doc.data is None:
         return Themes()
     themes, problems = validate(doc, Themes)
-    if themes is not None:
-        seen: set[str] = set()
-        for index, theme in enumerate(themes.themes):
-            if theme.id in seen:
-                problems.append(doc.problem(("themes", index, "id"),
-                                            f"theme {theme.id!r} defined twice"))
-            seen.add(theme.id)
+    items = doc.data.get("themes") if isinstance(doc.data, dict) else None
+    seen: set[str] = set()
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        theme_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(theme_id, str) and theme_id in seen:
+            problems.append(doc.problem(("themes", index, "id"),
+                                        f"theme {theme_id!r} defined twice"))
+        if isinstance(theme_id, str):
+            seen.add(theme_id)
+    problems.sort(key=lambda p: (p.line or 0, p.field, p.message))
     if problems or themes is None:
         raise InvalidInput(f"{doc.display} has errors", problems)
     return themes

@@ -411,3 +411,15 @@ def test_main_help_lists_the_buyer_commands() -> None:
     result = runner.invoke(app, ["--help"])
     for name in ("allocate", "decline", "lots"):
         assert name in result.output
+
+
+def test_a_busy_buyer_workspace_is_refused(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from apptool.procurement import buyer_locked
+
+    root = write_buyer(tmp_path / "b", "- {id: p1, name: P1, lot: 2, sessions: 2}\n")
+    monkeypatch.setenv("APPTOOL_LOCK_TIMEOUT", "0.1")
+    with buyer_locked(root):
+        code, output = run(root, "allocate", "--date", "2025-03-03")
+    assert code == 5 and "another apptool command" in output
+    assert not (root / "records").exists()

@@ -21,11 +21,7 @@ This module decides; it prints nothing and never asks for today's date (it is pa
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,7 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field
 
-from .errors import InvalidInput, Problem, RuleRefused, WorkspaceBusy
+from .errors import InvalidInput, Problem, RuleRefused
 from .loading import Document, read_yaml, validate
 from .models import Day, Identifier, Money, Strict
 
@@ -494,31 +490,12 @@ def load_buyer(path: Path) -> BuyerWorkspace:
     return BuyerWorkspace(root, spec, list(record.orders))
 
 
-@contextlib.contextmanager
-def buyer_locked(root: Path, timeout: float | None = None) -> Iterator[None]:
-    """Serialize the commands that change a buyer workspace (same lock file and wait as
-    :func:`apptool.workspace.locked`, which only accepts a practitioner workspace)."""
-    if timeout is None:
-        timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
-    root = find_buyer_root(root)
-    with open(root / LOCK_NAME, "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise WorkspaceBusy(
-                        f"{root / LOCK_NAME}: another apptool command is changing this "
-                        f"workspace; try again when it has finished") from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def buyer_locked(root: Path,
+                 timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """Serialize the commands that change a buyer workspace (the workspace lock)."""
+    from .workspace import locked
+
+    return locked(root, timeout, find=find_buyer_root)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -16,7 +16,7 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -76,15 +76,17 @@ def dump_yaml(data: object, header: str = "") -> str:
 
 
 @contextlib.contextmanager
-def locked(root: Path, timeout: float | None = None) -> Iterator[None]:
+def locked(root: Path, timeout: float | None = None,
+           find: Callable[[Path], Path] | None = None) -> Iterator[None]:
     """Serialize commands that change the workspace: wait up to ``timeout`` s, then fail.
 
     The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set. ``root`` must be
-    a workspace: a mistyped ``--workspace`` is refused, no folder or lock file is created.
+    a workspace (checked by ``find``, default :func:`find_root`): a mistyped ``--workspace``
+    is refused, no folder or lock file is created.
     """
     if timeout is None:
         timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
-    find_root(root)
+    root = (find or find_root)(root)
     with open(root / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -143,6 +145,10 @@ def find_root(path: Path) -> Path:
         message = "workspace folder not found"
         raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
     if not (root / PRACTITIONER).exists() and not (root / CONVENTIONS).is_dir():
+        if (root / "buyer.yaml").exists():
+            message = ("a buyer workspace (buyer.yaml): this command is for a practitioner's "
+                       "workspace; a buyer uses allocate, decline and lots")
+            raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
         message = (f"not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
                    f"create one with `apptool init DIR` or choose one with --workspace")
         raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])

@@ -162,11 +162,12 @@ def bilan(
     out_dir: OutputDir = None,
     today: TodayOption = None,
 ) -> None:
-    """The annual report (art. 2.3): figures per group, themes, places for your analysis.
+    """The annual report (bilan): figures per group, themes, places for your analysis.
 
-    Sessions planned, held, moved, cancelled (due or not), attendance, the recurring themes
-    of your notes, and individual consultations as a count and total hours only ("moins de
-    3" below three, art. 2.2). The text of your notes is never shown.
+    Art. 2.3 of the convention. Sessions planned, held, moved, cancelled (due or not),
+    attendance, the recurring themes of your notes, and individual consultations as a count
+    and total hours only ("moins de 3" below three, art. 2.2). The text of your notes is
+    never shown.
     """
     from . import documents
 

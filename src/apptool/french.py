@@ -13,9 +13,11 @@ LOCALE = "fr_FR"
 
 
 def long_date(day: date) -> str:
-    """``mardi 13 mai 2025``."""
+    """``mardi 13 mai 2025``; the first of the month is ``1er``: ``mardi 1er avril 2025``."""
     from babel.dates import format_date
 
+    if day.day == 1:
+        return str(format_date(day, "EEEE '1er' MMMM y", locale=LOCALE))
     return str(format_date(day, "EEEE d MMMM y", locale=LOCALE))
 
 

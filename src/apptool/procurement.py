@@ -216,14 +216,9 @@ def buyer_siret_valid(spec: BuyerFile, doc: Document) -> list[Problem]:
 
 def unique_lot_numbers(spec: BuyerFile, doc: Document) -> list[Problem]:
     """Each lot has its own number."""
-    seen: dict[int, int] = {}
-    problems = []
-    for index, lot in enumerate(spec.lots):
-        if lot.number in seen:
-            problems.append(doc.problem(("lots", index, "number"), f"duplicate lot number "
-                                        f"{lot.number} (first at lots[{seen[lot.number]}])"))
-        seen.setdefault(lot.number, index)
-    return problems
+    from .validation import duplicates
+
+    return duplicates(doc, spec.lots, "lots", "lot", "number")
 
 
 def lot_amounts_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
@@ -272,14 +267,9 @@ def same_holder_same_name(spec: BuyerFile, doc: Document) -> list[Problem]:
 
 def unique_group_ids(spec: BuyerFile, doc: Document) -> list[Problem]:
     """Each group has its own id."""
-    seen: dict[str, int] = {}
-    problems = []
-    for index, group in enumerate(spec.groups):
-        if group.id in seen:
-            problems.append(doc.problem(("groups", index, "id"), f"duplicate group id "
-                                        f"{group.id!r} (first at groups[{seen[group.id]}])"))
-        seen.setdefault(group.id, index)
-    return problems
+    from .validation import duplicates
+
+    return duplicates(doc, spec.groups, "groups", "group")
 
 
 def known_group_lots(spec: BuyerFile, doc: Document) -> list[Problem]:

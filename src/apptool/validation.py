@@ -26,15 +26,18 @@ from .models import (
 ConventionRule = Callable[[Convention, Document], list[Problem]]
 
 
-def _duplicates(doc: Document, items: Iterable[Any], key: str, what: str) -> list[Problem]:
-    seen: dict[str, int] = {}
+def duplicates(doc: Document, items: Iterable[Any], key: str, what: str,
+               attribute: str = "id") -> list[Problem]:
+    """A problem for each item of ``doc[key]`` whose ``attribute`` repeats an earlier one's."""
+    seen: dict[Any, int] = {}
     problems = []
     for index, item in enumerate(items):
-        value = item.id
+        value = getattr(item, attribute)
         if value in seen:
+            label = "id" if attribute == "id" else attribute
             problems.append(doc.problem(
-                (key, index, "id"), f"duplicate {what} id {value!r} (first at {key}[{seen[value]}])"
-            ))
+                (key, index, attribute),
+                f"duplicate {what} {label} {value!r} (first at {key}[{seen[value]}])"))
         else:
             seen[value] = index
     return problems
@@ -84,7 +87,7 @@ def group_has_cadence_or_count(convention: Convention, doc: Document) -> list[Pr
 
 def unique_location_ids(convention: Convention, doc: Document) -> list[Problem]:
     """Each location (art. 3) has its own id."""
-    return _duplicates(doc, convention.locations, "locations", "location")
+    return duplicates(doc, convention.locations, "locations", "location")
 
 
 def known_group_locations(convention: Convention, doc: Document) -> list[Problem]:

@@ -143,6 +143,8 @@ def check(root: Path) -> CheckOutcome:
     notes: list[str] = []
     checked = [workspace.display(workspace.root / "practitioner.yaml"),
                *(workspace.documents[c].display for c in workspace.conventions)]
+    if (workspace.root / "themes.yaml").exists():  # validated with the workspace
+        checked.append("themes.yaml")
     for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
         display = workspace.display(path)
         if not path.stem.isdigit():

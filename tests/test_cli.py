@@ -382,10 +382,10 @@ def test_without_fresh_a_future_hand_edit_stays(planned: Path) -> None:
 
 def test_check_ok_on_a_valid_workspace(example: Path) -> None:
     result = run(example, "check")
-    assert "ok: 2 file(s) checked, no problem found" in result.stdout
+    assert "ok: 3 file(s) checked, no problem found" in result.stdout
     run(example, "plan", "2025", "--today", TODAY)
     result = run(example, "check")
-    assert "ok: 3 file(s) checked, no problem found" in result.stdout
+    assert "ok: 4 file(s) checked, no problem found" in result.stdout
 
 
 def test_check_lists_every_problem_with_exit_2(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import french
+from .errors import InvalidInput, Problem
 
 if TYPE_CHECKING:
     import jinja2
@@ -58,8 +59,32 @@ def environment(workspace: Path | None = None) -> jinja2.Environment:
 
 
 def render(name: str, context: dict[str, Any], workspace: Path | None = None) -> str:
-    """Render a template by name (``invoice.md.j2``) with ``context``."""
-    return environment(workspace).get_template(name).render(**context)
+    """Render a template by name (``invoice.md.j2``) with ``context``.
+
+    A mistake in a template (most likely a workspace's override) is an :class:`InvalidInput`
+    naming the template file and line, not a crash.
+    """
+    import jinja2
+
+    try:
+        template = environment(workspace).get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or name
+        raise InvalidInput(f"{where}: {exc.message}",
+                           [Problem(where, exc.lineno, "", f"template error: {exc.message}")],
+                           ) from None
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as exc:  # an unknown variable or filter in the template
+        where = template.filename or name
+        line = None
+        traceback = exc.__traceback__
+        while traceback is not None:  # jinja2 maps the failing frame to the template's line
+            if traceback.tb_frame.f_code.co_filename == template.filename:
+                line = traceback.tb_lineno
+            traceback = traceback.tb_next
+        raise InvalidInput(f"{where}: {exc}",
+                           [Problem(where, line, "", f"template error: {exc}")]) from None
 
 
 #: PDF making patches process-wide state (environment, facturx's clock): one at a time.

@@ -6,7 +6,7 @@ Usage::
 
 For each size it writes a workspace with that many monthly groups (plus a few quarterly
 ones) spread over several conventions, sites, school-holiday zones and policies, near the
-practitioner's capacity, then plans the year through ``apptool.app.plan`` (loading,
+practitioner's capacity, then plans the year through ``apptool.planning.plan`` (loading,
 planning and checking, without writing the calendar). It prints the best of 3 planning
 times, the soft-goal figures of the plan and whether it breaks a hard rule, then the best of
 5 start-up times of ``apptool --help``, and PASS/FAIL against the targets. The exit code is
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from apptool import app
+from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.errors import NoValidPlan
-from apptool.rules import missing_periods, plan_violations
+from apptool.services import planning
 
 #: Targets: a 40-group year on one core, and the CLI's start-up.
 PLAN_TARGET_GROUPS = 40
@@ -130,7 +130,7 @@ class SizeResult:
     valid: bool
 
 
-def describe(outcome: app.PlanOutcome, year: int) -> tuple[str, bool]:
+def describe(outcome: planning.PlanOutcome, year: int) -> tuple[str, bool]:
     """The plan's soft-goal figures, and whether it meets every hard rule."""
     plan, workspace = outcome.plan, outcome.workspace
     report = plan.report
@@ -150,15 +150,15 @@ def describe(outcome: app.PlanOutcome, year: int) -> tuple[str, bool]:
 
 
 def timed_plan(root: Path, year: int, label: str, write: bool) -> tuple[float, bool]:
-    """Best of 3 ``app.plan`` of ``year``; with ``write`` the calendar is saved (and removed
+    """Best of 3 ``planning.plan`` of ``year``; with ``write`` the calendar is saved (and removed
     again before the next run, outside the timing)."""
     today = date(year - 2, 1, 1)
     calendar = root / "calendars" / f"{year}.yaml"
 
-    def run() -> app.PlanOutcome:
+    def run() -> planning.PlanOutcome:
         calendar.unlink(missing_ok=True)
         began = time.perf_counter()
-        outcome = app.plan(root, year, today, dry_run=not write)
+        outcome = planning.plan(root, year, today, dry_run=not write)
         timings.append(time.perf_counter() - began)
         return outcome
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apptool.workspace import init_workspace
+from apptool.store.workspace import init_workspace
 
 PRACTITIONER = """\
 name: Test Practitioner

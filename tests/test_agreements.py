@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from apptool import app as use_cases
 from apptool.cli import app
-from apptool.rules import plan_violations
-from apptool.workspace import init_workspace, load_workspace
+from apptool.domain.hard_rules import plan_violations
+from apptool.services import planning
+from apptool.store.workspace import init_workspace, load_workspace
 from conftest import write_workspace
 
 runner = CliRunner()
@@ -44,7 +44,7 @@ def set_agreement(root: Path, text: str) -> None:
 
 
 def test_ordered_groups_are_planned_with_the_ccas_without_clashes(both: Path) -> None:
-    plan = use_cases.plan(both, 2025, date(2024, 1, 1)).plan
+    plan = planning.plan(both, 2025, date(2024, 1, 1)).plan
     ordered = [s for s in plan.sessions if s.convention == AGREEMENT]
     assert len([s for s in plan.sessions if s.convention == "ccas-dreux"]) == 52
     monthly = [s for s in ordered if s.group == "rennes-nord-equipe-1"]
@@ -103,10 +103,10 @@ def test_invoicing_outside_the_agreement_period_is_refused(both: Path) -> None:
 def test_single_renewal_extends_the_agreement_only_once_recorded(both: Path) -> None:
     text = agreement_text(both).replace("to: 2025-12-31", "to: 2027-12-31")
     set_agreement(both, text)
-    plan = use_cases.plan(both, 2026, date(2024, 1, 1), dry_run=True).plan
+    plan = planning.plan(both, 2026, date(2024, 1, 1), dry_run=True).plan
     assert max(s.date for s in plan.sessions if s.convention == AGREEMENT) <= date(2026, 2, 18)
     set_agreement(both, text.replace("renewed: false", "renewed: true"))
-    plan = use_cases.plan(both, 2026, date(2024, 1, 1), dry_run=True).plan
+    plan = planning.plan(both, 2026, date(2024, 1, 1), dry_run=True).plan
     assert max(s.date for s in plan.sessions if s.convention == AGREEMENT) > date(2026, 9, 1)
 
 
@@ -119,7 +119,7 @@ def test_order_add_records_an_order_that_plan_then_places(both: Path) -> None:
                        "2025-12-31")
     assert code == 0, output
     assert agreement_text(both).count("EXEMPLE-BC-2025-031") == 0  # the user's file is intact
-    plan = use_cases.plan(both, 2025, date(2025, 7, 1)).plan
+    plan = planning.plan(both, 2025, date(2025, 7, 1)).plan
     assert len([s for s in plan.sessions if s.group == "fougeres-2"]) == 4
     code, output = run(both, "order", "add", AGREEMENT, "--number", "EXEMPLE-BC-2025-031",
                        "--date", "2025-06-01", "--unit-price", "320", "--maximum", "1280",

@@ -6,10 +6,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from apptool import app, lifecycle
-from apptool.billing import Consultation, Month, month_lines, totals
-from apptool.french import euros, long_date
-from apptool.workspace import load_workspace
+from apptool.domain import lifecycle
+from apptool.domain.billing import Consultation, Month, month_lines, totals
+from apptool.output.french import euros, long_date
+from apptool.output.wording import FRENCH_LINES
+from apptool.services import planning
+from apptool.store.workspace import load_workspace
 from conftest import TODAY
 
 
@@ -19,10 +21,11 @@ def test_french_formats() -> None:
 
 
 def test_may_2025_invoice_of_the_example_from_its_plan(example: Path) -> None:
-    sessions = app.plan(example, 2025, TODAY).plan.sessions
+    sessions = planning.plan(example, 2025, TODAY).plan.sessions
     ws = load_workspace(example)
     convention = ws.conventions["ccas-dreux"]
-    lines = month_lines(convention, sessions, [], Month(2025, 5), date(2025, 6, 1))
+    lines = month_lines(convention, sessions, [], Month(2025, 5), date(2025, 6, 1),
+                        FRENCH_LINES)
     may = [s for s in sessions if s.date.month == 5]
     assert len(lines) == len(may) == 7  # the quarterly group meets in June
     assert {line.source for line in lines} == {s.id for s in may}
@@ -33,16 +36,17 @@ def test_may_2025_invoice_of_the_example_from_its_plan(example: Path) -> None:
 
 
 def test_only_held_sessions_are_billed(example: Path) -> None:
-    sessions = app.plan(example, 2025, TODAY).plan.sessions
+    sessions = planning.plan(example, 2025, TODAY).plan.sessions
     ws = load_workspace(example)
     mid_may = date(2025, 5, 15)
-    lines = month_lines(ws.conventions["ccas-dreux"], sessions, [], Month(2025, 5), mid_may)
+    lines = month_lines(ws.conventions["ccas-dreux"], sessions, [], Month(2025, 5), mid_may,
+                        FRENCH_LINES)
     assert {line.source for line in lines} == {
         s.id for s in sessions if s.date.month == 5 and s.date < mid_may}
 
 
 def test_due_cancellation_and_individual_consultation(example: Path) -> None:
-    sessions = app.plan(example, 2025, TODAY).plan.sessions
+    sessions = planning.plan(example, 2025, TODAY).plan.sessions
     ws = load_workspace(example)
     convention = ws.conventions["ccas-dreux"]
     target = next(s for s in sessions if s.id == "ccas-dreux/seniors-2/2025-05")
@@ -53,7 +57,8 @@ def test_due_cancellation_and_individual_consultation(example: Path) -> None:
     record = [due if s.id == due.id else cancelled_early if s.id == cancelled_early.id else s
               for s in sessions]
     consultation = Consultation("ccas-dreux/individual/2025-05-14/1", date(2025, 5, 14), 90)
-    lines = month_lines(convention, record, [consultation], Month(2025, 5), date(2025, 6, 1))
+    lines = month_lines(convention, record, [consultation], Month(2025, 5), date(2025, 6, 1),
+                        FRENCH_LINES)
     by_source = {line.source: line for line in lines}
     assert cancelled_early.id not in by_source
     assert by_source[due.id].kind == "cancellation"
@@ -66,12 +71,13 @@ def test_due_cancellation_and_individual_consultation(example: Path) -> None:
 
 
 def test_totals_with_vat_are_exact_to_the_cent() -> None:
-    from apptool.billing import Line
+    from apptool.domain.billing import Line
 
-    lines = [Line("session", date(2025, 5, 1), "x", Decimal(1), "session", Decimal("150.00"),
-                  "a"),
-             Line("individual", date(2025, 5, 2), "y", Decimal("1.50"), "hour",
-                  Decimal("80.00"), "b")]
+    lines = [Line(kind="session", day=date(2025, 5, 1), description="x", quantity=Decimal(1),
+                  unit="session", unit_price=Decimal("150.00"), source="a"),
+             Line(kind="individual", day=date(2025, 5, 2), description="y",
+                  quantity=Decimal("1.50"), unit="hour", unit_price=Decimal("80.00"),
+                  source="b")]
     result = totals(lines, Decimal("20"))
     assert (result.net, result.vat, result.gross) == (Decimal("270.00"), Decimal("54.00"),
                                                       Decimal("324.00"))

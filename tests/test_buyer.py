@@ -415,7 +415,7 @@ def test_main_help_lists_the_buyer_commands() -> None:
 
 def test_a_busy_buyer_workspace_is_refused(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from apptool.procurement import buyer_locked
+    from apptool.store.buyer_files import buyer_locked
 
     root = write_buyer(tmp_path / "b", "- {id: p1, name: P1, lot: 2, sessions: 2}\n")
     monkeypatch.setenv("APPTOOL_LOCK_TIMEOUT", "0.1")

@@ -21,8 +21,8 @@ from icalendar import Calendar
 from typer.testing import CliRunner
 
 from apptool.cli import app
-from apptool.export import JSON_KEYS
-from apptool.workspace import init_workspace
+from apptool.output.export import JSON_KEYS
+from apptool.store.workspace import init_workspace
 from conftest import CONVENTION, write_workspace
 
 runner = CliRunner()

@@ -46,7 +46,7 @@ def before(day: date, days: int) -> str:
 
 
 def alternative(root: Path, session_id: str, requested: str) -> tuple[str, str]:
-    from apptool import app as use_cases
+    from apptool.services import sessions as use_cases
 
     outcome = use_cases.reschedule(root, session_id, date(2024, 1, 1),
                                    requested_on=date.fromisoformat(requested))

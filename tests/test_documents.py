@@ -22,7 +22,7 @@ from icalendar import Calendar
 from typer.testing import CliRunner
 
 from apptool.cli import app
-from apptool.workspace import init_workspace
+from apptool.store.workspace import init_workspace
 from conftest import CONVENTION, write_workspace
 
 runner = CliRunner()

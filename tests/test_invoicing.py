@@ -29,11 +29,12 @@ from stdnum import luhn
 from stdnum.fr import siret as siret_number
 from typer.testing import CliRunner
 
-from apptool import einvoice, invoicing
 from apptool.cli import app
-from apptool.mentions import invoice_mentions
-from apptool.register import InvoiceRecord, content_hash, load_register, register_problems
-from apptool.workspace import init_workspace
+from apptool.output import einvoice
+from apptool.output.mentions import invoice_mentions
+from apptool.store import register
+from apptool.store.register import InvoiceRecord, content_hash, load_register, register_problems
+from apptool.store.workspace import init_workspace
 from conftest import CONVENTION, PRACTITIONER, write_workspace
 
 runner = CliRunner()
@@ -240,9 +241,9 @@ def test_numbers_run_on_across_months_and_conventions(two_conventions: Path) -> 
 def test_a_failure_before_the_record_leaves_no_gap(two_conventions: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The disk fails while writing the first record: nothing is committed, the number is
-    issued again by the next run (``write_issued`` writes through ``invoicing.write_atomic``)."""
+    issued again by the next run (``write_issued`` writes through ``register.write_atomic``)."""
     root = two_conventions
-    real_write = invoicing.write_atomic
+    real_write = register.write_atomic
     failures: list[Path] = []
 
     def flaky_write(path: Path, content: str | bytes) -> None:
@@ -251,7 +252,7 @@ def test_a_failure_before_the_record_leaves_no_gap(two_conventions: Path,
             raise OSError(28, "No space left on device", str(path))
         real_write(path, content)
 
-    monkeypatch.setattr(invoicing, "write_atomic", flaky_write)
+    monkeypatch.setattr(register, "write_atomic", flaky_write)
     result = run(root, "invoice", "--month", MAY, "--today", "2025-06-02", code=1)
     assert result.output.startswith("error: [Errno 28] No space left on device")
     assert failures == [root / "invoices" / "2025-0001.yaml"]
@@ -340,7 +341,7 @@ def test_xml_embedded_in_the_pdf_is_the_checked_e_invoice(issued: Path, number: 
     folder = issued / "invoices"
     xml = folder.joinpath(f"{number}.xml").read_bytes()
     assert einvoice.xml_from_pdf(folder.joinpath(f"{number}.pdf").read_bytes()) == xml
-    assert [failure for failure in einvoice.validate(xml) if failure.blocking] == []
+    assert [failure for failure in einvoice.check_einvoice(xml) if failure.blocking] == []
 
 
 # --- 7. the buyer's requirements ----------------------------------------------------------
@@ -399,7 +400,7 @@ def assert_mentions_shown(root: Path, number: str) -> dict[str, str]:
     would write ``&#x27;``.)
     """
     data = InvoiceRecord.model_validate(record(root, number))
-    mentions = invoice_mentions(data.invoice())
+    mentions = invoice_mentions(data.document)
     markdown = (root / "invoices" / f"{number}.md").read_text(encoding="utf-8")
     html = (root / "invoices" / f"{number}.html").read_text(encoding="utf-8")
     for key, value in mentions.items():

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from apptool import app, lifecycle
+from apptool.domain import contract, lifecycle
+from apptool.domain.schedule import Session
 from apptool.errors import RuleRefused
-from apptool.schedule import Session
-from apptool.workspace import Workspace, load_workspace
+from apptool.services import planning
+from apptool.store.workspace import Workspace, load_workspace
 from conftest import TODAY
 
 
 @pytest.fixture
 def planned(workspace: Path) -> tuple[Workspace, list[Session]]:
-    sessions = app.plan(workspace, 2025, TODAY).plan.sessions
+    sessions = planning.plan(workspace, 2025, TODAY).plan.sessions
     return load_workspace(workspace), sessions
 
 
@@ -175,7 +176,7 @@ def test_due_rule_comes_from_the_convention(workspace: Path) -> None:
     (workspace / "conventions" / "test.yaml").write_text(
         text + "cancellation: {by_establishment_without_rescheduling: not-due}\n",
         encoding="utf-8")
-    sessions = app.plan(workspace, 2025, TODAY).plan.sessions
+    sessions = planning.plan(workspace, 2025, TODAY).plan.sessions
     ws = load_workspace(workspace)
     session = first_of(sessions, "alpha", "2025-05")
     result = lifecycle.cancel(session, "establishment", session.date, None,
@@ -205,7 +206,7 @@ def test_a_cancelled_session_cannot_be_cancelled_twice(
     (date(2026, 1, 31), False, date(2026, 2, 28)),
 ])
 def test_termination_end(notice_on: date, force_majeure: bool, end: date) -> None:
-    assert lifecycle.termination_end(notice_on, force_majeure) == end
+    assert contract.termination_end(notice_on, force_majeure) == end
 
 
 def test_termination_cancels_later_sessions_not_due(

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from apptool import app as use_cases
 from apptool.cli import app
-from apptool.errors import InvalidInput, Problem
-from apptool.loading import field_name, parse_yaml
-from apptool.workspace import load_workspace
+from apptool.errors import InvalidInput, Problem, field_name
+from apptool.services import planning
+from apptool.store.loading import parse_yaml
+from apptool.store.workspace import load_workspace
 from conftest import CONVENTION, PRACTITIONER, TODAY, write_workspace
 
 runner = CliRunner()
@@ -356,7 +356,7 @@ def test_unquoted_times_work_in_a_convention(tmp_path: Path) -> None:
     convention = workspace.conventions["test"]
     assert [slot.label for slot in convention.slots] == [
         "09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]
-    outcome = use_cases.plan(root, 2025, TODAY)
+    outcome = planning.plan(root, 2025, TODAY)
     alpha = [s for s in outcome.plan.sessions if s.group == "alpha"]
     assert alpha and all(f"{s.start:%H:%M}" == "10:30" for s in alpha)
 
@@ -443,7 +443,7 @@ def test_problems_in_several_files_all_reported(tmp_path: Path) -> None:
 def planned(tmp_path: Path) -> Path:
     """The small workspace with its 2025 calendar of record."""
     root = write_workspace(tmp_path / "ws")
-    use_cases.plan(root, 2025, TODAY)
+    planning.plan(root, 2025, TODAY)
     return root
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from apptool import app
-from apptool.calendar_fr import public_holidays, school_holidays
+from apptool.domain.calendar_fr import public_holidays, school_holidays
+from apptool.domain.hard_rules import plan_violations
+from apptool.domain.planner import Plan
+from apptool.domain.schedule import Session
 from apptool.errors import NoValidPlan
-from apptool.planner import Plan
-from apptool.rules import plan_violations
-from apptool.schedule import Session
-from apptool.workspace import load_workspace
+from apptool.services import planning
+from apptool.store.workspace import load_workspace
 from conftest import CONVENTION, PRACTITIONER, TODAY, write_workspace
 
 ONE_GROUP = """\
@@ -50,7 +50,7 @@ def practitioner(weekdays: str = "[monday, tuesday, wednesday, thursday, friday]
 def plan_of(tmp_path: Path, conventions: dict[str, str], profile: str = PRACTITIONER,
             year: int = 2025) -> Plan:
     root = write_workspace(tmp_path / "ws", conventions, profile)
-    return app.plan(root, year, TODAY).plan
+    return planning.plan(root, year, TODAY).plan
 
 
 def assert_no_violation(tmp_path: Path, sessions: list[Session]) -> None:
@@ -102,8 +102,8 @@ def test_termination_ends_the_sessions(tmp_path: Path) -> None:
 
 
 def test_example_totals_52_in_2025_and_74_in_2026(example: Path) -> None:
-    assert len(app.plan(example, 2025, TODAY).plan.sessions) == 52
-    assert len(app.plan(example, 2026, TODAY).plan.sessions) == 74
+    assert len(planning.plan(example, 2025, TODAY).plan.sessions) == 52
+    assert len(planning.plan(example, 2026, TODAY).plan.sessions) == 74
 
 
 # --- days -----------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_prefer_avoid_uses_school_holidays_only_when_nothing_else_fits(tmp_path:
 def test_avoid_policy_with_only_school_holidays_is_no_valid_plan(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"c": one_group("2025-04-07", "2025-04-18")})
     with pytest.raises(NoValidPlan) as failure:
-        app.plan(root, 2025, TODAY)
+        planning.plan(root, 2025, TODAY)
     message = str(failure.value.problems[0])
     assert "2025-04" in message and "school holidays zone B (7-18 April)" in message
     assert not (root / "calendars" / "2025.yaml").exists()
@@ -221,7 +221,7 @@ def test_max_sessions_per_day_is_respected(tmp_path: Path) -> None:
 
 def test_sessions_in_the_calendar_file_stay_where_they_are(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    first = app.plan(root, 2025, TODAY).plan
+    first = planning.plan(root, 2025, TODAY).plan
     path = root / "calendars" / "2025.yaml"
     moved = first.sessions[0]
     text = path.read_text(encoding="utf-8")
@@ -232,27 +232,27 @@ def test_sessions_in_the_calendar_file_stay_where_they_are(tmp_path: Path) -> No
                         f"date: '{new_day}'\n  end: '{moved.end:%H:%M}'\n  group: "
                         f"{moved.group}\n  id: {moved.id}", 1)
     path.write_text(text, encoding="utf-8")
-    again = app.plan(root, 2025, TODAY).plan
+    again = planning.plan(root, 2025, TODAY).plan
     assert next(s for s in again.sessions if s.id == moved.id).date == new_day
     assert again.placed == []
 
 
 def test_new_group_is_placed_without_moving_published_sessions(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    before = {s.id: (s.date, s.start) for s in app.plan(root, 2025, TODAY).plan.sessions}
+    before = {s.id: (s.date, s.start) for s in planning.plan(root, 2025, TODAY).plan.sessions}
     text = CONVENTION + "  - {id: delta, name: Delta, cadence: monthly, location: home}\n"
     (root / "conventions" / "test.yaml").write_text(text, encoding="utf-8")
-    after = app.plan(root, 2025, TODAY).plan
+    after = planning.plan(root, 2025, TODAY).plan
     assert {s.id: (s.date, s.start) for s in after.sessions if s.id in before} == before
     assert len(after.placed) == 7
 
 
 def test_once_a_year_is_planned_new_sessions_go_after_today(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    app.plan(root, 2025, TODAY)
+    planning.plan(root, 2025, TODAY)
     text = CONVENTION + "  - {id: delta, name: Delta, cadence: monthly, location: home}\n"
     (root / "conventions" / "test.yaml").write_text(text, encoding="utf-8")
-    result = app.plan(root, 2025, date(2025, 10, 15)).plan
+    result = planning.plan(root, 2025, date(2025, 10, 15)).plan
     delta = sorted(s.period for s in result.sessions if s.group == "delta")
     assert delta == ["2025-10", "2025-11", "2025-12"]
     assert all(s.date > date(2025, 10, 15) for s in result.sessions if s.group == "delta")
@@ -261,9 +261,9 @@ def test_once_a_year_is_planned_new_sessions_go_after_today(tmp_path: Path) -> N
 
 def test_fresh_replans_only_future_sessions(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    first = app.plan(root, 2025, TODAY).plan
+    first = planning.plan(root, 2025, TODAY).plan
     today = date(2025, 9, 30)
-    again = app.plan(root, 2025, today, fresh=True).plan
+    again = planning.plan(root, 2025, today, fresh=True).plan
     past = {s.id: s.date for s in first.sessions if s.date <= today}
     assert {s.id: s.date for s in again.sessions if s.id in past} == past
     assert all(s.date > today for s in again.sessions if s.id in again.placed)
@@ -272,7 +272,7 @@ def test_fresh_replans_only_future_sessions(tmp_path: Path) -> None:
 def test_planning_is_deterministic(tmp_path: Path) -> None:
     roots = [write_workspace(tmp_path / name) for name in ("a", "b")]
     for root in roots:
-        app.plan(root, 2025, TODAY)
+        planning.plan(root, 2025, TODAY)
     texts = [(root / "calendars" / "2025.yaml").read_bytes() for root in roots]
     assert texts[0] == texts[1]
 
@@ -281,17 +281,17 @@ def test_planning_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_example_needs_at_most_three_trips_a_month(example: Path) -> None:
-    report = app.plan(example, 2026, TODAY).plan.report
+    report = planning.plan(example, 2026, TODAY).plan.report
     assert max(report.trips_per_month.values()) <= 3
 
 
 def test_example_monthly_sessions_are_at_least_21_days_apart(example: Path) -> None:
-    report = app.plan(example, 2026, TODAY).plan.report
+    report = planning.plan(example, 2026, TODAY).plan.report
     assert report.short_intervals == []
     assert report.intervals["monthly"][0] >= 21
 
 
 def test_example_plan_breaks_no_hard_rule(example: Path) -> None:
-    result = app.plan(example, 2025, TODAY).plan
+    result = planning.plan(example, 2025, TODAY).plan
     ws = load_workspace(example)
     assert plan_violations(result.sessions, ws.conventions, ws.practitioner) == []

@@ -23,12 +23,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from apptool import app
+from apptool.domain.contract import periods_due
+from apptool.domain.hard_rules import missing_periods, plan_violations
+from apptool.domain.planner import build_demands
+from apptool.domain.schedule import Session
 from apptool.errors import NoValidPlan
-from apptool.planner import build_demands
-from apptool.rules import missing_periods, periods_due, plan_violations
-from apptool.schedule import Session
-from apptool.workspace import load_workspace
+from apptool.services import planning
+from apptool.store.workspace import load_workspace
 from conftest import write_workspace
 
 YEAR = 2026
@@ -201,10 +202,10 @@ def assert_valid(root: Path, sessions: list[Session]) -> None:
 
 
 def plan_or_none(root: Path, today: date = TODAY, fresh: bool = False,
-                 dry_run: bool = False) -> app.PlanOutcome | None:
+                 dry_run: bool = False) -> planning.PlanOutcome | None:
     """The outcome of ``apptool plan``, or None when there is no valid plan."""
     try:
-        return app.plan(root, YEAR, today, fresh=fresh, dry_run=dry_run)
+        return planning.plan(root, YEAR, today, fresh=fresh, dry_run=dry_run)
     except NoValidPlan as exc:
         note(f"no valid plan: {exc.lines()}")
         return None
@@ -251,11 +252,11 @@ def test_replanning_over_the_calendar_of_record_changes_nothing(
         outcome = plan_or_none(root)
         if outcome is None:
             return
-        again = app.plan(root, YEAR, TODAY)
+        again = planning.plan(root, YEAR, TODAY)
         assert again.plan.sessions == outcome.plan.sessions
         assert again.plan.placed == []
         assert again.warnings == []
-        checked = app.check(root)
+        checked = planning.check(root)
         assert checked.problems == []
         assert checked.notes == []
 
@@ -287,7 +288,7 @@ def test_the_next_year_plans_around_the_previous_one(spec: tuple[dict[str, str],
         if outcome is None:
             return
         try:
-            following = app.plan(root, YEAR + 1, TODAY)
+            following = planning.plan(root, YEAR + 1, TODAY)
         except NoValidPlan:
             event("no valid plan the next year")
             return
@@ -295,4 +296,4 @@ def test_the_next_year_plans_around_the_previous_one(spec: tuple[dict[str, str],
         assert plan_violations(following.plan.sessions, workspace.conventions,
                                workspace.practitioner) == []
         assert missing_periods(following.plan.sessions, workspace.conventions, YEAR + 1) == []
-        assert app.plan(root, YEAR, TODAY).plan.sessions == outcome.plan.sessions
+        assert planning.plan(root, YEAR, TODAY).plan.sessions == outcome.plan.sessions

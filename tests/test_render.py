@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apptool.errors import InvalidInput
-from apptool.render import render
+from apptool.output.render import render
 
 
 @pytest.mark.parametrize(("text", "line", "message"), [

@@ -12,10 +12,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from apptool import app as use_cases
 from apptool.cli import app
 from apptool.errors import WorkspaceBusy
-from apptool.workspace import locked, write_atomic
+from apptool.services import planning
+from apptool.services import sessions as use_cases
+from apptool.store.files import write_atomic
+from apptool.store.workspace import locked
 from conftest import TODAY, write_workspace
 
 runner = CliRunner()
@@ -49,7 +51,7 @@ def test_a_write_killed_midway_leaves_the_previous_file_intact(
 def test_a_failing_write_during_a_command_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_workspace(tmp_path / "ws")
-    use_cases.plan(root, 2025, TODAY)
+    planning.plan(root, 2025, TODAY)
     path = root / "calendars" / "2025.yaml"
     before = path.read_bytes()
 
@@ -67,7 +69,7 @@ def test_a_failing_write_during_a_command_changes_nothing(
 
 def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    use_cases.plan(root, 2025, TODAY)
+    planning.plan(root, 2025, TODAY)
     before = (root / "calendars" / "2025.yaml").read_bytes()
     with locked(root):
         with pytest.raises(WorkspaceBusy):
@@ -84,7 +86,7 @@ def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -
 
 def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
-    use_cases.plan(root, 2025, TODAY)
+    planning.plan(root, 2025, TODAY)
     ids = [f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta")
            for month in (5, 6, 9, 10)]
     processes = [

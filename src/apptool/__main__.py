@@ -1,3 +1,3 @@
-from .cli import main
+from apptool.cli import main
 
 main()

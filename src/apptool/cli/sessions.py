@@ -1,0 +1,431 @@
+"""Commands after publication: reschedule, cancel, sessions, individual, terminate."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from apptool.cli.common import (
+    App,
+    ByParty,
+    ListFormat,
+    OutputFormat,
+    State,
+    TodayOption,
+    app,
+    console,
+    notice_hint,
+    parse_date,
+    parse_month,
+    parse_today,
+    print_written,
+)
+
+
+def _print_alternatives(session_id: str, alternatives: list[Any], by: str) -> None:
+    from rich.table import Table  # lazy: keeps `apptool --help` instant
+
+    out = console()
+    if not alternatives:
+        out.print(
+            "no valid alternative found (every nearby slot breaks a hard rule)", markup=False
+        )
+        return
+    table = Table(title=f"Alternatives for {session_id}", title_justify="left")
+    for column in ("#", "date", "day", "slot", "why"):
+        table.add_column(column, no_wrap=column != "why")
+    for rank, alt in enumerate(alternatives, 1):
+        table.add_row(
+            str(rank),
+            alt.date.isoformat(),
+            f"{alt.date:%a}",
+            f"{alt.start:%H:%M}-{alt.end:%H:%M}",
+            alt.reason,
+        )
+    out.print(table)
+    best = alternatives[0]
+    flag = "" if best.in_period else " --allow-move-out"
+    out.print(
+        f"to move it: apptool reschedule {session_id} --to {best.date} "
+        f"--slot {best.start:%H:%M} --by {by}{flag}",
+        markup=False,
+    )
+
+
+@app.command()
+def reschedule(
+    session_id: Annotated[
+        str, typer.Argument(help="Session id, e.g. ccas-dreux/seniors-1/2025-05.")
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", metavar="YYYY-MM-DD", help="New date; without it, list the best alternatives."
+        ),
+    ] = None,
+    slot: Annotated[
+        str | None,
+        typer.Option(
+            "--slot", metavar="HH:MM", help="Start of the new slot (default: the current one)."
+        ),
+    ] = None,
+    requested_on: Annotated[
+        str | None,
+        typer.Option(
+            "--requested-on",
+            metavar="YYYY-MM-DD",
+            help="When the change was asked (default: today).",
+        ),
+    ] = None,
+    by: Annotated[
+        ByParty | None, typer.Option("--by", help="Who asked for the change (required with --to).")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, recorded in the history.")
+    ] = None,
+    allow_move_out: Annotated[
+        bool,
+        typer.Option(
+            "--allow-move-out", help="Allow a date outside the session's period (flagged)."
+        ),
+    ] = False,
+    count: Annotated[
+        int, typer.Option("--count", min=1, help="How many alternatives to list.")
+    ] = 5,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the change without writing.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Move a session with the convention's notice, or list the best alternatives.
+
+    Art. 2.1 of the convention: a date moves only with the notice and mutual agreement.
+
+    A move needs the notice (15 days for the example) before the session's current date, a new
+    date after the request, and every hard rule of the planner; otherwise it is refused (exit 4)
+    with the exact reason, and nothing changes. The history of every move is kept.
+    """
+    from apptool.domain.models import parse_time  # lazy: keeps `apptool --help` instant
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    day = parse_today(today)
+    new_date = parse_date(to, "--to")
+    if new_date is not None and by is None:
+        raise typer.BadParameter("say who asked for the move", param_hint="--by")
+    try:
+        start = parse_time(slot) if slot is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--slot") from None
+    outcome = use_cases.reschedule(
+        State.workspace,
+        session_id,
+        day,
+        new_date,
+        start,
+        parse_date(requested_on, "--requested-on"),
+        by.value if by else "establishment",
+        reason,
+        allow_move_out,
+        count,
+        dry_run,
+    )
+    out = console()
+    before = outcome.before
+    if outcome.after is None:
+        out.print(
+            f"{before.id}: {before.date} {before.start:%H:%M}-{before.end:%H:%M}, "
+            f"{before.display_status(day)}; requested on {outcome.requested_on}",
+            markup=False,
+        )
+        _print_alternatives(before.id, outcome.alternatives, by.value if by else "establishment")
+        return
+    after = outcome.after
+    change = after.history[-1]
+    out.print(
+        f"moved {after.id}: {before.date} {before.start:%H:%M} -> {after.date} "
+        f"{after.start:%H:%M}-{after.end:%H:%M} (requested {change.requested_on} by "
+        f"{change.by}, {change.notice_days} days' notice)"
+        + (" [outside its period]" if after.moved_out_of_period else ""),
+        markup=False,
+    )
+    print_written(out, outcome.written, dry_run)
+    notice_hint(out, after.id, dry_run)
+
+
+@app.command()
+def cancel(
+    session_id: Annotated[
+        str, typer.Argument(help="Session id, e.g. ccas-dreux/seniors-1/2025-05.")
+    ],
+    by: Annotated[ByParty, typer.Option("--by", help="Who cancels.")],
+    requested_on: Annotated[
+        str | None,
+        typer.Option(
+            "--requested-on", metavar="YYYY-MM-DD", help="When it was cancelled (default: today)."
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, recorded in the history.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the change without writing.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Cancel a session; by the establishment without the notice, it stays due.
+
+    Art. 4 of the convention: a cancellation without possible rescheduling is due.
+
+    With enough notice, or by the practitioner, it is not due, and the alternatives to
+    reschedule it are shown.
+    """
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    day = parse_today(today)
+    outcome = use_cases.cancel(
+        State.workspace,
+        session_id,
+        by.value,
+        day,
+        parse_date(requested_on, "--requested-on"),
+        reason,
+        dry_run,
+    )
+    result = outcome.cancellation
+    session = result.session
+    change = session.history[-1]
+    out = console()
+    verdict = (
+        "DUE: billable, cancelled by the establishment without the notice and not "
+        "rescheduled (art. 4)"
+        if result.due
+        else "not due"
+    )
+    out.print(
+        f"cancelled {session.id} of {change.previous_date} "
+        f"{change.previous_start:%H:%M} by the {change.by} on {change.requested_on} "
+        f"({result.notice_days} days' notice): {verdict}",
+        markup=False,
+    )
+    print_written(out, outcome.written, dry_run)
+    notice_hint(out, session.id, dry_run)
+    if not result.due:
+        _print_alternatives(session.id, outcome.alternatives, by.value)
+
+
+@app.command()
+def sessions(
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="YYYY-MM", help="Only this month.")
+    ] = None,
+    convention: Annotated[
+        str | None, typer.Option("--convention", help="Only this convention.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="planned, held, moved, cancelled or due.")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    output: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json or ics.")
+    ] = ListFormat.table,
+    today: TodayOption = None,
+) -> None:
+    """List the sessions of the record with their status and history.
+
+    A past session that was neither moved nor cancelled counts as held.
+    """
+    from apptool.domain.schedule import DISPLAY_STATUSES  # lazy: keeps `apptool --help` instant
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    if status is not None and status not in DISPLAY_STATUSES:
+        raise typer.BadParameter(
+            f"{status!r}: choose one of {', '.join(DISPLAY_STATUSES)}", param_hint="--status"
+        )
+    day = parse_today(today)
+    workspace, found = use_cases.list_sessions(
+        State.workspace, day, parse_month(month), convention, status, year
+    )
+    if output is ListFormat.json:
+        from apptool.output.export import (
+            sessions_history_json,  # lazy: keeps `apptool --help` instant
+        )
+
+        sys.stdout.write(sessions_history_json(found, workspace.conventions, day))
+        return
+    if output is ListFormat.ics:
+        from apptool.output.export import sessions_ics  # lazy: keeps `apptool --help` instant
+
+        sys.stdout.write(sessions_ics(found, workspace.conventions, day))
+        return
+    from rich.table import Table  # lazy: keeps `apptool --help` instant
+
+    table = Table(show_lines=False)
+    for column in ("date", "day", "slot", "group", "status", "id", "history"):
+        table.add_column(column, no_wrap=column in ("date", "slot", "id"))
+    for s in found:
+        group = workspace.conventions[s.convention].group(s.group)
+        history = "; ".join(
+            f"{c.action} on {c.requested_on}"
+            + (f" by {c.by}" if c.by else "")
+            + f" (was {c.previous_date} {c.previous_start:%H:%M})"
+            + (f": {c.reason}" if c.reason else "")
+            for c in s.history
+        )
+        table.add_row(
+            s.date.isoformat(),
+            f"{s.date:%a}",
+            f"{s.start:%H:%M}-{s.end:%H:%M}",
+            group.name,
+            s.display_status(day),
+            s.id,
+            history,
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(found)} session(s)", markup=False)
+
+
+individual_app = App(
+    help="Individual consultations: anonymous, date, duration and amount only (art. 1.2, 2.2).",
+    no_args_is_help=True,
+)
+
+
+app.add_typer(individual_app, name="individual")
+
+
+@individual_app.command("add")
+def individual_add(
+    convention: Annotated[str, typer.Option("--convention", help="Convention id.")],
+    on: Annotated[
+        str, typer.Option("--date", metavar="YYYY-MM-DD", help="Date of the consultation.")
+    ],
+    duration: Annotated[str, typer.Option("--duration", help="Duration, e.g. 1h30 or 45min.")],
+    ref: Annotated[
+        str | None,
+        typer.Option("--ref", help="Opaque code of your own (e.g. A-017), never a name."),
+    ] = None,
+    requested_by: Annotated[
+        str | None,
+        typer.Option("--requested-by", help="agent, manager or practitioner (art. 2.2)."),
+    ] = None,
+) -> None:
+    """Record an individual consultation (no name is ever recorded, art. 2.2)."""
+    from apptool.domain.models import (  # lazy: keeps `apptool --help` instant
+        format_duration,
+        parse_duration,
+    )
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    try:
+        minutes_ = parse_duration(duration)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--duration") from None
+    if requested_by is not None and requested_by not in ("agent", "manager", "practitioner"):
+        raise typer.BadParameter(
+            f"{requested_by!r}: choose agent, manager or practitioner", param_hint="--requested-by"
+        )
+    day = parse_date(on, "--date")
+    assert day is not None
+    consultation = use_cases.add_individual(
+        State.workspace, convention, day, minutes_, ref, requested_by
+    )
+    console().print(
+        f"recorded {consultation.id}: {consultation.date}, "
+        f"{format_duration(consultation.duration)}",
+        markup=False,
+    )
+
+
+@individual_app.command("list")
+def individual_list(
+    convention: Annotated[
+        str | None, typer.Option("--convention", help="Only this convention.")
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="YYYY-MM", help="Only this month.")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """List the recorded individual consultations."""
+    import json  # lazy: keeps `apptool --help` instant
+
+    from rich.table import Table  # lazy: keeps `apptool --help` instant
+
+    from apptool.domain.models import format_duration  # lazy: keeps `apptool --help` instant
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    found = use_cases.list_individual(State.workspace, convention, parse_month(month))
+    if output is not OutputFormat.table:
+        payload = {"consultations": [c.model_dump(mode="json") for c in found]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        return
+    table = Table()
+    for column in ("date", "duration", "convention", "ref", "requested by", "id"):
+        table.add_column(column)
+    for c in found:
+        table.add_row(
+            c.date.isoformat(),
+            format_duration(c.duration),
+            c.convention,
+            c.ref or "",
+            c.requested_by or "",
+            c.id,
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(found)} consultation(s)", markup=False)
+
+
+@app.command()
+def terminate(
+    convention: Annotated[str, typer.Argument(help="Convention id, e.g. ccas-dreux.")],
+    notice_on: Annotated[
+        str,
+        typer.Option(
+            "--notice-on", metavar="YYYY-MM-DD", help="Day the notice of termination was given."
+        ),
+    ],
+    force_majeure: Annotated[
+        bool,
+        typer.Option(
+            "--force-majeure", help="Force majeure: 15 days' notice instead of a month (art. 9.3)."
+        ),
+    ] = False,
+    by: Annotated[ByParty | None, typer.Option("--by", help="Who terminates.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the effect without writing.")
+    ] = False,
+) -> None:
+    """Terminate a convention: end of the month after one month's notice.
+
+    Art. 9.3 of the convention; 15 days' notice in case of force majeure.
+
+    Records the effective end in records/terminations.yaml (your convention file is not
+    rewritten) and cancels, not due, every later session. Without termination, tacit renewal
+    keeps the convention active year after year.
+    """
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    notice = parse_date(notice_on, "--notice-on")
+    assert notice is not None
+    outcome = use_cases.terminate(
+        State.workspace, convention, notice, force_majeure, by.value if by else None, dry_run
+    )
+    out = console()
+    t = outcome.termination
+    out.print(
+        f"{convention}: notice on {t.notice_on}"
+        + (" (force majeure, 15 days)" if t.force_majeure else " (one month)")
+        + f", effective end {t.effective_end}",
+        markup=False,
+    )
+    for s in outcome.cancelled:
+        out.print(f"cancelled (not due) {s.id}: {s.date} {s.start:%H:%M}", markup=False)
+    out.print(f"{len(outcome.cancelled)} later session(s) cancelled", markup=False)
+    print_written(out, outcome.written, dry_run)
+

@@ -1,0 +1,147 @@
+"""Which days are workable: French public holidays, school holidays, closures, absences.
+
+Public holidays come from the ``holidays`` package, school holidays (zones A, B, C) from
+``vacances-scolaires-france``. Each rule is one function returning the reason a day is
+blocked, or ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from apptool.domain.models import WEEKDAYS, Convention, DayRange, Practitioner
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+@lru_cache(maxsize=8)
+def public_holidays(year: int) -> dict[date, str]:
+    """French public holidays of a year (metropolitan France), with their names."""
+    import holidays
+
+    return {day: str(name) for day, name in holidays.country_holidays("FR", years=year).items()}
+
+
+@lru_cache(maxsize=1)
+def _school_data() -> Any:
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    return SchoolHolidayDates()
+
+
+def school_holiday_years() -> tuple[int, int]:
+    """The first and last year the school-holiday data covers."""
+    data = _school_data()
+    return int(data.min_year), int(data.max_year)
+
+
+@lru_cache(maxsize=32)
+def school_holidays(zone: str, year: int) -> dict[date, str]:
+    """School-holiday days of a zone in a year, with the holiday's name.
+
+    Raises ``LookupError`` when the data does not cover the year.
+    """
+    first, last = school_holiday_years()
+    if not first <= year <= last:
+        raise LookupError(
+            f"the school-holiday data (vacances-scolaires-france) covers {first}-{last}, "
+            f"not {year}"
+        )
+    rows = _school_data().holidays_for_year_and_zone(year, zone)
+    return {day: str(row["nom_vacances"]) for day, row in rows.items()}
+
+
+def days_of_month(year: int, month: int) -> list[date]:
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return [first + timedelta(days=n) for n in range((following - first).days)]
+
+
+def _in_ranges(day: date, ranges: Iterable[DayRange]) -> DayRange | None:
+    return next((r for r in ranges if r.contains(day)), None)
+
+
+def non_working_weekday(day: date, practitioner: Practitioner) -> str | None:
+    """Sessions only on the practitioner's working weekdays (default Monday-Friday)."""
+    if day.weekday() not in practitioner.weekday_numbers:
+        return f"not a working day ({WEEKDAYS[day.weekday()]})"
+    return None
+
+
+def public_holiday(day: date) -> str | None:
+    """Never on a French public holiday."""
+    name = public_holidays(day.year).get(day)
+    return f"public holiday ({name})" if name else None
+
+
+def practitioner_unavailable(day: date, practitioner: Practitioner) -> str | None:
+    """Never on a day the practitioner declared unavailable (holidays, training...)."""
+    found = _in_ranges(day, practitioner.unavailability)
+    if found is None:
+        return None
+    return "practitioner unavailable" + (f" ({found.reason})" if found.reason else "")
+
+
+def establishment_closed(day: date, convention: Convention) -> str | None:
+    """Never on a closure day of the establishment."""
+    found = _in_ranges(day, convention.closures)
+    if found is None:
+        return None
+    return "establishment closed" + (f" ({found.reason})" if found.reason else "")
+
+
+def school_holiday(day: date, convention: Convention) -> str | None:
+    """The school-holiday name if ``day`` is in the convention's zone's holidays (art. 2.1)."""
+    if convention.school_holidays.policy == "ignore":
+        return None
+    zone = convention.school_holidays.zone
+    name = school_holidays(zone, day.year).get(day)
+    return f"school holidays zone {zone} ({name})" if name else None
+
+
+def hard_blocker(day: date, convention: Convention, practitioner: Practitioner) -> str | None:
+    """The first hard rule that forbids any session of ``convention`` on ``day``, if any."""
+    reason = (
+        non_working_weekday(day, practitioner)
+        or public_holiday(day)
+        or practitioner_unavailable(day, practitioner)
+        or establishment_closed(day, convention)
+    )
+    if reason is None and convention.school_holidays.policy == "avoid":
+        reason = school_holiday(day, convention)
+    return reason
+
+
+def describe_ranges(days: Iterable[date]) -> str:
+    """``[5..21 April]`` -> ``"5-21 April"``: consecutive days folded into ranges."""
+    ordered = sorted(set(days))
+    parts: list[str] = []
+    run: list[date] = []
+    for day in ordered:
+        if run and (day - run[-1]).days == 1:
+            run.append(day)
+            continue
+        if run:
+            parts.append(_range_text(run[0], run[-1]))
+        run = [day]
+    if run:
+        parts.append(_range_text(run[0], run[-1]))
+    return ", ".join(parts)
+
+
+def _range_text(first: date, last: date) -> str:
+    if first == last:
+        return f"{first.day} {MONTHS_EN[first.month - 1]}"
+    if first.month == last.month:
+        return f"{first.day}-{last.day} {MONTHS_EN[first.month - 1]}"
+    return f"{first.day} {MONTHS_EN[first.month - 1]}-{last.day} {MONTHS_EN[last.month - 1]}"

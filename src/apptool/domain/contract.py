@@ -1,0 +1,269 @@
+"""The contract's clauses, one function each, named after the rule, the clause in its docstring.
+
+Every other module asks these functions instead of deciding again: the planner, ``check``,
+``reschedule``, ``cancel``, ``terminate``, invoicing and the documents that explain a
+decision. Articles cited are those of the reference contract (the CCAS de Dreux convention,
+``art. x``) and of the Ille-et-Vilaine framework agreement (deliberation of 9 May 2023).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from apptool.domain.calendar_fr import days_of_month
+from apptool.domain.models import Convention, Group, minutes
+from apptool.domain.schedule import Party, Period, Session
+
+FAR_FUTURE = date(9999, 12, 31)
+#: Art. 9.3: in case of force majeure, termination at any time with 15 days' notice.
+FORCE_MAJEURE_NOTICE_DAYS = 15
+#: Framework agreement: a warning once this share of a purchase order's maximum is invoiced.
+ORDER_WARNING_SHARE = Decimal("0.8")
+
+
+# --- duration and renewal (art. 9.1), termination (art. 9.3) -------------------------------
+
+
+def active_until(convention: Convention) -> date:
+    """Last day the convention is active: its termination, else its end unless renewed.
+
+    Art. 9.1: renewed every year by tacit renewal; art. 9.3: terminated at the end of a month.
+    A framework agreement renewable once runs to ``renewal_end`` once the renewal is recorded.
+    """
+    term = convention.period
+    if term.termination is not None:
+        return term.termination
+    if term.renewal == "tacit-yearly":
+        return FAR_FUTURE
+    if term.renewal == "once" and term.renewed and term.renewal_end is not None:
+        return term.renewal_end
+    return term.end
+
+
+def is_active(convention: Convention, day: date) -> bool:
+    """Art. 9.1: the convention takes effect on its start and runs to :func:`active_until`."""
+    return convention.period.start <= day <= active_until(convention)
+
+
+def term_text(convention: Convention) -> str:
+    """The convention's active term in words: ``from 2025-04-01 to 2025-12-31``."""
+    until = active_until(convention)
+    if until == FAR_FUTURE:
+        return f"from {convention.period.start}, renewed tacitly every year"
+    return f"from {convention.period.start} to {until}"
+
+
+def termination_end(notice_on: date, force_majeure: bool = False) -> date:
+    """Effective end of a convention terminated on ``notice_on`` (art. 9.3).
+
+    "à la fin de chaque mois [...] de prévenir 1 mois avant": the last day of the month in
+    which the month of notice ends (notice on 2026-03-10 -> 2026-04-30). Force majeure:
+    "à tout moment en respectant un préavis de 15 jours" (2026-03-10 -> 2026-03-25).
+    """
+    if force_majeure:
+        return notice_on + timedelta(days=FORCE_MAJEURE_NOTICE_DAYS)
+    after = notice_on + relativedelta(months=1)
+    return after.replace(day=_calendar.monthrange(after.year, after.month)[1])
+
+
+def effective_termination(*ends: date | None) -> date | None:
+    """When a convention has several termination dates (written in its YAML, recorded by
+    ``apptool terminate``), the earliest ends it: a convention cannot run past any of them."""
+    given = [end for end in ends if end is not None]
+    return min(given) if given else None
+
+
+# --- the sessions of each group (art. 2.1) -------------------------------------------------
+
+
+def month_excluded(convention: Convention, month: int) -> bool:
+    """Art. 2.1: "aucun groupe d'analyse de pratiques ne sera organisé durant les mois de
+    juillet et août" (the convention's ``excluded_months``)."""
+    return month in convention.excluded_months
+
+
+def _month_open(convention: Convention, group: Group | None, year: int, month: int) -> bool:
+    """The convention (and the group's window) covers part of the month, not excluded."""
+    if month_excluded(convention, month):
+        return False
+    first = date(year, month, 1)
+    last = days_of_month(year, month)[-1]
+    start = max(convention.period.start, group.start if group and group.start else first)
+    end = min(active_until(convention), group.end if group and group.end else last)
+    return start <= last and first <= end and start <= end
+
+
+def window_months(convention: Convention, group: Group) -> list[tuple[int, int]]:
+    """Eligible months within a group's window (from..to), in order."""
+    assert group.start is not None and group.end is not None
+    months = []
+    year, month = group.start.year, group.start.month
+    while (year, month) <= (group.end.year, group.end.month):
+        if _month_open(convention, group, year, month):
+            months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def counted_months(convention: Convention, group: Group) -> set[tuple[int, int]]:
+    """The months a group with a number of sessions meets in: spread evenly over its window."""
+    months = window_months(convention, group)
+    count = min(group.sessions or 0, len(months))
+    return {months[(2 * i + 1) * len(months) // (2 * count)] for i in range(count)}
+
+
+def eligible_months(convention: Convention, period: Period,
+                    group: Group | None = None) -> list[int]:
+    """Months of a period in which the convention (and the group) is active, not excluded.
+
+    Art. 2.1: no session in the excluded months. A group ordered for a number of sessions
+    meets only in its chosen months (:func:`counted_months`).
+    """
+    months = [m for m in period.months if _month_open(convention, group, period.year, m)]
+    if group is not None and group.sessions is not None and group.end is not None:
+        chosen = counted_months(convention, group)
+        months = [m for m in months if (period.year, m) in chosen]
+    return months
+
+
+def periods_due(convention: Convention, group: Group, year: int) -> list[Period]:
+    """Art. 2.1: "une intervention mensuelle" / "par trimestre": the cadence periods of
+    ``year`` in which the group must meet once."""
+    return [p for p in Period.all_in_year(year, group.cadence)
+            if eligible_months(convention, p, group)]
+
+
+def slot_problem(session: Session, convention: Convention) -> str | None:
+    """Art. 2.1: the groups' hours are fixed ("9h00-10h30, 10h30-12h00..."): a session
+    starts at one of the convention's slots and lasts the session duration."""
+    starts = {minutes(slot.start) for slot in convention.slots}
+    if session.start_minutes not in starts:
+        labels = ", ".join(slot.label for slot in convention.slots)
+        return f"starts at {session.start:%H:%M}, not at a slot of the convention ({labels})"
+    if session.end_minutes - session.start_minutes != convention.session_duration:
+        return (f"lasts {session.end_minutes - session.start_minutes} min, the convention's "
+                f"sessions last {convention.session_duration} min")
+    return None
+
+
+def in_period(session: Session, convention: Convention, day: date) -> bool:
+    """Whether ``day`` falls in an eligible month of the session's own period (art. 2.1)."""
+    period = Period.parse(session.period)
+    return day.year == period.year and day.month in eligible_months(
+        convention, period, convention.group(session.group))
+
+
+def period_problem(session: Session, convention: Convention) -> str | None:
+    """A session takes place in its period, in an eligible month (art. 2.1).
+
+    A session moved out of its period (flagged) may leave it, but never into an excluded month.
+    """
+    if month_excluded(convention, session.date.month):
+        return f"{session.date}: no session in an excluded month (art. 2.1)"
+    if session.moved_out_of_period:
+        return None
+    if not in_period(session, convention, session.date):
+        return f"{session.date} is not in an eligible month of period {session.period}"
+    return None
+
+
+# --- moving and cancelling (art. 2.1, art. 4) ----------------------------------------------
+
+
+def notice_days(session: Session, requested_on: date) -> int:
+    """Days between the request and the session's current date."""
+    return (session.date - requested_on).days
+
+
+def notice_problem(session: Session, convention: Convention, requested_on: date) -> str | None:
+    """Art. 2.1: "Les dates d'intervention pourront être modifiées sous réserve d'un délai de
+    prévenance de 15 jours": a session moves only if asked ``notice_days`` before its date.
+
+    A session already cancelled is not a date being moved: its report is offered later
+    without the notice (see :func:`move_needs_notice`).
+    """
+    given = notice_days(session, requested_on)
+    if given < convention.notice_days:
+        return (f"requested {requested_on} for a session on {session.date}: {given} days' "
+                f"notice, the convention requires {convention.notice_days} (art. 2.1)")
+    return None
+
+
+def move_needs_notice(session: Session) -> bool:
+    """The notice of art. 2.1 applies to moving a planned date; a session already cancelled
+    (with notice, not due) may be rescheduled later without it."""
+    return session.status != "cancelled"
+
+
+def cancellation_due(by: Party, given_days: int, convention: Convention) -> bool:
+    """Art. 4: "En cas d'annulation d'une séance de la part de l'Etablissement et sans report
+    possible [...], la prestation sera due."
+
+    Due when the establishment cancels with less than the notice (no report possible) and the
+    convention keeps the clause (``cancellation.by_establishment_without_rescheduling``); a
+    cancellation by the practitioner is never due.
+    """
+    return (by == "establishment" and given_days < convention.notice_days
+            and convention.cancellation.by_establishment_without_rescheduling == "due")
+
+
+# --- purchase orders and framework agreements ----------------------------------------------
+
+
+def order_maximum_problem(number: str, consumed: Decimal, amount: Decimal,
+                          maximum: Decimal) -> str | None:
+    """A purchase order is never invoiced beyond its maximum (accord-cadre "avec maximum")."""
+    if consumed + amount > maximum:
+        return (f"order {number}: {consumed} EUR HT already invoiced + {amount} EUR HT "
+                f"would exceed its maximum of {maximum} EUR HT")
+    return None
+
+
+def order_warning(number: str, consumed: Decimal, maximum: Decimal) -> str | None:
+    """A warning once :data:`ORDER_WARNING_SHARE` (80 %) of an order's maximum is invoiced."""
+    if maximum and consumed >= maximum * ORDER_WARNING_SHARE:
+        share = (consumed * 100 / maximum).quantize(Decimal("1"))
+        return (f"order {number}: {share} % of its maximum ({maximum} EUR HT) is invoiced "
+                f"({consumed} EUR HT)")
+    return None
+
+
+def yearly_ceiling_problem(committed: Decimal, amount: Decimal, maximum: Decimal,
+                           what: str, where: str) -> str | None:
+    """Deliberation of 9 May 2023: each lot has a yearly maximum ("montant maximum HT par
+    an"); an order that would bring a year's committed amount over it is refused."""
+    total = committed + amount
+    if total <= maximum:
+        return None
+    return (f"{where}: {what} ({amount:.2f} EUR HT) would bring the committed amount to "
+            f"{total:.2f} EUR HT, over the yearly maximum {maximum:.2f} EUR HT")
+
+
+# --- numbers (invoices, credit notes, purchase orders) -------------------------------------
+
+
+def next_in_series(used: Iterable[int]) -> int:
+    """CGI art. 242 nonies A: numbers follow "une séquence chronologique et continue": the
+    next one is the highest used + 1 (never a gap, never a reuse). Shared by invoices, credit
+    notes and purchase orders."""
+    return max(used, default=0) + 1
+
+
+def series_gaps(used: Iterable[int]) -> tuple[list[tuple[int, int, int]], list[int]]:
+    """What breaks a continuous series: the runs of missing numbers, each as (first missing,
+    last missing, the number used after them), and the numbers used more than once."""
+    ordered = sorted(used)
+    runs, twice = [], []
+    expected = 1
+    for seq in ordered:
+        if seq > expected:
+            runs.append((expected, seq - 1, seq))
+        elif seq < expected and seq not in twice:
+            twice.append(seq)
+        expected = max(expected, seq + 1)
+    return runs, twice

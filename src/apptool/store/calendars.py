@@ -1,0 +1,141 @@
+"""The calendars of record: ``calendars/YEAR.yaml``, read, checked against the conventions,
+and written back; :class:`Calendars` holds every year of a workspace at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_data, session_id
+from apptool.domain.source import Document
+from apptool.errors import InvalidInput, Problem
+from apptool.store.files import dump_yaml, write_atomic
+from apptool.store.loading import read_yaml, validate
+from apptool.store.workspace import CALENDARS, Workspace, load_workspace
+
+
+def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Document | None]:
+    """The calendar of record of ``year`` (empty if none yet), checked against the conventions."""
+    path = workspace.calendar_path(year)
+    if not path.exists():
+        return CalendarFile(year=year), None
+    doc = read_yaml(path, workspace.display(path))
+    if doc.data is None:
+        return CalendarFile(year=year), doc
+    calendar, problems = validate(doc, CalendarFile)
+    if calendar is not None:
+        problems += calendar_problems(workspace, calendar, doc, year)
+    if problems or calendar is None:
+        raise InvalidInput(f"{doc.display} has errors",
+                           sorted(problems, key=lambda p: (p.line or 0, p.field)))
+    return calendar, doc
+
+
+def calendar_problems(workspace: Workspace, calendar: CalendarFile, doc: Document,
+                      year: int) -> list[Problem]:
+    """A plan file names known conventions and groups, with ids that match their parts."""
+    problems = []
+    if calendar.year != year:
+        problems.append(doc.problem(("year",), f"this file is for {year}, not {calendar.year}"))
+    seen: set[str] = set()
+    for index, session in enumerate(calendar.sessions):
+        loc = ("sessions", index)
+        convention = workspace.conventions.get(session.convention)
+        if convention is None:
+            problems.append(doc.problem((*loc, "convention"),
+                                        f"unknown convention {session.convention!r}"))
+            continue
+        if session.group not in {g.id for g in convention.groups}:
+            problems.append(doc.problem((*loc, "group"), f"unknown group {session.group!r} in "
+                                        f"convention {session.convention!r}"))
+            continue
+        if session.location not in {loc_.id for loc_ in convention.locations}:
+            problems.append(doc.problem((*loc, "location"),
+                                        f"unknown location {session.location!r}"))
+        try:
+            period = Period.parse(session.period)
+        except ValueError as exc:
+            problems.append(doc.problem((*loc, "period"), str(exc)))
+            continue
+        cadence = convention.group(session.group).cadence
+        if period.cadence != cadence or period.year != year:
+            problems.append(doc.problem((*loc, "period"), f"{session.period} is not a {cadence} "
+                                        f"period of {year}"))
+        expected = session_id(session.convention, session.group, session.period)
+        if session.id != expected:
+            problems.append(doc.problem((*loc, "id"), f"{session.id!r} should be {expected!r}"))
+        if session.id in seen:
+            problems.append(doc.problem((*loc, "id"), f"duplicate session {session.id!r}"))
+        seen.add(session.id)
+        if session.end <= session.start:
+            problems.append(doc.problem((*loc, "end"), "the session ends before it starts"))
+    return problems
+
+
+CALENDAR_HEADER = (
+    "# apptool calendar of record for {year}: written by `apptool plan`, `reschedule`, `cancel`.\n"
+    "# Sessions already here stay where they are when `apptool plan` runs again.\n"
+    "# Hand edits are allowed; `apptool check` verifies them against the hard rules.\n"
+)
+
+
+def calendar_text(calendar: CalendarFile) -> str:
+    """The plan file's text: the year first, then the sessions in date order."""
+    data = calendar_to_data(calendar)
+    return (dump_yaml({"year": data.pop("year")}, CALENDAR_HEADER.format(year=calendar.year))
+            + dump_yaml(data))
+
+
+def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:
+    """Write the calendar of record atomically (caller holds the lock)."""
+    path = workspace.calendar_path(calendar.year)
+    write_atomic(path, calendar_text(calendar))
+    return path
+
+
+@dataclass
+class Calendars:
+    """Every calendar of record of the workspace, loaded and validated."""
+
+    workspace: Workspace
+    calendars: dict[int, CalendarFile]
+
+    @property
+    def sessions(self) -> list[Session]:
+        return [s for year in sorted(self.calendars) for s in self.calendars[year].sessions]
+
+    def find(self, session_id: str) -> Session:
+        """The session with this id, or an error that says how to find the ids."""
+        for session in self.sessions:
+            if session.id == session_id:
+                return session
+        raise InvalidInput(f"unknown session {session_id!r}: ids look like "
+                           "ccas-dreux/seniors-1/2025-05 (see `apptool sessions`)")
+
+    def others(self, session: Session) -> list[Session]:
+        return [s for s in self.sessions if s.id != session.id]
+
+    def replace(self, *updated: Session) -> list[int]:
+        """Put updated sessions in their calendars; the years whose file changed."""
+        years = set()
+        for session in updated:
+            year = int(session.period[:4])
+            calendar = self.calendars[year]
+            sessions = [session if s.id == session.id else s for s in calendar.sessions]
+            self.calendars[year] = CalendarFile(year=year, sessions=sessions)
+            years.add(year)
+        return sorted(years)
+
+    def save(self, years: list[int]) -> list[Path]:
+        return [save_calendar(self.workspace, self.calendars[year]) for year in years]
+
+
+def load_calendars(root: Path) -> Calendars:
+    """The workspace and every calendar of record it holds."""
+    workspace = load_workspace(root)
+    calendars = {}
+    for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
+        if path.stem.isdigit():
+            calendars[int(path.stem)] = load_calendar(workspace, int(path.stem))[0]
+    return Calendars(workspace, calendars)

@@ -1,0 +1,90 @@
+"""Writing the workspace's files safely: atomic replacement, deterministic YAML, one lock.
+
+Every file the tool writes goes through :func:`write_atomic` (temp file in the same folder,
+fsync, ``os.replace``); every command that changes a workspace holds :func:`lock`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from apptool.errors import WorkspaceBusy
+
+LOCK_NAME = ".apptool.lock"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Temp file in the same folder, flush, fsync, ``os.replace``, then fsync the folder. Text
+    is written as UTF-8 with ``\\n`` line ends.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual mode
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def dump_yaml(data: object, header: str = "") -> str:
+    """Readable, diff-friendly, deterministic YAML (sorted keys, block style, UTF-8)."""
+    body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False,
+                          width=100)
+    return header + body
+
+
+@contextlib.contextmanager
+def lock(root: Path, timeout: float | None = None) -> Iterator[None]:
+    """Serialize commands that change a workspace: wait up to ``timeout`` s, then fail.
+
+    The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set. ``root`` is a
+    workspace folder already checked by the caller (a mistyped ``--workspace`` is refused
+    before any lock file is created).
+    """
+    if timeout is None:
+        timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
+    with open(root / LOCK_NAME, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WorkspaceBusy(
+                        f"{root / LOCK_NAME}: another apptool command is changing this "
+                        f"workspace; try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

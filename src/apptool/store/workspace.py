@@ -1,0 +1,235 @@
+"""A practitioner's workspace: where its files live and how they load, all problems at once.
+
+A workspace is a folder::
+
+    practitioner.yaml        the practitioner's profile
+    conventions/*.yaml       one convention a file (its id is the file name)
+    calendars/YEAR.yaml      the calendar of record of each year (written by the tool)
+    records/                 what the tool records (terminations, orders, notes...)
+    invoices/                the invoice register (written by the tool)
+    templates/               optional overrides of the shipped templates
+
+Loading merges what ``records/`` holds into the conventions (purchase orders added with
+``apptool order add``, recorded terminations): the user's convention files are never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from apptool.domain.contract import effective_termination
+from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
+from apptool.domain.orders import RecordedOrders, with_orders
+from apptool.domain.records import Terminations
+from apptool.domain.source import Document
+from apptool.domain.validation import convention_problems, practitioner_problems
+from apptool.errors import InvalidInput, Problem
+from apptool.store.files import lock, write_atomic
+from apptool.store.loading import read_yaml, validate
+from apptool.store.records import PURCHASE_ORDERS, RECORDS, TERMINATIONS, load_records, load_themes
+
+PRACTITIONER = "practitioner.yaml"
+CONVENTIONS = "conventions"
+CALENDARS = "calendars"
+BUYER = "buyer.yaml"
+
+
+@dataclass
+class Workspace:
+    """A loaded workspace: the validated profile and conventions, with their documents."""
+
+    root: Path
+    practitioner: Practitioner
+    conventions: dict[str, Convention]
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        """A path as shown in messages: relative to the workspace when inside it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def calendar_path(self, year: int) -> Path:
+        return self.root / CALENDARS / f"{year}.yaml"
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the workspace's lock (see :func:`apptool.store.files.lock`); ``path`` must be a
+    workspace, so a mistyped ``--workspace`` creates no lock file."""
+    with lock(find_root(path), timeout):
+        yield
+
+
+def find_root(path: Path) -> Path:
+    """Check that ``path`` is a workspace (it holds ``practitioner.yaml`` or ``conventions/``)."""
+    root = path.resolve()
+    if not root.is_dir():
+        message = "workspace folder not found"
+        raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
+    if not (root / PRACTITIONER).exists() and not (root / CONVENTIONS).is_dir():
+        if (root / BUYER).exists():
+            message = ("a buyer workspace (buyer.yaml): this command is for a practitioner's "
+                       "workspace; a buyer uses allocate, decline and lots")
+            raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
+        message = (f"not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
+                   f"create one with `apptool init DIR` or choose one with --workspace")
+        raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
+    return root
+
+
+def load_workspace(path: Path) -> Workspace:
+    """Load and validate every file of the workspace; raise with *all* problems at once."""
+    root = find_root(path)
+    problems: list[Problem] = []
+    documents: dict[str, Document] = {}
+
+    practitioner: Practitioner | None = None
+    practitioner_path = root / PRACTITIONER
+    if not practitioner_path.exists():
+        problems.append(Problem(PRACTITIONER, None, "", "missing practitioner profile"))
+    else:
+        try:
+            doc = read_yaml(practitioner_path, PRACTITIONER)
+            documents[PRACTITIONER] = doc
+            practitioner, found = validate(doc, Practitioner)
+            problems += found
+            if practitioner is not None:
+                problems += practitioner_problems(practitioner, doc)
+        except InvalidInput as exc:
+            problems += exc.problems
+
+    conventions: dict[str, Convention] = {}
+    folder = root / CONVENTIONS
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+    if not files:
+        problems.append(Problem(f"{CONVENTIONS}/", None, "", "no convention file (*.yaml)"))
+    for file in files:
+        display = _display(root, file)
+        if not IDENTIFIER.match(file.stem):
+            problems.append(Problem(display, None, "", f"file name {file.stem!r} is not a valid "
+                                    "convention id: use lowercase letters, digits, '-' and '_'"))
+            continue
+        if file.stem in conventions:
+            problems.append(Problem(display, None, "", f"convention {file.stem!r} defined twice"))
+            continue
+        try:
+            doc = read_yaml(file, display)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        documents[file.stem] = doc
+        convention, found = validate(doc, Convention)
+        problems += found
+        if convention is not None:
+            rule_problems = convention_problems(convention, doc)
+            problems += rule_problems
+            if not rule_problems:
+                conventions[file.stem] = convention
+    problems += _apply_recorded_orders(root, conventions)
+    problems += _apply_terminations(root, conventions, documents)
+    problems += _theme_problems(root)
+    if problems or practitioner is None:
+        raise InvalidInput("the workspace has errors", problems)
+    return Workspace(root, practitioner, conventions, documents)
+
+
+def _apply_recorded_orders(root: Path, conventions: dict[str, Convention]) -> list[Problem]:
+    """Merge the orders recorded with ``apptool order add`` into their agreements."""
+    try:
+        recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
+    except InvalidInput as exc:
+        return exc.problems
+    problems = []
+    by_convention: dict[str, list[Order]] = {}
+    for index, entry in enumerate(recorded.orders):
+        if entry.convention not in conventions:
+            problems.append(Problem(f"{RECORDS}/{PURCHASE_ORDERS}", None,
+                                    f"orders[{index}].convention",
+                                    f"unknown convention {entry.convention!r}"))
+            continue
+        by_convention.setdefault(entry.convention, []).append(entry.order)
+    for conv_id, orders in by_convention.items():
+        conventions[conv_id] = with_orders(conventions[conv_id], orders)
+    return problems
+
+
+def _apply_terminations(root: Path, conventions: dict[str, Convention],
+                        documents: dict[str, Document]) -> list[Problem]:
+    """Apply the recorded terminations (art. 9.3) to the conventions, in place.
+
+    A termination is kept in ``records/terminations.yaml``, never written into the user's
+    convention file; :func:`~apptool.domain.contract.effective_termination` decides the end.
+    """
+    try:
+        recorded = load_records(root, TERMINATIONS, Terminations)
+    except InvalidInput as exc:
+        return exc.problems
+    problems = []
+    for index, termination in enumerate(recorded.terminations):
+        convention = conventions.get(termination.convention)
+        if convention is None:
+            if termination.convention not in documents:  # not a convention with errors
+                problems.append(Problem(f"{RECORDS}/{TERMINATIONS}", None,
+                                        f"terminations[{index}].convention",
+                                        f"unknown convention {termination.convention!r}"))
+            continue
+        term = convention.period
+        end = effective_termination(term.termination, termination.effective_end)
+        conventions[termination.convention] = convention.model_copy(
+            update={"period": term.model_copy(update={"termination": end})})
+    return problems
+
+
+def _theme_problems(root: Path) -> list[Problem]:
+    """The optional ``themes.yaml`` (themes of the practitioner's notes) is checked on load."""
+    try:
+        load_themes(root)
+    except InvalidInput as exc:
+        return exc.problems
+    return []
+
+
+# --- creating -----------------------------------------------------------------------------
+
+
+def examples_root() -> Path:
+    """The example workspace shipped inside the package."""
+    return Path(str(resources.files("apptool") / "examples"))
+
+
+def init_workspace(target: Path, buyer: bool = False) -> list[Path]:
+    """Create a workspace from the shipped examples; never overwrite an existing file.
+
+    With ``buyer``, a buyer workspace (``buyer.yaml``) from ``examples_buyer/`` instead.
+    """
+    source = Path(str(resources.files("apptool") / "examples_buyer")) if buyer else examples_root()
+    files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    clashes = [target / p.relative_to(source) for p in files
+               if (target / p.relative_to(source)).exists()]
+    if clashes:
+        raise InvalidInput(f"{target}: already holds {', '.join(str(c) for c in clashes)}; "
+                           "nothing was written")
+    created = []
+    for file in files:
+        dest = target / file.relative_to(source)
+        write_atomic(dest, file.read_text(encoding="utf-8"))
+        created.append(dest)
+    if buyer:
+        return created
+    for folder in (CALENDARS, "templates"):
+        (target / folder).mkdir(parents=True, exist_ok=True)
+    return created

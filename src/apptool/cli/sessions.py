@@ -248,9 +248,8 @@ def sessions(
         State.workspace, day, parse_month(month), convention, status, year
     )
     if output is ListFormat.json:
-        from apptool.output.export import (
-            sessions_history_json,  # lazy: keeps `apptool --help` instant
-        )
+        # lazy: keeps `apptool --help` instant
+        from apptool.output.export import sessions_history_json
 
         sys.stdout.write(sessions_history_json(found, workspace.conventions, day))
         return

@@ -27,13 +27,14 @@ MONTHS_EN = (
 @lru_cache(maxsize=8)
 def public_holidays(year: int) -> dict[date, str]:
     """French public holidays of a year (metropolitan France), with their names."""
-    import holidays
+    import holidays  # lazy: the holidays package only when days are checked
 
     return {day: str(name) for day, name in holidays.country_holidays("FR", years=year).items()}
 
 
 @lru_cache(maxsize=1)
 def _school_data() -> Any:
+    # lazy: the school-holiday data only when needed
     from vacances_scolaires_france import SchoolHolidayDates
 
     return SchoolHolidayDates()

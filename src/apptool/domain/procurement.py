@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from pydantic import Field
+from stdnum.fr import siret
 
 from apptool.domain.contract import next_in_series, series_gaps, yearly_ceiling_problem
 from apptool.domain.models import Day, Identifier, Money, Strict
@@ -198,8 +199,6 @@ def agreement_dates_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
 
 def buyer_siret_valid(spec: BuyerFile, doc: Document) -> list[Problem]:
     """The buyer's SIRET is 14 digits with a valid checksum."""
-    from stdnum.fr import siret
-
     if siret.is_valid(spec.buyer.siret):
         return []
     return [doc.problem(("buyer", "siret"),

@@ -54,7 +54,7 @@ from apptool.domain.billing import TYPE_CODES, UNIT_CODES, InvoiceDocument, Part
 from apptool.output.pdf import PDF_LOCK, pdf_instant
 
 if TYPE_CHECKING:
-    from lxml import etree
+    from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
 #: Factur-X profile: EN 16931 ("comfort").
 LEVEL = "en16931"
@@ -276,7 +276,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
 
     Not checked here (no XSD, no Schematron, no Saxon server): run :func:`check_einvoice`.
     """
-    from facturx import generate_cii_xml
+    from facturx import generate_cii_xml  # lazy: factur-x (and pypdf) only for e-invoices
 
     data = copy.deepcopy(en16931_terms(doc))  # facturx rewrites the dict it is given
     xml = generate_cii_xml(data, level=LEVEL, check_xsd=False, check_schematron=False)
@@ -288,7 +288,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
 
 def _data_dir() -> Path:
     try:
-        import facturx
+        import facturx  # lazy: factur-x (and pypdf) only for e-invoices
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise EInvoiceCheckError(
             f"cannot check the e-invoice: factur-x is missing ({exc})") from exc
@@ -307,7 +307,7 @@ _XSD_CACHE: dict[Path, etree.XMLSchema] = {}
 
 def _xsd(path: Path) -> etree.XMLSchema:
     if path not in _XSD_CACHE:
-        from lxml import etree
+        from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
         try:
             _XSD_CACHE[path] = etree.XMLSchema(etree.parse(str(path)))
@@ -324,7 +324,7 @@ class _Saxon:
 
     def __init__(self) -> None:
         try:
-            from saxonche import PySaxonProcessor
+            from saxonche import PySaxonProcessor  # lazy: Saxon only when a schematron runs
         except ImportError as exc:
             raise EInvoiceCheckError(
                 f"cannot check the e-invoice: saxonche is not installed ({exc})") from exc
@@ -388,7 +388,7 @@ def _readable(location: str) -> str:
 
 
 def _svrl_failures(check: str, report: str) -> list[RuleFailure]:
-    from lxml import etree
+    from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
     try:
         root = etree.fromstring(report.encode("utf-8"))
@@ -417,7 +417,7 @@ def check_einvoice(xml: bytes) -> list[RuleFailure]:
     list means valid. XML that is not well-formed gives one failure and no Schematron run.
     Raises :class:`EInvoiceCheckError` when a check cannot run.
     """
-    from lxml import etree
+    from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
     xsd = _xsd(_rule_file(XSD))
     stylesheets = {name: _rule_file(path) for name, path in SCHEMATRONS.items()}
@@ -471,8 +471,8 @@ _XPATHS = {
 
 
 def _header(xml: bytes) -> dict[str, str]:
-    from facturx import get_xml_namespaces
-    from lxml import etree
+    from facturx import get_xml_namespaces  # lazy: factur-x (and pypdf) only for e-invoices
+    from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
     root = etree.fromstring(xml)
     namespaces = get_xml_namespaces("factur-x")
@@ -488,8 +488,8 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
     invoice's issue date (BT-2) at noon UTC instead of now. The XSD is checked again here;
     run :func:`check_einvoice` for the Schematrons.
     """
-    import facturx
-    import facturx.facturx as facturx_module
+    import facturx  # lazy: factur-x (and pypdf) only for e-invoices
+    import facturx.facturx as facturx_module  # lazy: factur-x (and pypdf) only for e-invoices
 
     header = _header(xml)
     issued = datetime.strptime(header["date"], "%Y%m%d").date()
@@ -530,7 +530,7 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
 
 def xml_from_pdf(pdf: bytes) -> bytes:
     """The Factur-X XML embedded in ``pdf`` (raises :class:`EInvoiceInvalid` if none)."""
-    import facturx
+    import facturx  # lazy: factur-x (and pypdf) only for e-invoices
 
     try:
         _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False, filenames=["factur-x.xml"])

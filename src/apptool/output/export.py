@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apptool.domain.models import Convention, format_time
 from apptool.domain.schedule import Session
@@ -48,9 +49,7 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention],
     A moved session keeps its UID with a higher SEQUENCE; a cancelled one is
     ``STATUS:CANCELLED``, so calendar clients update the event instead of duplicating it.
     """
-    from zoneinfo import ZoneInfo
-
-    from icalendar import Calendar, Event
+    from icalendar import Calendar, Event  # lazy: icalendar only for --format ics
 
     paris = ZoneInfo("Europe/Paris")
     stamp = datetime(today.year, today.month, today.day, tzinfo=UTC)

@@ -14,7 +14,7 @@ LOCALE = "fr_FR"
 
 def long_date(day: date) -> str:
     """``mardi 13 mai 2025``; the first of the month is ``1er``: ``mardi 1er avril 2025``."""
-    from babel.dates import format_date
+    from babel.dates import format_date  # lazy: babel's locale data only when French text is made
 
     if day.day == 1:
         return str(format_date(day, "EEEE '1er' MMMM y", locale=LOCALE))
@@ -28,13 +28,14 @@ def short_date(day: date) -> str:
 
 def month_name(year: int, month: int) -> str:
     """``mai 2025``."""
-    from babel.dates import format_date
+    from babel.dates import format_date  # lazy: babel's locale data only when French text is made
 
     return str(format_date(date(year, month, 1), "MMMM y", locale=LOCALE))
 
 
 def euros(amount: Decimal) -> str:
     """``1 234,56 €``."""
+    # lazy: babel's locale data only when French text is made
     from babel.numbers import format_currency
 
     return str(format_currency(amount, "EUR", locale=LOCALE))
@@ -42,6 +43,7 @@ def euros(amount: Decimal) -> str:
 
 def number(value: Decimal) -> str:
     """``1,50``: a quantity with two decimals."""
+    # lazy: babel's locale data only when French text is made
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, format="#,##0.00", locale=LOCALE))

@@ -26,7 +26,7 @@ from apptool.domain.procurement import (
 )
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import lock, write_atomic
-from apptool.store.loading import read_yaml, validate
+from apptool.store.loading import read_yaml, validate_document
 
 RECORDS = "records"
 ORDERS = "orders.yaml"
@@ -69,7 +69,7 @@ def load_buyer(path: Path) -> BuyerWorkspace:
     """Load and validate ``buyer.yaml`` and ``records/orders.yaml``; every problem at once."""
     root = find_buyer_root(path)
     doc = read_yaml(root / BUYER, BUYER)
-    spec, problems = validate(doc, BuyerFile)
+    spec, problems = validate_document(doc, BuyerFile)
     if spec is not None:
         problems += [problem for rule in BUYER_RULES for problem in rule(spec, doc)]
     if spec is None or problems:
@@ -80,7 +80,7 @@ def load_buyer(path: Path) -> BuyerWorkspace:
     orders_doc = read_yaml(orders_path, ORDERS_DISPLAY)
     if orders_doc.data is None:
         return BuyerWorkspace(root, spec, [])
-    record, problems = validate(orders_doc, OrdersFile)
+    record, problems = validate_document(orders_doc, OrdersFile)
     if record is not None:
         problems += [problem for rule in ORDERS_RULES
                      for problem in rule(spec, record.orders, orders_doc)]

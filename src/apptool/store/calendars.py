@@ -11,7 +11,7 @@ from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_d
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import dump_yaml, write_atomic
-from apptool.store.loading import read_yaml, validate
+from apptool.store.loading import read_yaml, validate_document
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace
 
 
@@ -23,7 +23,7 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     doc = read_yaml(path, workspace.display(path))
     if doc.data is None:
         return CalendarFile(year=year), doc
-    calendar, problems = validate(doc, CalendarFile)
+    calendar, problems = validate_document(doc, CalendarFile)
     if calendar is not None:
         problems += calendar_problems(workspace, calendar, doc, year)
     if problems or calendar is None:

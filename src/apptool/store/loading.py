@@ -140,7 +140,7 @@ def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.line or 0, p.field, p.message))
 
 
-def validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
+def validate_document(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
     """Validate a document's data against a model: the model, or the list of problems.
 
     Problems found while parsing (a key given twice) come with the model's own problems.

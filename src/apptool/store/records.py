@@ -13,7 +13,7 @@ from apptool.domain.models import Strict
 from apptool.domain.records import Themes
 from apptool.errors import InvalidInput
 from apptool.store.files import dump_yaml, write_atomic
-from apptool.store.loading import read_yaml, validate
+from apptool.store.loading import read_yaml, validate_document
 
 RECORDS = "records"
 TERMINATIONS = "terminations.yaml"
@@ -39,7 +39,7 @@ def load_records(root: Path, name: str, model: type[R]) -> R:
     doc = read_yaml(path, f"{RECORDS}/{name}")
     if doc.data is None:
         return model()
-    record, problems = validate(doc, model)
+    record, problems = validate_document(doc, model)
     if record is None:
         raise InvalidInput(f"{doc.display} has errors", problems)
     return record
@@ -62,7 +62,7 @@ def load_themes(root: Path) -> Themes:
     doc = read_yaml(path, THEMES)
     if doc.data is None:
         return Themes()
-    themes, problems = validate(doc, Themes)
+    themes, problems = validate_document(doc, Themes)
     items = doc.data.get("themes") if isinstance(doc.data, dict) else None
     seen: set[str] = set()
     for index, item in enumerate(items if isinstance(items, list) else []):

@@ -23,7 +23,7 @@ from apptool.domain.register import (
 )
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import dump_yaml, write_atomic
-from apptool.store.loading import read_yaml, validate
+from apptool.store.loading import read_yaml, validate_document
 
 PAYMENTS = "payments.yaml"
 
@@ -50,7 +50,7 @@ def load_register(root: Path, strict: bool = False) -> Register:
         except InvalidInput as exc:
             problems += exc.problems
             continue
-        record, found = validate(doc, InvoiceRecord)
+        record, found = validate_document(doc, InvoiceRecord)
         problems += found
         if record is not None:
             records.append(record)
@@ -59,7 +59,7 @@ def load_register(root: Path, strict: bool = False) -> Register:
     payments_path = folder / PAYMENTS
     if payments_path.exists():
         doc = read_yaml(payments_path, f"{INVOICES}/{PAYMENTS}")
-        paid, found = validate(doc, Payments)
+        paid, found = validate_document(doc, Payments)
         problems += found
         if paid is not None:
             payments = {p.number: p.paid_on for p in paid.payments}

@@ -30,7 +30,7 @@ from apptool.domain.source import Document
 from apptool.domain.validation import convention_problems, practitioner_problems
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import lock, write_atomic
-from apptool.store.loading import read_yaml, validate
+from apptool.store.loading import read_yaml, validate_document
 from apptool.store.records import PURCHASE_ORDERS, RECORDS, TERMINATIONS, load_records, load_themes
 
 PRACTITIONER = "practitioner.yaml"
@@ -105,7 +105,7 @@ def load_workspace(path: Path) -> Workspace:
         try:
             doc = read_yaml(practitioner_path, PRACTITIONER)
             documents[PRACTITIONER] = doc
-            practitioner, found = validate(doc, Practitioner)
+            practitioner, found = validate_document(doc, Practitioner)
             problems += found
             if practitioner is not None:
                 problems += practitioner_problems(practitioner, doc)
@@ -132,7 +132,7 @@ def load_workspace(path: Path) -> Workspace:
             problems += exc.problems
             continue
         documents[file.stem] = doc
-        convention, found = validate(doc, Convention)
+        convention, found = validate_document(doc, Convention)
         problems += found
         if convention is not None:
             rule_problems = convention_problems(convention, doc)

@@ -60,8 +60,9 @@ unavailability:
 """
 
 
-def convention_yaml(index: int, monthly: int, quarterly: int, sites: int,
-                    rng: random.Random) -> str:
+def convention_yaml(
+    index: int, monthly: int, quarterly: int, sites: int, rng: random.Random
+) -> str:
     """One convention: ``monthly`` + ``quarterly`` groups over ``sites`` locations."""
     zone, policy, excluded = PROFILES[index % len(PROFILES)]
     lines = [
@@ -88,9 +89,11 @@ def convention_yaml(index: int, monthly: int, quarterly: int, sites: int,
         if rng.random() < 0.3:
             prefs = f", preferences: {{weekdays: [{rng.choice(WEEKDAYS)}]}}"
         elif rng.random() < 0.2:
-            prefs = f", preferences: {{slots: [\"{rng.choice(SLOTS)[:5]}\"]}}"
-        lines.append(f"  - {{id: g{number}, name: Group {index}.{number}, cadence: {cadence}, "
-                     f"location: site{number % sites}{prefs}}}")
+            prefs = f', preferences: {{slots: ["{rng.choice(SLOTS)[:5]}"]}}'
+        lines.append(
+            f"  - {{id: g{number}, name: Group {index}.{number}, cadence: {cadence}, "
+            f"location: site{number % sites}{prefs}}}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -136,16 +139,18 @@ def describe(outcome: planning.PlanOutcome, year: int) -> tuple[str, bool]:
     report = plan.report
     violations = plan_violations(plan.sessions, workspace.conventions, workspace.practitioner)
     missing = missing_periods(plan.sessions, workspace.conventions, year)
-    intervals = ", ".join(f"{cadence} {low}-{high} d"
-                          for cadence, (low, high) in report.intervals.items())
+    intervals = ", ".join(
+        f"{cadence} {low}-{high} d" for cadence, (low, high) in report.intervals.items()
+    )
     valid = not violations and not missing
-    text = (f"{report.sessions} sessions, {report.trips} trips, max "
-            f"{max(report.trips_per_month.values(), default=0)} trips/month | intervals "
-            f"{intervals} | {len(report.short_intervals)} short, {report.off_rhythm} off-rhythm"
-            f" | {len(report.in_school_holidays)} in school holidays | busiest day "
-            f"{report.busiest_day} | hard rules "
-            + ("OK" if valid else f"BROKEN ({len(violations)} violations, "
-                                  f"{len(missing)} missing)"))
+    text = (
+        f"{report.sessions} sessions, {report.trips} trips, max "
+        f"{max(report.trips_per_month.values(), default=0)} trips/month | intervals "
+        f"{intervals} | {len(report.short_intervals)} short, {report.off_rhythm} off-rhythm"
+        f" | {len(report.in_school_holidays)} in school holidays | busiest day "
+        f"{report.busiest_day} | hard rules "
+        + ("OK" if valid else f"BROKEN ({len(violations)} violations, {len(missing)} missing)")
+    )
     return text, valid
 
 
@@ -177,8 +182,16 @@ def timed_plan(root: Path, year: int, label: str, write: bool) -> tuple[float, b
 
 def timed_cli(root: Path, year: int) -> float:
     """Best of 3 ``apptool plan YEAR --dry-run`` in a new process (start-up, table output)."""
-    command = [*apptool_command(), "--workspace", str(root), "plan", str(year),
-               "--today", str(date(year - 2, 1, 1)), "--dry-run"]
+    command = [
+        *apptool_command(),
+        "--workspace",
+        str(root),
+        "plan",
+        str(year),
+        "--today",
+        str(date(year - 2, 1, 1)),
+        "--dry-run",
+    ]
 
     def run() -> None:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -217,8 +230,7 @@ def bench_help() -> float:
     command = [*apptool_command(), "--help"]
 
     def run() -> None:
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     run()  # warm the file-system cache and the bytecode
     seconds, _ = best_of(5, run)
@@ -231,16 +243,20 @@ def verdict(ok: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", default="10,20,40",
-                        help="comma-separated numbers of monthly groups (default 10,20,40)")
+    parser.add_argument(
+        "--groups",
+        default="10,20,40",
+        help="comma-separated numbers of monthly groups (default 10,20,40)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--year", type=int, default=2026, help="year to plan (default 2026)")
     args = parser.parse_args(argv)
     sizes = [int(part) for part in args.groups.split(",") if part.strip()]
 
     print(f"planning {args.year}, seed {args.seed}, best of 3 (Python {sys.version.split()[0]})")
-    results = [bench_size(size, args.year, args.seed, cli=size == PLAN_TARGET_GROUPS)
-               for size in sizes]
+    results = [
+        bench_size(size, args.year, args.seed, cli=size == PLAN_TARGET_GROUPS) for size in sizes
+    ]
     help_seconds = bench_help()
     print(f"apptool --help: {help_seconds:.3f} s (best of 5)")
 
@@ -254,12 +270,16 @@ def main(argv: list[str] | None = None) -> int:
             for label, seconds in result.timings:
                 passed = seconds < PLAN_TARGET_SECONDS
                 ok &= passed
-                print(f"{verdict(passed)}  {result.groups} groups, {label}: {seconds:.3f} s "
-                      f"(target < {PLAN_TARGET_SECONDS} s)")
+                print(
+                    f"{verdict(passed)}  {result.groups} groups, {label}: {seconds:.3f} s "
+                    f"(target < {PLAN_TARGET_SECONDS} s)"
+                )
     help_ok = help_seconds < HELP_TARGET_SECONDS
     ok &= help_ok
-    print(f"{verdict(help_ok)}  apptool --help in {help_seconds:.3f} s "
-          f"(target < {HELP_TARGET_SECONDS} s)")
+    print(
+        f"{verdict(help_ok)}  apptool --help in {help_seconds:.3f} s "
+        f"(target < {HELP_TARGET_SECONDS} s)"
+    )
     return 0 if ok else 1
 
 

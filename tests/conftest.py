@@ -50,16 +50,17 @@ groups:
 TODAY = date(2024, 1, 1)
 
 
-def write_workspace(root: Path, conventions: dict[str, str] | None = None,
-                    practitioner: str = PRACTITIONER) -> Path:
+def write_workspace(
+    root: Path, conventions: dict[str, str] | None = None, practitioner: str = PRACTITIONER
+) -> Path:
     """Write a workspace: ``conventions`` maps a convention id to its YAML text."""
     (root / "conventions").mkdir(parents=True, exist_ok=True)
     (root / "calendars").mkdir(exist_ok=True)
     (root / "practitioner.yaml").write_text(textwrap.dedent(practitioner), encoding="utf-8")
-    for conv_id, text in (conventions if conventions is not None
-                          else {"test": CONVENTION}).items():
-        (root / "conventions" / f"{conv_id}.yaml").write_text(textwrap.dedent(text),
-                                                               encoding="utf-8")
+    for conv_id, text in (conventions if conventions is not None else {"test": CONVENTION}).items():
+        (root / "conventions" / f"{conv_id}.yaml").write_text(
+            textwrap.dedent(text), encoding="utf-8"
+        )
     return root
 
 

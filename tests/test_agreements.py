@@ -67,8 +67,11 @@ def test_invoice_per_order_carries_the_order_number(both: Path) -> None:
     for path in invoices:
         xml = path.read_text(encoding="utf-8")
         if "BuyerOrderReferencedDocument" in xml:
-            orders.append(xml.split("<ram:BuyerOrderReferencedDocument>")[1].split(
-                "</ram:IssuerAssignedID>")[0].split(">")[-1])
+            orders.append(
+                xml.split("<ram:BuyerOrderReferencedDocument>")[1]
+                .split("</ram:IssuerAssignedID>")[0]
+                .split(">")[-1]
+            )
     assert sorted(orders) == ["EXEMPLE-BC-2025-014", "EXEMPLE-BC-2025-027"]
 
 
@@ -80,23 +83,28 @@ def test_invoicing_beyond_the_order_maximum_is_refused(both: Path) -> None:
     code, output = run(both, "invoice", "--month", "2025-03", "--today", "2025-04-01")
     assert code == 0
     assert "warning: order EXEMPLE-BC-2025-014: 100 % of its maximum" in output
-    code, output = run(both, "invoice", "--month", "2025-04", "--today", "2025-05-01",
-                       "--convention", AGREEMENT)
+    code, output = run(
+        both, "invoice", "--month", "2025-04", "--today", "2025-05-01", "--convention", AGREEMENT
+    )
     assert code == 4
     assert "would exceed its maximum of 640.00 EUR HT" in output
     code, output = run(both, "orders", "--format", "json", "--today", "2025-05-01")
-    first = next(o for o in json.loads(output)["orders"]
-                 if o["number"] == "EXEMPLE-BC-2025-014")
+    first = next(o for o in json.loads(output)["orders"] if o["number"] == "EXEMPLE-BC-2025-014")
     assert (first["invoiced"], first["consumed"], first["share"]) == (2, "640.00", "100.0")
 
 
 def test_invoicing_outside_the_agreement_period_is_refused(both: Path) -> None:
     run(both, "plan", "2025", "--today", "2024-01-01")
     # The agreement ends earlier than the published calendar assumed.
-    set_agreement(both, agreement_text(both).replace("end: 2026-02-18", "end: 2025-05-31")
-                  .replace("sessions: 6", "sessions: 2"))
-    code, output = run(both, "invoice", "--month", "2025-06", "--today", "2025-07-01",
-                       "--convention", AGREEMENT)
+    set_agreement(
+        both,
+        agreement_text(both)
+        .replace("end: 2026-02-18", "end: 2025-05-31")
+        .replace("sessions: 6", "sessions: 2"),
+    )
+    code, output = run(
+        both, "invoice", "--month", "2025-06", "--today", "2025-07-01", "--convention", AGREEMENT
+    )
     assert code == 4 and "outside the agreement's period" in output
 
 
@@ -112,30 +120,107 @@ def test_single_renewal_extends_the_agreement_only_once_recorded(both: Path) -> 
 
 def test_order_add_records_an_order_that_plan_then_places(both: Path) -> None:
     run(both, "plan", "2025", "--today", "2024-01-01")
-    code, output = run(both, "order", "add", AGREEMENT, "--number", "EXEMPLE-BC-2025-031",
-                       "--date", "2025-06-01", "--unit-price", "320", "--maximum", "1280",
-                       "--group", "fougeres-2", "--name", "Fougères 2", "--location",
-                       "cdas-fougeres", "--sessions", "4", "--from", "2025-09-01", "--to",
-                       "2025-12-31")
+    code, output = run(
+        both,
+        "order",
+        "add",
+        AGREEMENT,
+        "--number",
+        "EXEMPLE-BC-2025-031",
+        "--date",
+        "2025-06-01",
+        "--unit-price",
+        "320",
+        "--maximum",
+        "1280",
+        "--group",
+        "fougeres-2",
+        "--name",
+        "Fougères 2",
+        "--location",
+        "cdas-fougeres",
+        "--sessions",
+        "4",
+        "--from",
+        "2025-09-01",
+        "--to",
+        "2025-12-31",
+    )
     assert code == 0, output
     assert agreement_text(both).count("EXEMPLE-BC-2025-031") == 0  # the user's file is intact
     plan = planning.plan(both, 2025, date(2025, 7, 1)).plan
     assert len([s for s in plan.sessions if s.group == "fougeres-2"]) == 4
-    code, output = run(both, "order", "add", AGREEMENT, "--number", "EXEMPLE-BC-2025-031",
-                       "--date", "2025-06-01", "--unit-price", "320", "--maximum", "1280",
-                       "--group", "fougeres-3", "--name", "F3", "--location", "cdas-fougeres",
-                       "--cadence", "monthly")
+    code, output = run(
+        both,
+        "order",
+        "add",
+        AGREEMENT,
+        "--number",
+        "EXEMPLE-BC-2025-031",
+        "--date",
+        "2025-06-01",
+        "--unit-price",
+        "320",
+        "--maximum",
+        "1280",
+        "--group",
+        "fougeres-3",
+        "--name",
+        "F3",
+        "--location",
+        "cdas-fougeres",
+        "--cadence",
+        "monthly",
+    )
     assert code == 4 and "already exists" in output
 
 
 def test_order_add_rejects_bad_input(both: Path) -> None:
-    code, output = run(both, "order", "add", AGREEMENT, "--number", "X-1", "--date",
-                       "2025-13-01", "--unit-price", "320", "--maximum", "1280", "--group", "g",
-                       "--name", "G", "--location", "cdas-fougeres", "--cadence", "monthly")
+    code, output = run(
+        both,
+        "order",
+        "add",
+        AGREEMENT,
+        "--number",
+        "X-1",
+        "--date",
+        "2025-13-01",
+        "--unit-price",
+        "320",
+        "--maximum",
+        "1280",
+        "--group",
+        "g",
+        "--name",
+        "G",
+        "--location",
+        "cdas-fougeres",
+        "--cadence",
+        "monthly",
+    )
     assert code == 2
-    code, output = run(both, "order", "add", "ccas-dreux", "--number", "X-1", "--date",
-                       "2025-06-01", "--unit-price", "320", "--maximum", "1280", "--group", "g",
-                       "--name", "G", "--location", "ccas", "--cadence", "monthly")
+    code, output = run(
+        both,
+        "order",
+        "add",
+        "ccas-dreux",
+        "--number",
+        "X-1",
+        "--date",
+        "2025-06-01",
+        "--unit-price",
+        "320",
+        "--maximum",
+        "1280",
+        "--group",
+        "g",
+        "--name",
+        "G",
+        "--location",
+        "ccas",
+        "--cadence",
+        "monthly",
+    )
     assert code == 4 and "framework agreement" in output
 
 
@@ -143,9 +228,12 @@ def test_agreement_yaml_mistakes_are_reported_with_lines(tmp_path: Path) -> None
     root = tmp_path / "ws"
     init_workspace(root)
     text = (root / "agreements" / f"{AGREEMENT}.yaml").read_text(encoding="utf-8")
-    broken = text.replace("        sessions: 6                       # six sessions between "
-                          "April and December\n        from: 2025-04-01\n        to: "
-                          "2025-12-31\n", "        sessions: 6\n")
+    broken = text.replace(
+        "        sessions: 6                       # six sessions between "
+        "April and December\n        from: 2025-04-01\n        to: "
+        "2025-12-31\n",
+        "        sessions: 6\n",
+    )
     assert broken != text
     (root / "conventions" / f"{AGREEMENT}.yaml").write_text(broken, encoding="utf-8")
     code, output = run(root, "check")
@@ -157,9 +245,11 @@ def test_agreement_yaml_mistakes_are_reported_with_lines(tmp_path: Path) -> None
 def test_a_convention_cannot_carry_orders(tmp_path: Path) -> None:
     from conftest import CONVENTION
 
-    text = CONVENTION + ("orders:\n  - number: X\n    date: 2025-05-01\n    unit_price: 1\n"
-                         "    maximum: 10\n    groups: [{id: z, name: Z, location: office, "
-                         "cadence: monthly}]\n")
+    text = CONVENTION + (
+        "orders:\n  - number: X\n    date: 2025-05-01\n    unit_price: 1\n"
+        "    maximum: 10\n    groups: [{id: z, name: Z, location: office, "
+        "cadence: monthly}]\n"
+    )
     root = write_workspace(tmp_path / "ws", {"test": text})
     code, output = run(root, "check")
     assert code == 2 and "orders: only a framework-agreement has purchase orders" in output

@@ -75,13 +75,16 @@ def holders(root: Path) -> dict[str, object]:
 
 
 def test_rotation_continues_after_the_last_order_across_runs(tmp_path: Path) -> None:
-    root = write_buyer(tmp_path / "b", """\
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: t1, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: t2, sessions: 10}
         - {id: g3, name: G3, lot: 1, team: t3, sessions: 10, from: 2025-06-01}
         - {id: g4, name: G4, lot: 1, team: t4, sessions: 10, from: 2025-06-01}
         - {id: g5, name: G5, lot: 1, team: t5, sessions: 10, from: 2025-09-01}
-        """)
+        """,
+    )
     code, output = run(root, "allocate", "--date", "2025-03-03")
     assert code == 0, output
     assert "not allocated: g3 (starts on 2025-06-01)" in output
@@ -103,12 +106,15 @@ def test_rotation_continues_after_the_last_order_across_runs(tmp_path: Path) -> 
 
 
 def test_rotation_skips_a_holder_serving_the_same_team(tmp_path: Path) -> None:
-    root = write_buyer(tmp_path / "b", """\
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: nord, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: sud, sessions: 10}
         - {id: g3, name: G3, lot: 1, team: sud, sessions: 10}
         - {id: g4, name: G4, lot: 1, team: nord, sessions: 10}
-        """)
+        """,
+    )
     code, output = run(root, "allocate", "--date", "2025-03-03", "--dry-run")
     assert code == 0, output
     assert "dry run: nothing written" in output and not (root / "records").exists()
@@ -117,7 +123,8 @@ def test_rotation_skips_a_holder_serving_the_same_team(tmp_path: Path) -> None:
     # g3 (sud): after h2, h3 is free; g4 (nord): after h3, h1 serves nord via g1 -> h2
     assert holders(root) == {"g1": "h1", "g2": "h2", "g3": "h3", "g4": "h2"}
     assert orders(root)[3]["reason"] == (
-        "rotation: after h3, h1 skipped (serves team nord via g1), h2 (rank 2) takes it")
+        "rotation: after h3, h1 skipped (serves team nord via g1), h2 (rank 2) takes it"
+    )
 
 
 def test_every_holder_excluded_is_refused_and_nothing_is_assigned(tmp_path: Path) -> None:
@@ -131,38 +138,52 @@ def test_every_holder_excluded_is_refused_and_nothing_is_assigned(tmp_path: Path
     path = root / "records" / "orders.yaml"
     before = path.read_bytes()
     # a new group that could be served, then one that nobody can take
-    write_buyer(root, groups + """\
+    write_buyer(
+        root,
+        groups
+        + """\
         - {id: g4, name: G4, lot: 1, team: sud, sessions: 10}
         - {id: g5, name: Cadres nord bis, lot: 1, team: nord, sessions: 10}
-        """)
+        """,
+    )
     code, output = run(root, "allocate", "--date", "2025-04-01")
     assert code == 4
     message = " ".join(output.split())
     assert "lot 1: no holder can take group g5 (Cadres nord bis)" in message
-    for why in ("h1 serves team nord via g1", "h2 serves team nord via g2",
-                "h3 serves team nord via g3", "nothing was assigned"):
+    for why in (
+        "h1 serves team nord via g1",
+        "h2 serves team nord via g2",
+        "h3 serves team nord via g3",
+        "nothing was assigned",
+    ):
         assert why in message
     assert path.read_bytes() == before
 
 
 def test_rotation_decline_passes_to_the_next_in_turn(tmp_path: Path) -> None:
-    root = write_buyer(tmp_path / "b", """\
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: nord, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: sud, sessions: 10}
         - {id: g3, name: G3, lot: 1, team: sud, sessions: 10}
-        """)
+        """,
+    )
     assert run(root, "allocate", "--date", "2025-03-03")[0] == 0
     assert holders(root) == {"g1": "h1", "g2": "h2", "g3": "h3"}
     # h1 declines g1: next in turn after h1 is h2 (serves sud, not nord)
-    code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-10",
-                       "--reason", "no availability")
+    code, output = run(
+        root, "decline", "BC-2025-0001", "--date", "2025-03-10", "--reason", "no availability"
+    )
     assert code == 0, output
     order = orders(root)[0]
     assert (order["status"], order["holder"], order["amount"]) == ("passed", "h2", "5000.00")
-    assert order["declines"] == [{"date": date(2025, 3, 10), "holder": "h1",
-                                  "reason": "no availability"}]
-    assert order["reason"] == ("declined by h1 on 2025-03-10; rotation: after h1, "
-                               "h2 (rank 2) takes it")
+    assert order["declines"] == [
+        {"date": date(2025, 3, 10), "holder": "h1", "reason": "no availability"}
+    ]
+    assert order["reason"] == (
+        "declined by h1 on 2025-03-10; rotation: after h1, h2 (rank 2) takes it"
+    )
     # h3 declines g3 (sud): next in turn after h3 is h1, who serves no sud group
     code, output = run(root, "decline", "BC-2025-0003", "--date", "2025-03-11")
     assert code == 0, output
@@ -182,7 +203,8 @@ def test_cascade_with_capacity_and_declines(tmp_path: Path) -> None:
     assert code == 0, output
     assert holders(root) == {"p1": "c1", "p2": "c2"}
     assert orders(root)[1]["reason"] == (
-        "cascade: c1 skipped (at capacity 1/1), c2 (rank 2) takes it")
+        "cascade: c1 skipped (at capacity 1/1), c2 (rank 2) takes it"
+    )
     # c1 declines p1: c2 is at capacity, c3 takes it
     code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-05")
     assert code == 0, output
@@ -192,9 +214,10 @@ def test_cascade_with_capacity_and_declines(tmp_path: Path) -> None:
     code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-06")
     assert code == 4
     message = " ".join(output.split())
-    assert ("order BC-2025-0001 (p1) stays declined and unassigned: cascade: no holder can "
-            "take it: c1 declined this order; c2 at capacity 1/1; c3 declined this order"
-            ) in message
+    assert (
+        "order BC-2025-0001 (p1) stays declined and unassigned: cascade: no holder can "
+        "take it: c1 declined this order; c2 at capacity 1/1; c3 declined this order"
+    ) in message
     order = orders(root)[0]
     assert order["status"] == "declined" and "holder" not in order and "amount" not in order
     assert [d["holder"] for d in order["declines"]] == ["c1", "c3"]  # type: ignore[union-attr]
@@ -205,14 +228,21 @@ def test_cascade_with_capacity_and_declines(tmp_path: Path) -> None:
     code, output = run(root, "allocate", "--date", "2025-03-07")
     assert code == 0 and "order BC-2025-0001 (p1) stays unassigned" in output
     # c2 can now take two groups: the next allocate passes it to c2
-    write_buyer(root, groups, HEAD.replace("id: c2, name: Cascade Two, capacity: 1",
-                                           "id: c2, name: Cascade Two, capacity: 2"))
+    write_buyer(
+        root,
+        groups,
+        HEAD.replace(
+            "id: c2, name: Cascade Two, capacity: 1", "id: c2, name: Cascade Two, capacity: 2"
+        ),
+    )
     code, output = run(root, "allocate", "--date", "2025-03-08")
     assert code == 0, output
     order = orders(root)[0]
     assert (order["status"], order["holder"]) == ("passed", "c2")
-    assert str(order["reason"]).startswith("offered again on 2025-03-08: cascade: c1 skipped "
-                                           "(declined this order), c2 (rank 2) takes it")
+    assert str(order["reason"]).startswith(
+        "offered again on 2025-03-08: cascade: c1 skipped "
+        "(declined this order), c2 (rank 2) takes it"
+    )
 
 
 def test_decline_of_an_unknown_order_is_an_error(tmp_path: Path) -> None:
@@ -236,17 +266,25 @@ def test_lot_maximum_refuses_and_estimate_warns(tmp_path: Path) -> None:
     root = write_buyer(tmp_path / "b", groups, head)
     code, output = run(root, "allocate", "--date", "2025-03-03")
     assert code == 0, output
-    assert ("warning: lot 2, 2025: committed 1600.00 EUR HT is past the yearly estimate "
-            "1000.00 EUR HT (160.0 %); maximum 2000.00 EUR HT") in " ".join(output.split())
+    assert (
+        "warning: lot 2, 2025: committed 1600.00 EUR HT is past the yearly estimate "
+        "1000.00 EUR HT (160.0 %); maximum 2000.00 EUR HT"
+    ) in " ".join(output.split())
     path = root / "records" / "orders.yaml"
     before = path.read_bytes()
-    write_buyer(root, groups + "- {id: p3, name: P3, lot: 2, sessions: 2}\n"
-                "- {id: p4, name: P4, lot: 2, sessions: 3}\n", head)
+    write_buyer(
+        root,
+        groups + "- {id: p3, name: P3, lot: 2, sessions: 2}\n"
+        "- {id: p4, name: P4, lot: 2, sessions: 3}\n",
+        head,
+    )
     code, output = run(root, "allocate", "--date", "2025-04-01")
     assert code == 4
-    assert ("lot 2, 2025: the order of group p4 to c2 (300.00 EUR HT) would bring the "
-            "committed amount to 2100.00 EUR HT, over the yearly maximum 2000.00 EUR HT; "
-            "nothing was assigned") in " ".join(output.split())
+    assert (
+        "lot 2, 2025: the order of group p4 to c2 (300.00 EUR HT) would bring the "
+        "committed amount to 2100.00 EUR HT, over the yearly maximum 2000.00 EUR HT; "
+        "nothing was assigned"
+    ) in " ".join(output.split())
     assert path.read_bytes() == before  # p3 (within the maximum) was not assigned either
     # the yearly maximum is per year: in 2026 the same order is fine
     code, output = run(root, "allocate", "--date", "2026-01-05")
@@ -254,17 +292,21 @@ def test_lot_maximum_refuses_and_estimate_warns(tmp_path: Path) -> None:
     assert [o["number"] for o in orders(root)][-2:] == ["BC-2026-0001", "BC-2026-0002"]
 
 
-@pytest.mark.parametrize(("day", "recorded", "code"), [
-    ("2024-02-18", False, 4),
-    ("2024-02-19", False, 0),
-    ("2026-02-18", False, 0),
-    ("2026-02-19", False, 4),
-    ("2026-02-19", True, 0),
-    ("2028-02-18", True, 0),
-    ("2028-02-19", True, 4),
-])
-def test_agreement_period_and_recorded_renewal(tmp_path: Path, day: str, recorded: bool,
-                                               code: int) -> None:
+@pytest.mark.parametrize(
+    ("day", "recorded", "code"),
+    [
+        ("2024-02-18", False, 4),
+        ("2024-02-19", False, 0),
+        ("2026-02-18", False, 0),
+        ("2026-02-19", False, 4),
+        ("2026-02-19", True, 0),
+        ("2028-02-18", True, 0),
+        ("2028-02-19", True, 4),
+    ],
+)
+def test_agreement_period_and_recorded_renewal(
+    tmp_path: Path, day: str, recorded: bool, code: int
+) -> None:
     head = HEAD.replace("renewal_recorded: false", f"renewal_recorded: {str(recorded).lower()}")
     root = write_buyer(tmp_path / "b", "- {id: p1, name: P1, lot: 2, sessions: 2}\n", head)
     got, output = run(root, "allocate", "--date", day)
@@ -280,13 +322,16 @@ def test_agreement_period_and_recorded_renewal(tmp_path: Path, day: str, recorde
 
 
 def test_lots_report_figures(tmp_path: Path) -> None:
-    root = write_buyer(tmp_path / "b", """\
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: t1, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: t2, sessions: 10}
         - {id: g3, name: G3, lot: 1, team: t3, sessions: 10}
         - {id: g4, name: G4, lot: 1, team: t4, sessions: 5}
         - {id: p1, name: P1, lot: 2, sessions: 4}
-        """)
+        """,
+    )
     assert run(root, "allocate", "--date", "2025-03-03")[0] == 0
     assert run(root, "decline", "BC-2025-0005", "--date", "2025-03-04")[0] == 0
     code, output = run(root, "lots", "--format", "json")
@@ -295,15 +340,23 @@ def test_lots_report_figures(tmp_path: Path) -> None:
     assert (lot1["year"], lot1["orders"], lot1["committed"]) == (2025, 4, "21000.00")
     assert (lot1["estimated_share"], lot1["maximum_share"]) == ("42.0", "26.3")
     assert [(h["id"], h["orders"], h["sessions"], h["amount"]) for h in lot1["holders"]] == [
-        ("h1", 2, 15, "9000.00"), ("h2", 1, 10, "5000.00"), ("h3", 1, 10, "7000.00")]
+        ("h1", 2, 15, "9000.00"),
+        ("h2", 1, 10, "5000.00"),
+        ("h3", 1, 10, "7000.00"),
+    ]
     assert (lot2["orders"], lot2["committed"], lot2["maximum_share"]) == (1, "400.00", "20.0")
     assert [(h["id"], h["orders"], h["declines"]) for h in lot2["holders"]] == [
-        ("c1", 0, 1), ("c2", 1, 0), ("c3", 0, 0)]
+        ("c1", 0, 1),
+        ("c2", 1, 0),
+        ("c3", 0, 0),
+    ]
     code, output = run(root, "lots", "--year", "2025")
     assert code == 0, output
     assert "Lot 1 (rotation), 2025: Cadres" in output
-    assert ("4 order(s), committed 21000.00 EUR HT: 42.0 % of the estimate 50000.00, "
-            "26.3 % of the maximum 80000.00") in output
+    assert (
+        "4 order(s), committed 21000.00 EUR HT: 42.0 % of the estimate 50000.00, "
+        "26.3 % of the maximum 80000.00"
+    ) in output
     code, output = run(root, "lots", "--year", "2024", "--format", "json")
     assert json.loads(output)["lots"][0]["orders"] == 0
 
@@ -317,10 +370,20 @@ def test_init_buyer_copies_the_example(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in root.iterdir()) == ["buyer.yaml"]
     spec = yaml.safe_load((root / "buyer.yaml").read_text(encoding="utf-8"))
-    assert [(lot["number"], lot["allocation"], len(lot["holders"]), lot["estimated_yearly"],
-             lot["maximum_yearly"]) for lot in spec["lots"]] == [
-        (1, "rotation", 4, 50000, 80000), (2, "cascade", 4, 60000, 120000),
-        (3, "cascade", 8, 180000, 300000)]
+    assert [
+        (
+            lot["number"],
+            lot["allocation"],
+            len(lot["holders"]),
+            lot["estimated_yearly"],
+            lot["maximum_yearly"],
+        )
+        for lot in spec["lots"]
+    ] == [
+        (1, "rotation", 4, 50000, 80000),
+        (2, "cascade", 4, 60000, 120000),
+        (3, "cascade", 8, 180000, 300000),
+    ]
     code, output = run(root, "allocate", "--date", "2025-03-03")
     assert code == 0, output
     found = holders(root)
@@ -330,7 +393,8 @@ def test_init_buyer_copies_the_example(tmp_path: Path) -> None:
     assert order["reason"] == (
         "rotation: after exemple-d, exemple-a skipped (serves team rennes via "
         "resp-cdas-rennes), exemple-b skipped (serves team rennes via resp-ef-rennes), "
-        "exemple-c (rank 3) takes it")
+        "exemple-c (rank 3) takes it"
+    )
     # the practitioner init is unchanged
     result = runner.invoke(app, ["init", str(tmp_path / "practitioner")])
     assert result.exit_code == 0
@@ -351,21 +415,30 @@ def test_wrong_kind_of_workspace_is_said_clearly(tmp_path: Path) -> None:
 
 def test_bad_buyer_yaml_gives_file_line_errors(tmp_path: Path) -> None:
     head = HEAD.replace("{rank: 2, id: h2", "{rank: 3, id: h2").replace(
-        "reference: TEST-AC", "reference: TEST-AC\n  colour: blue")
-    root = write_buyer(tmp_path / "b", """\
+        "reference: TEST-AC", "reference: TEST-AC\n  colour: blue"
+    )
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: t1, sessions: 10}
         - {id: g1, name: G1 again, lot: 9, sessions: 10}
         - {id: g3, name: G3, lot: 1, sessions: 10}
-        """, head)
+        """,
+        head,
+    )
     code, output = run(root, "lots")
     assert code == 2
     assert "buyer.yaml:4: agreement.colour: unknown key" in output
     # the model is rejected as a whole: fix the unknown key, then the rules speak
-    root = write_buyer(root, """\
+    root = write_buyer(
+        root,
+        """\
         - {id: g1, name: G1, lot: 1, team: t1, sessions: 10}
         - {id: g1, name: G1 again, lot: 9, sessions: 10}
         - {id: g3, name: G3, lot: 1, sessions: 10}
-        """, head.replace("\n  colour: blue", ""))
+        """,
+        head.replace("\n  colour: blue", ""),
+    )
     code, output = run(root, "allocate", "--date", "2025-03-03")
     assert code == 2
     lines = output.splitlines()
@@ -380,15 +453,20 @@ def test_bad_buyer_yaml_gives_file_line_errors(tmp_path: Path) -> None:
 
 
 def test_bad_orders_file_gives_file_line_errors(tmp_path: Path) -> None:
-    root = write_buyer(tmp_path / "b", """\
+    root = write_buyer(
+        tmp_path / "b",
+        """\
         - {id: g1, name: G1, lot: 1, team: t1, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: t2, sessions: 10}
-        """)
+        """,
+    )
     assert run(root, "allocate", "--date", "2025-03-03")[0] == 0
     path = root / "records" / "orders.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("holder: h2", "holder: h9").replace(
-        "amount: '6000.00'", "amount: '6001.00'"), encoding="utf-8")
+    path.write_text(
+        text.replace("holder: h2", "holder: h9").replace("amount: '6000.00'", "amount: '6001.00'"),
+        encoding="utf-8",
+    )
     code, output = run(root, "lots")
     assert code == 2
     assert "records/orders.yaml:12: orders[0].amount: 6001.00 is not 10 x 600.00" in output
@@ -413,8 +491,7 @@ def test_main_help_lists_the_buyer_commands() -> None:
         assert name in result.output
 
 
-def test_a_busy_buyer_workspace_is_refused(tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_busy_buyer_workspace_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from apptool.store.buyer_files import buyer_locked
 
     root = write_buyer(tmp_path / "b", "- {id: p1, name: P1, lot: 2, sessions: 2}\n")

@@ -38,15 +38,19 @@ def run(root: Path, *args: str, code: int = 0) -> Any:
     assert "Traceback" not in result.output
     if code in (0, 2):
         assert result.exception is None or isinstance(result.exception, SystemExit), (
-            result.exception)
+            result.exception
+        )
     assert result.exit_code == code, result.output
     return result
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` and its bytes (the lock file is not data)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ".apptool.lock"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".apptool.lock"
+    }
 
 
 def calendar(root: Path, year: int = 2025) -> str:
@@ -112,8 +116,18 @@ COMMANDS = list(_commands(typer.main.get_command(app)))
 
 def test_every_command_is_listed() -> None:
     names = {path for path, _ in COMMANDS}
-    for expected in ("init", "plan", "check", "reschedule", "cancel", "sessions", "terminate",
-                     "individual", "individual add", "individual list"):
+    for expected in (
+        "init",
+        "plan",
+        "check",
+        "reschedule",
+        "cancel",
+        "sessions",
+        "terminate",
+        "individual",
+        "individual add",
+        "individual list",
+    ):
         assert tuple(expected.split()) in names
 
 
@@ -156,8 +170,10 @@ def test_init_creates_a_workspace_that_plan_can_use(tmp_path: Path) -> None:
 
 def test_init_refuses_to_overwrite_and_writes_nothing(example: Path) -> None:
     practitioner = example / "practitioner.yaml"
-    practitioner.write_text(practitioner.read_text(encoding="utf-8").replace(
-        "Alain Frison", "Someone Else"), encoding="utf-8")
+    practitioner.write_text(
+        practitioner.read_text(encoding="utf-8").replace("Alain Frison", "Someone Else"),
+        encoding="utf-8",
+    )
     before = snapshot(example)
     result = runner.invoke(app, ["init", str(example)])
     assert result.exit_code == 2
@@ -193,14 +209,18 @@ def test_plan_prints_a_table_and_the_summary_and_writes_the_calendar(example: Pa
 
 
 def test_plan_accepts_the_workspace_from_the_environment(example: Path) -> None:
-    result = runner.invoke(app, ["plan", "2025", "--today", TODAY, "-f", "json"],
-                           env={"APPTOOL_WORKSPACE": str(example)})
+    result = runner.invoke(
+        app,
+        ["plan", "2025", "--today", TODAY, "-f", "json"],
+        env={"APPTOOL_WORKSPACE": str(example)},
+    )
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["sessions"]) == 52
 
 
-def test_plan_uses_the_current_folder_by_default(example: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_uses_the_current_folder_by_default(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(example)
     monkeypatch.delenv("APPTOOL_WORKSPACE", raising=False)
     result = runner.invoke(app, ["plan", "2025", "--today", TODAY, "--dry-run"])
@@ -218,8 +238,19 @@ def test_plan_json_has_the_public_format(example: Path) -> None:
     sessions = data["sessions"]
     assert len(sessions) == 52
     for s in sessions:
-        assert set(s) == {"id", "convention", "group", "group_name", "cadence", "period",
-                          "date", "start", "end", "location", "status"}
+        assert set(s) == {
+            "id",
+            "convention",
+            "group",
+            "group_name",
+            "cadence",
+            "period",
+            "date",
+            "start",
+            "end",
+            "location",
+            "status",
+        }
         assert s["id"] == f"{s['convention']}/{s['group']}/{s['period']}"
         pattern = r"2025-(0[1-9]|1[0-2])" if s["cadence"] == "monthly" else r"2025-Q[1-4]"
         assert re.fullmatch(pattern, s["period"]), s["period"]
@@ -279,8 +310,7 @@ def test_plan_ics_has_one_event_per_session_in_paris_time(example: Path) -> None
         start, end = event["dtstart"], event["dtend"]
         assert start.params["TZID"] == "Europe/Paris"
         assert str(start.dt.tzinfo) == "Europe/Paris"
-        assert start.dt.replace(tzinfo=None) == datetime.fromisoformat(
-            f"{s['date']}T{s['start']}")
+        assert start.dt.replace(tzinfo=None) == datetime.fromisoformat(f"{s['date']}T{s['start']}")
         assert end.dt.replace(tzinfo=None) == datetime.fromisoformat(f"{s['date']}T{s['end']}")
         assert str(event["status"]) == "CONFIRMED"
     cal = Calendar.from_ical(run(example, "plan", "2025", "--today", TODAY, "-f", "ics").stdout)
@@ -347,7 +377,8 @@ def test_plan_fills_in_a_session_removed_from_the_file(planned: Path) -> None:
     sessions = sessions_by_id(planned)
     del sessions["test/beta/2025-11"]
     (planned / "calendars" / "2025.yaml").write_text(
-        yaml.safe_dump({"year": 2025, "sessions": list(sessions.values())}), encoding="utf-8")
+        yaml.safe_dump({"year": 2025, "sessions": list(sessions.values())}), encoding="utf-8"
+    )
     result = run(planned, "plan", "2025", "--today", TODAY)
     assert "1 placed, 16 kept" in result.stdout
     assert "test/beta/2025-11" in sessions_by_id(planned)
@@ -355,8 +386,8 @@ def test_plan_fills_in_a_session_removed_from_the_file(planned: Path) -> None:
 
 def test_fresh_replans_only_future_sessions(planned: Path) -> None:
     original = sessions_by_id(planned)
-    move(planned, "test/alpha/2025-05", "2025-05-13")   # past on 2025-07-15: stays
-    move(planned, "test/alpha/2025-10", "2025-10-09")   # future: re-planned
+    move(planned, "test/alpha/2025-05", "2025-05-13")  # past on 2025-07-15: stays
+    move(planned, "test/alpha/2025-10", "2025-10-09")  # future: re-planned
     run(planned, "check")
     edited = sessions_by_id(planned)
     result = run(planned, "plan", "2025", "--today", "2025-07-15", "--fresh")
@@ -390,9 +421,11 @@ def test_check_ok_on_a_valid_workspace(example: Path) -> None:
 
 def test_check_lists_every_problem_with_exit_2(tmp_path: Path) -> None:
     text = CONVENTION.replace("location: home}", "location: garage}").replace(
-        "id: gamma", "id: alpha")
-    root = write_workspace(tmp_path / "ws", {"test": text},
-                           practitioner="name: X\nworking_weekdays: [someday]\n")
+        "id: gamma", "id: alpha"
+    )
+    root = write_workspace(
+        tmp_path / "ws", {"test": text}, practitioner="name: X\nworking_weekdays: [someday]\n"
+    )
     result = run(root, "check", code=2)
     lines = result.output.splitlines()
     assert lines[-1] == "3 problem(s) found"
@@ -437,7 +470,8 @@ def test_check_notes_missing_sessions_without_failing(planned: Path) -> None:
     sessions = sessions_by_id(planned)
     del sessions["test/gamma/2025-Q3"]
     (planned / "calendars" / "2025.yaml").write_text(
-        yaml.safe_dump({"year": 2025, "sessions": list(sessions.values())}), encoding="utf-8")
+        yaml.safe_dump({"year": 2025, "sessions": list(sessions.values())}), encoding="utf-8"
+    )
     result = run(planned, "check")
     assert "1 required session(s) not planned yet" in result.stdout
     assert "test/gamma/2025-Q3" in result.stdout
@@ -497,19 +531,29 @@ def test_errors_go_to_stderr_with_the_error_prefix(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"test": text})
     result = run(root, "plan", "2025", "--today", TODAY, "-f", "json", code=2)
     assert result.stdout == ""
-    assert result.stderr == ("error: conventions/test.yaml:17: notice_days: Input should be a "
-                             "valid integer (got 'fifteen')\n")
+    assert result.stderr == (
+        "error: conventions/test.yaml:17: notice_days: Input should be a "
+        "valid integer (got 'fifteen')\n"
+    )
 
 
 def test_bad_input_in_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
     text = CONVENTION.replace("cadence: quarterly", "cadence: weekly")
     root = write_workspace(tmp_path / "ws", {"test": text})
-    env = {k: v for k, v in os.environ.items() if k not in ("APPTOOL_DEBUG",
-                                                            "APPTOOL_WORKSPACE")}
-    for args in (["plan", "2025", "--today", TODAY], ["check"],
-                 ["plan", "2025", "--today", "notadate"]):
-        done = subprocess.run([sys.executable, "-m", "apptool", "-w", str(root), *args],
-                              capture_output=True, text=True, env=env, timeout=120, check=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("APPTOOL_DEBUG", "APPTOOL_WORKSPACE")}
+    for args in (
+        ["plan", "2025", "--today", TODAY],
+        ["check"],
+        ["plan", "2025", "--today", "notadate"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "apptool", "-w", str(root), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr + done.stdout
         if args[-1] != "notadate":

@@ -48,8 +48,9 @@ def before(day: date, days: int) -> str:
 def alternative(root: Path, session_id: str, requested: str) -> tuple[str, str]:
     from apptool.services import sessions as use_cases
 
-    outcome = use_cases.reschedule(root, session_id, date(2024, 1, 1),
-                                   requested_on=date.fromisoformat(requested))
+    outcome = use_cases.reschedule(
+        root, session_id, date(2024, 1, 1), requested_on=date.fromisoformat(requested)
+    )
     best = outcome.alternatives[0]
     return best.date.isoformat(), f"{best.start:%H:%M}"
 
@@ -69,16 +70,36 @@ def test_reschedule_with_15_days_notice_moves_and_records_history(planned: Path)
     original = session(planned, SID)
     requested = before(day_of(planned, SID), 15)
     new_day, slot = alternative(planned, SID, requested)
-    code, output = run(planned, "reschedule", SID, "--to", new_day, "--slot", slot, "--by",
-                       "establishment", "--requested-on", requested, "--reason", "formation")
+    code, output = run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        new_day,
+        "--slot",
+        slot,
+        "--by",
+        "establishment",
+        "--requested-on",
+        requested,
+        "--reason",
+        "formation",
+    )
     assert code == 0, output
     moved = session(planned, SID)
     assert (moved["date"], moved["start"], moved["status"]) == (new_day, slot, "moved")
     (change,) = moved["history"]  # type: ignore[misc]
-    assert change == {"action": "moved", "by": "establishment", "notice_days": 15,
-                      "previous_date": original["date"], "previous_end": original["end"],
-                      "previous_start": original["start"], "reason": "formation",
-                      "requested_on": requested, "status": "moved"}
+    assert change == {
+        "action": "moved",
+        "by": "establishment",
+        "notice_days": 15,
+        "previous_date": original["date"],
+        "previous_end": original["end"],
+        "previous_start": original["start"],
+        "reason": "formation",
+        "requested_on": requested,
+        "status": "moved",
+    }
 
 
 def test_reschedule_with_14_days_notice_is_refused_and_changes_nothing(planned: Path) -> None:
@@ -87,11 +108,24 @@ def test_reschedule_with_14_days_notice_is_refused_and_changes_nothing(planned: 
     current = day_of(planned, SID)
     requested = before(current, 14)
     new_day, slot = alternative(planned, SID, before(current, 20))
-    code, output = run(planned, "reschedule", SID, "--to", new_day, "--slot", slot, "--by",
-                       "practitioner", "--requested-on", requested)
+    code, output = run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        new_day,
+        "--slot",
+        slot,
+        "--by",
+        "practitioner",
+        "--requested-on",
+        requested,
+    )
     assert code == 4
-    assert (f"requested {requested} for a session on {current}: 14 days' notice, the "
-            "convention requires 15 (art. 2.1)") in output
+    assert (
+        f"requested {requested} for a session on {current}: 14 days' notice, the "
+        "convention requires 15 (art. 2.1)"
+    ) in output
     assert path.read_bytes() == text
 
 
@@ -99,14 +133,27 @@ def test_every_move_is_kept_in_the_history(planned: Path) -> None:
     for _ in range(2):
         requested = before(day_of(planned, SID), 30)
         new_day, slot = alternative(planned, SID, requested)
-        code, output = run(planned, "reschedule", SID, "--to", new_day, "--slot", slot,
-                           "--by", "practitioner", "--requested-on", requested)
+        code, output = run(
+            planned,
+            "reschedule",
+            SID,
+            "--to",
+            new_day,
+            "--slot",
+            slot,
+            "--by",
+            "practitioner",
+            "--requested-on",
+            requested,
+        )
         assert code == 0, output
     history = session(planned, SID)["history"]
     assert len(history) == 2  # type: ignore[arg-type]
     first, second = history  # type: ignore[misc]
     assert (second["previous_date"], second["previous_start"]) != (
-        first["previous_date"], first["previous_start"])
+        first["previous_date"],
+        first["previous_start"],
+    )
 
 
 def test_reschedule_dry_run_writes_nothing(planned: Path) -> None:
@@ -114,8 +161,20 @@ def test_reschedule_dry_run_writes_nothing(planned: Path) -> None:
     text = path.read_bytes()
     requested = before(day_of(planned, SID), 20)
     new_day, slot = alternative(planned, SID, requested)
-    code, output = run(planned, "reschedule", SID, "--to", new_day, "--slot", slot, "--by",
-                       "practitioner", "--requested-on", requested, "--dry-run")
+    code, output = run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        new_day,
+        "--slot",
+        slot,
+        "--by",
+        "practitioner",
+        "--requested-on",
+        requested,
+        "--dry-run",
+    )
     assert code == 0 and "dry run: nothing written" in output
     assert path.read_bytes() == text
 
@@ -123,11 +182,34 @@ def test_reschedule_dry_run_writes_nothing(planned: Path) -> None:
 def test_move_out_of_the_period_needs_the_flag_and_is_flagged(planned: Path) -> None:
     requested = "2025-04-01"
     target = "2025-06-16"  # a Monday in June: outside period 2025-05
-    code, output = run(planned, "reschedule", SID, "--to", target, "--slot", "15:00", "--by",
-                       "practitioner", "--requested-on", requested)
+    code, output = run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        target,
+        "--slot",
+        "15:00",
+        "--by",
+        "practitioner",
+        "--requested-on",
+        requested,
+    )
     assert code == 4 and "--allow-move-out" in output
-    code, output = run(planned, "reschedule", SID, "--to", target, "--slot", "15:00", "--by",
-                       "practitioner", "--requested-on", requested, "--allow-move-out")
+    code, output = run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        target,
+        "--slot",
+        "15:00",
+        "--by",
+        "practitioner",
+        "--requested-on",
+        requested,
+        "--allow-move-out",
+    )
     if code != 0:  # the slot may be taken by the plan: take another free one in June
         pytest.skip(output)
     moved = session(planned, SID)
@@ -144,13 +226,17 @@ def test_unknown_session_is_an_invalid_input(planned: Path) -> None:
     assert code == 2 and "unknown session 'test/alpha/2031-05'" in output
 
 
-@pytest.mark.parametrize(("by", "days", "status"), [
-    ("establishment", 7, "due"),
-    ("establishment", 15, "cancelled"),
-    ("practitioner", 2, "cancelled"),
-])
+@pytest.mark.parametrize(
+    ("by", "days", "status"),
+    [
+        ("establishment", 7, "due"),
+        ("establishment", 15, "cancelled"),
+        ("practitioner", 2, "cancelled"),
+    ],
+)
 def test_cancel_marks_due_only_without_notice_from_the_establishment(
-        planned: Path, by: str, days: int, status: str) -> None:
+    planned: Path, by: str, days: int, status: str
+) -> None:
     requested = before(day_of(planned, SID), days)
     code, output = run(planned, "cancel", SID, "--by", by, "--requested-on", requested)
     assert code == 0, output
@@ -163,14 +249,16 @@ def test_cancel_marks_due_only_without_notice_from_the_establishment(
 def test_sessions_lists_held_and_filters(planned: Path) -> None:
     requested = before(day_of(planned, SID), 3)
     run(planned, "cancel", SID, "--by", "establishment", "--requested-on", requested)
-    code, output = run(planned, "sessions", "--status", "due", "--format", "json", "--today",
-                       "2025-12-31")
+    code, output = run(
+        planned, "sessions", "--status", "due", "--format", "json", "--today", "2025-12-31"
+    )
     assert code == 0
     payload = json.loads(output)
     assert [s["id"] for s in payload["sessions"]] == [SID]
     assert payload["sessions"][0]["history"][0]["status"] == "due"
-    code, output = run(planned, "sessions", "--status", "held", "--format", "json", "--today",
-                       "2025-07-01")
+    code, output = run(
+        planned, "sessions", "--status", "held", "--format", "json", "--today", "2025-07-01"
+    )
     held = json.loads(output)["sessions"]
     assert held and all(s["date"] < "2025-07-01" and s["id"] != SID for s in held)
     code, output = run(planned, "sessions", "--month", "2025-05", "--today", "2025-01-01")
@@ -183,9 +271,21 @@ def test_sessions_rejects_an_unknown_status(planned: Path) -> None:
 
 
 def test_individual_consultations_are_anonymous(planned: Path) -> None:
-    code, output = run(planned, "individual", "add", "--convention", "test", "--date",
-                       "2025-05-14", "--duration", "1h30", "--ref", "A-017",
-                       "--requested-by", "agent")
+    code, output = run(
+        planned,
+        "individual",
+        "add",
+        "--convention",
+        "test",
+        "--date",
+        "2025-05-14",
+        "--duration",
+        "1h30",
+        "--ref",
+        "A-017",
+        "--requested-by",
+        "agent",
+    )
     assert code == 0, output
     record = yaml.safe_load((planned / "records" / "individual.yaml").read_text())
     (entry,) = record["consultations"]
@@ -196,15 +296,35 @@ def test_individual_consultations_are_anonymous(planned: Path) -> None:
 
 
 def test_individual_consultation_outside_the_period_is_refused(planned: Path) -> None:
-    code, output = run(planned, "individual", "add", "--convention", "test", "--date",
-                       "2025-03-14", "--duration", "1h")
+    code, output = run(
+        planned,
+        "individual",
+        "add",
+        "--convention",
+        "test",
+        "--date",
+        "2025-03-14",
+        "--duration",
+        "1h",
+    )
     assert code == 4 and "outside the period" in output
     assert not (planned / "records" / "individual.yaml").exists()
 
 
 def test_individual_ref_must_be_an_opaque_code(planned: Path) -> None:
-    code, output = run(planned, "individual", "add", "--convention", "test", "--date",
-                       "2025-05-14", "--duration", "1h", "--ref", "Dupont")
+    code, output = run(
+        planned,
+        "individual",
+        "add",
+        "--convention",
+        "test",
+        "--date",
+        "2025-05-14",
+        "--duration",
+        "1h",
+        "--ref",
+        "Dupont",
+    )
     assert code == 2 and "never a name" in output
 
 
@@ -228,8 +348,7 @@ def test_terminate_ends_at_the_end_of_the_month_after_a_month_notice(tmp_path: P
 def test_terminate_with_force_majeure_gives_15_days(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     run(root, "plan", "2026", "--today", "2024-01-01")
-    code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10",
-                       "--force-majeure")
+    code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10", "--force-majeure")
     assert code == 0 and "effective end 2026-03-25" in output
 
 
@@ -244,8 +363,19 @@ def test_terminated_convention_plans_nothing_the_next_year(tmp_path: Path) -> No
 def test_ics_follows_moves_and_cancellations(planned: Path) -> None:
     requested = before(day_of(planned, SID), 20)
     new_day, slot = alternative(planned, SID, requested)
-    run(planned, "reschedule", SID, "--to", new_day, "--slot", slot, "--by", "practitioner",
-        "--requested-on", requested)
+    run(
+        planned,
+        "reschedule",
+        SID,
+        "--to",
+        new_day,
+        "--slot",
+        slot,
+        "--by",
+        "practitioner",
+        "--requested-on",
+        requested,
+    )
     other = "test/beta/2025-05"
     run(planned, "cancel", other, "--by", "practitioner", "--requested-on", "2025-04-01")
     code, output = run(planned, "sessions", "--format", "ics", "--today", "2025-01-01")

@@ -29,20 +29,38 @@ runner = CliRunner()
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = "2024-01-01"
 #: A move the example's plan allows (see the README): 15 days' notice, asked by the CCAS.
-MOVE = ("reschedule", "ccas-dreux/seniors-1/2025-05", "--to", "2025-05-20", "--slot", "15:00",
-        "--by", "establishment", "--requested-on", "2025-05-12", "--reason",
-        "réunion de service")
+MOVE = (
+    "reschedule",
+    "ccas-dreux/seniors-1/2025-05",
+    "--to",
+    "2025-05-20",
+    "--slot",
+    "15:00",
+    "--by",
+    "establishment",
+    "--requested-on",
+    "2025-05-12",
+    "--reason",
+    "réunion de service",
+)
 #: A cancellation by the CCAS 7 days before: due (art. 4).
-CANCEL = ("cancel", "ccas-dreux/seniors-2/2025-05", "--by", "establishment", "--requested-on",
-          "2025-05-20", "--reason", "grève")
+CANCEL = (
+    "cancel",
+    "ccas-dreux/seniors-2/2025-05",
+    "--by",
+    "establishment",
+    "--requested-on",
+    "2025-05-20",
+    "--reason",
+    "grève",
+)
 
 
 def run(root: Path, *args: str, code: int = 0) -> Any:
     """``apptool -w ROOT ARGS``: expect exit ``code``, never a traceback."""
     result = runner.invoke(app, ["-w", str(root), *args])
     assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == code, result.output
     return result
 
@@ -53,7 +71,8 @@ def check_golden(name: str, text: str) -> None:
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8"), (
-        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1")
+        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
+    )
 
 
 def distributions(root: Path) -> list[dict[str, Any]]:
@@ -83,17 +102,41 @@ def noted(root: Path) -> Path:
     run(root, *MOVE, "--today", TODAY)
     run(root, *CANCEL, "--today", TODAY)
     for session, themes, attendance in (
-            ("ccas-dreux/seniors-1/2025-04", "charge-de-travail,fin-de-vie", "7"),
-            ("ccas-dreux/seniors-1/2025-05", "charge-de-travail", "5"),
-            ("ccas-dreux/seniors-3/2025-05", "charge-de-travail,travail-en-equipe", "6"),
-            ("ccas-dreux/action-sociale/2025-04", "agressivite,relation-usagers", "8"),
-            ("ccas-dreux/chefs-de-service/2025-06", "organisation-du-service", "4")):
-        run(root, "note", session, "--themes", themes, "--attendance", attendance,
-            "--text", "Mme D. très éprouvée après le décès d'un résident", "--today",
-            "2025-12-31")
+        ("ccas-dreux/seniors-1/2025-04", "charge-de-travail,fin-de-vie", "7"),
+        ("ccas-dreux/seniors-1/2025-05", "charge-de-travail", "5"),
+        ("ccas-dreux/seniors-3/2025-05", "charge-de-travail,travail-en-equipe", "6"),
+        ("ccas-dreux/action-sociale/2025-04", "agressivite,relation-usagers", "8"),
+        ("ccas-dreux/chefs-de-service/2025-06", "organisation-du-service", "4"),
+    ):
+        run(
+            root,
+            "note",
+            session,
+            "--themes",
+            themes,
+            "--attendance",
+            attendance,
+            "--text",
+            "Mme D. très éprouvée après le décès d'un résident",
+            "--today",
+            "2025-12-31",
+        )
     for day, ref in (("2025-05-14", "A-017"), ("2025-10-08", "B-204")):
-        run(root, "individual", "add", "--convention", "ccas-dreux", "--date", day,
-            "--duration", "1h30", "--ref", ref, "--requested-by", "agent")
+        run(
+            root,
+            "individual",
+            "add",
+            "--convention",
+            "ccas-dreux",
+            "--date",
+            day,
+            "--duration",
+            "1h30",
+            "--ref",
+            ref,
+            "--requested-by",
+            "agent",
+        )
     return root
 
 
@@ -115,11 +158,20 @@ def test_a_distribution_is_recorded_with_the_hash_of_its_markdown(example: Path)
     result = run(example, "calendar", "2025", "--today", TODAY)
     (first,) = distributions(example)
     assert (first["convention"], first["year"], first["version"], first["date"]) == (
-        "ccas-dreux", 2025, 1, TODAY)
+        "ccas-dreux",
+        2025,
+        1,
+        TODAY,
+    )
     assert first["sha256"] == hashlib.sha256(result.stdout.encode("utf-8")).hexdigest()
     assert len(first["sessions"]) == 52
     assert set(first["sessions"]["ccas-dreux/seniors-1/2025-05"]) == {
-        "date", "start", "end", "location", "status"}
+        "date",
+        "start",
+        "end",
+        "location",
+        "status",
+    }
 
 
 def test_a_moved_session_appears_in_the_next_version_s_changes(example: Path) -> None:
@@ -130,13 +182,19 @@ def test_a_moved_session_appears_in_the_next_version_s_changes(example: Path) ->
     assert "Version 2 du 21/05/2025" in text
     changes = text.split("## Modifications depuis la version 1 du 01/01/2024\n")[1]
     changes = changes.split("\n## ")[0]
-    assert ("- Pôle seniors 1 : la séance du mardi 27 mai 2025 (9h00-10h30) est déplacée au "
-            "mardi 20 mai 2025 (15h00-16h30).") in changes
-    assert ("- Pôle seniors 2 : la séance du mardi 27 mai 2025 (10h30-12h00) est annulée ; "
-            "elle reste due (art. 4).") in changes
+    assert (
+        "- Pôle seniors 1 : la séance du mardi 27 mai 2025 (9h00-10h30) est déplacée au "
+        "mardi 20 mai 2025 (15h00-16h30)."
+    ) in changes
+    assert (
+        "- Pôle seniors 2 : la séance du mardi 27 mai 2025 (10h30-12h00) est annulée ; "
+        "elle reste due (art. 4)."
+    ) in changes
     assert changes.count("\n- ") == 2
-    assert ("| mardi 20 mai 2025 | 15h00-16h30 | Pôle seniors 1 | Résidence autonomie la "
-            "Vaumonnaie | déplacée, initialement le mardi 27 mai 2025 (9h00-10h30) |") in text
+    assert (
+        "| mardi 20 mai 2025 | 15h00-16h30 | Pôle seniors 1 | Résidence autonomie la "
+        "Vaumonnaie | déplacée, initialement le mardi 27 mai 2025 (9h00-10h30) |"
+    ) in text
     assert "| Pôle seniors 2 | Résidence autonomie la Vaumonnaie | annulée, due (art. 4) |" in text
     assert [d["version"] for d in distributions(example)] == [1, 2]
 
@@ -162,8 +220,7 @@ def test_a_new_version_cannot_be_dated_before_the_last(example: Path) -> None:
     assert "version 1 of this calendar was distributed on 2025-03-01" in result.output
 
 
-def test_html_pdf_and_ics_are_written_to_the_output_folder(example: Path,
-                                                           tmp_path: Path) -> None:
+def test_html_pdf_and_ics_are_written_to_the_output_folder(example: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run(example, "calendar", "2025", "--format", "pdf", code=2)  # a PDF needs --output
     assert not (example / "records" / "distributions.yaml").exists()
@@ -187,23 +244,39 @@ def test_same_inputs_give_byte_identical_markdown_and_html(tmp_path: Path) -> No
         init_workspace(root)
         run(root, "plan", "2025", "--today", TODAY)
         run(root, *MOVE, "--today", TODAY)
-        outputs.append([run(root, *args).stdout for args in (
-            ("calendar", "2025", "--draft", "--today", TODAY),
-            ("calendar", "2025", "--draft", "--format", "html", "--today", TODAY),
-            ("notice", "ccas-dreux/seniors-1/2025-05"),
-            ("notice", "ccas-dreux/seniors-1/2025-05", "--format", "html"),
-            ("bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-12-31"),
-            ("bilan", "2025", "--convention", "ccas-dreux", "--format", "html", "--today",
-             "2025-12-31"))])
+        outputs.append(
+            [
+                run(root, *args).stdout
+                for args in (
+                    ("calendar", "2025", "--draft", "--today", TODAY),
+                    ("calendar", "2025", "--draft", "--format", "html", "--today", TODAY),
+                    ("notice", "ccas-dreux/seniors-1/2025-05"),
+                    ("notice", "ccas-dreux/seniors-1/2025-05", "--format", "html"),
+                    ("bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-12-31"),
+                    (
+                        "bilan",
+                        "2025",
+                        "--convention",
+                        "ccas-dreux",
+                        "--format",
+                        "html",
+                        "--today",
+                        "2025-12-31",
+                    ),
+                )
+            ]
+        )
     assert outputs[0] == outputs[1]
 
 
-OTHER = (CONVENTION.replace("CCAS de Test", "EHPAD des Voisins")
-         .replace("name: Alpha", "name: Équipe voisine A")
-         .replace("name: Beta", "name: Équipe voisine B")
-         .replace("name: Gamma", "name: Équipe voisine C")
-         .replace("name: Office", "name: Site voisin")
-         .replace("name: Residence", "name: Autre site voisin"))
+OTHER = (
+    CONVENTION.replace("CCAS de Test", "EHPAD des Voisins")
+    .replace("name: Alpha", "name: Équipe voisine A")
+    .replace("name: Beta", "name: Équipe voisine B")
+    .replace("name: Gamma", "name: Équipe voisine C")
+    .replace("name: Office", "name: Site voisin")
+    .replace("name: Residence", "name: Autre site voisin")
+)
 
 
 @pytest.fixture
@@ -213,8 +286,7 @@ def two(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_convention_s_calendar_never_shows_another_s_sessions(two: Path,
-                                                                tmp_path: Path) -> None:
+def test_a_convention_s_calendar_never_shows_another_s_sessions(two: Path, tmp_path: Path) -> None:
     mine = run(two, "calendar", "2025", "--convention", "test", "--today", TODAY).stdout
     assert "CCAS de Test" in mine and "| Alpha |" in mine
     assert "voisin" not in mine.lower() and "EHPAD" not in mine
@@ -224,15 +296,27 @@ def test_a_convention_s_calendar_never_shows_another_s_sessions(two: Path,
     ours = (out / "calendrier-test-2025-v1.html").read_text(encoding="utf-8")
     assert "Équipe voisine A" in theirs and "Alpha" not in theirs and "CCAS de Test" not in theirs
     assert "voisin" not in ours.lower()
-    run(two, "calendar", "2025", "--convention", "test", "--format", "ics", "--output",
-        str(out), "--today", TODAY)
+    run(
+        two,
+        "calendar",
+        "2025",
+        "--convention",
+        "test",
+        "--format",
+        "ics",
+        "--output",
+        str(out),
+        "--today",
+        TODAY,
+    )
     ics = Calendar.from_ical((out / "calendrier-test-2025-v1.ics").read_text())
     uids = [str(e["UID"]) for e in ics.walk("VEVENT")]
     assert uids and all(uid.startswith("test/") for uid in uids)
     recorded = distributions(two)
     assert {(d["convention"], d["version"]) for d in recorded} == {("test", 1), ("voisins", 1)}
-    assert all(all(sid.startswith(d["convention"] + "/") for sid in d["sessions"])
-               for d in recorded)
+    assert all(
+        all(sid.startswith(d["convention"] + "/") for sid in d["sessions"]) for d in recorded
+    )
 
 
 # --- notice ----------------------------------------------------------------------------------
@@ -266,15 +350,24 @@ def test_notice_of_a_due_cancellation_says_it_is_billable(example: Path) -> None
     assert "7 jours, pour 15 jours requis (art. 2.1) — délai non respecté" in text
 
 
-def test_notice_of_a_cancellation_with_notice_is_not_billable(example: Path,
-                                                              tmp_path: Path) -> None:
-    run(example, "cancel", "ccas-dreux/seniors-2/2025-05", "--by", "establishment",
-        "--requested-on", "2025-05-01", "--today", TODAY)
+def test_notice_of_a_cancellation_with_notice_is_not_billable(
+    example: Path, tmp_path: Path
+) -> None:
+    run(
+        example,
+        "cancel",
+        "ccas-dreux/seniors-2/2025-05",
+        "--by",
+        "establishment",
+        "--requested-on",
+        "2025-05-01",
+        "--today",
+        TODAY,
+    )
     text = run(example, "notice", "ccas-dreux/seniors-2/2025-05").stdout
     assert "n'est pas facturée (art. 4)" in text and "reste due" not in text
     out = tmp_path / "out"
-    run(example, "notice", "ccas-dreux/seniors-2/2025-05", "--format", "pdf", "--output",
-        str(out))
+    run(example, "notice", "ccas-dreux/seniors-2/2025-05", "--format", "pdf", "--output", str(out))
     assert (out / "avis-ccas-dreux-seniors-2-2025-05-1.pdf").read_bytes().startswith(b"%PDF")
 
 
@@ -296,16 +389,20 @@ def test_notice_of_a_session_without_history_is_an_error(example: Path) -> None:
 
 
 def test_bilan_of_the_example_matches_the_golden_file(example: Path) -> None:
-    text = run(noted(example), "bilan", "2025", "--convention", "ccas-dreux", "--today",
-               "2025-12-31").stdout
+    text = run(
+        noted(example), "bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-12-31"
+    ).stdout
     check_golden("bilan-ccas-dreux-2025.md", text)
     assert "| Pôle seniors 1 | 7 | 7 | 0 | 1 | 0 | 0 |" in text
     assert "| Pôle seniors 2 | 7 | 6 | 0 | 0 | 0 | 1 |" in text
     assert "| charge de travail | 3 | 2 |" in text
-    for section in ("Analyse des thématiques récurrentes", "Recommandations",
-                    "Retour qualitatif sur l'évolution des dynamiques de groupe et le "
-                    "ressenti des participants",
-                    "Évaluation des actions correctives mises en place et de leur efficacité"):
+    for section in (
+        "Analyse des thématiques récurrentes",
+        "Recommandations",
+        "Retour qualitatif sur l'évolution des dynamiques de groupe et le "
+        "ressenti des participants",
+        "Évaluation des actions correctives mises en place et de leur efficacité",
+    ):
         assert section in text
     assert text.count("À compléter par le praticien") == 4
 
@@ -313,11 +410,30 @@ def test_bilan_of_the_example_matches_the_golden_file(example: Path) -> None:
 def test_bilan_hides_references_dates_and_note_texts(example: Path) -> None:
     root = noted(example)
     for fmt in ("md", "html"):
-        text = run(root, "bilan", "2025", "--convention", "ccas-dreux", "--format", fmt,
-                   "--today", "2025-12-31").stdout
-        for secret in ("A-017", "B-204", "2025-05-14", "14/05/2025", "14 mai 2025",
-                       "2025-10-08", "8 octobre 2025", "08/10/2025", "Mme D.", "décès",
-                       "demandée par"):
+        text = run(
+            root,
+            "bilan",
+            "2025",
+            "--convention",
+            "ccas-dreux",
+            "--format",
+            fmt,
+            "--today",
+            "2025-12-31",
+        ).stdout
+        for secret in (
+            "A-017",
+            "B-204",
+            "2025-05-14",
+            "14/05/2025",
+            "14 mai 2025",
+            "2025-10-08",
+            "8 octobre 2025",
+            "08/10/2025",
+            "Mme D.",
+            "décès",
+            "demandée par",
+        ):
             assert secret not in text, (fmt, secret)
         assert "moins de 3" in text
         assert "3 h" not in text  # two consultations of 1h30: the hours are not shown
@@ -325,17 +441,28 @@ def test_bilan_hides_references_dates_and_note_texts(example: Path) -> None:
 
 def test_bilan_shows_count_and_hours_from_three_consultations(example: Path) -> None:
     for day in ("2025-05-14", "2025-06-11", "2025-10-08"):
-        run(example, "individual", "add", "--convention", "ccas-dreux", "--date", day,
-            "--duration", "1h30")
-    text = run(example, "bilan", "2025", "--convention", "ccas-dreux", "--today",
-               "2025-12-31").stdout
+        run(
+            example,
+            "individual",
+            "add",
+            "--convention",
+            "ccas-dreux",
+            "--date",
+            day,
+            "--duration",
+            "1h30",
+        )
+    text = run(
+        example, "bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-12-31"
+    ).stdout
     assert "- Consultations : 3\n- Durée totale : 4 h 30" in text
     assert "moins de 3\n" not in text
 
 
 def test_a_bilan_during_the_year_is_partial(example: Path) -> None:
-    text = run(example, "bilan", "2025", "--convention", "ccas-dreux", "--today",
-               "2025-06-30").stdout
+    text = run(
+        example, "bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-06-30"
+    ).stdout
     assert "**Bilan intermédiaire** : 30 séance(s) restent à venir" in text
 
 
@@ -343,44 +470,86 @@ def test_note_records_and_completes_a_session_s_notes(example: Path) -> None:
     sid = "ccas-dreux/seniors-1/2025-04"
     result = run(example, "note", sid, "--themes", "charge-de-travail", "--today", "2025-05-01")
     assert f"noted {sid}: themes charge-de-travail; attendance -; no text" in result.output
-    run(example, "note", sid, "--attendance", "6", "--text", "groupe soudé", "--today",
-        "2025-05-02")
+    run(
+        example, "note", sid, "--attendance", "6", "--text", "groupe soudé", "--today", "2025-05-02"
+    )
     (note,) = yaml.safe_load((example / "records" / "notes.yaml").read_text())["notes"]
-    assert note == {"session": sid, "convention": "ccas-dreux", "recorded_on": "2025-05-02",
-                    "themes": ["charge-de-travail"], "attendance": 6, "text": "groupe soudé"}
+    assert note == {
+        "session": sid,
+        "convention": "ccas-dreux",
+        "recorded_on": "2025-05-02",
+        "themes": ["charge-de-travail"],
+        "attendance": 6,
+        "text": "groupe soudé",
+    }
 
 
 def test_note_is_refused_for_a_future_or_cancelled_session(example: Path) -> None:
-    run(example, "note", "ccas-dreux/seniors-1/2025-06", "--attendance", "5", "--today",
-        "2025-05-01", code=4)
+    run(
+        example,
+        "note",
+        "ccas-dreux/seniors-1/2025-06",
+        "--attendance",
+        "5",
+        "--today",
+        "2025-05-01",
+        code=4,
+    )
     run(example, *CANCEL, "--today", TODAY)
-    run(example, "note", "ccas-dreux/seniors-2/2025-05", "--attendance", "5", "--today",
-        "2025-12-31", code=4)
+    run(
+        example,
+        "note",
+        "ccas-dreux/seniors-2/2025-05",
+        "--attendance",
+        "5",
+        "--today",
+        "2025-12-31",
+        code=4,
+    )
     assert not (example / "records" / "notes.yaml").exists()
 
 
 def test_note_bad_input_is_exit_2(example: Path) -> None:
-    result = run(example, "note", "ccas-dreux/seniors-1/2025-04", "--themes", "météo",
-                 "--today", "2025-12-31", code=2)
+    result = run(
+        example,
+        "note",
+        "ccas-dreux/seniors-1/2025-04",
+        "--themes",
+        "météo",
+        "--today",
+        "2025-12-31",
+        code=2,
+    )
     assert "unknown theme(s) 'météo'" in result.output and "charge-de-travail" in result.output
     run(example, "note", "ccas-dreux/nobody/2025-04", "--attendance", "3", code=2)
     run(example, "note", "ccas-dreux/seniors-1/2025-04", code=2)  # nothing to note
     run(example, "note", "ccas-dreux/seniors-1/2025-04", "--attendance", "-1", code=2)
     (example / "themes.yaml").unlink()
-    result = run(example, "note", "ccas-dreux/seniors-1/2025-04", "--themes",
-                 "charge-de-travail", "--today", "2025-12-31", code=2)
+    result = run(
+        example,
+        "note",
+        "ccas-dreux/seniors-1/2025-04",
+        "--themes",
+        "charge-de-travail",
+        "--today",
+        "2025-12-31",
+        code=2,
+    )
     assert "themes.yaml" in result.output
     assert not (example / "records" / "notes.yaml").exists()
 
 
 def test_themes_file_is_validated_with_its_line(example: Path) -> None:
-    (example / "themes.yaml").write_text(textwrap.dedent("""\
+    (example / "themes.yaml").write_text(
+        textwrap.dedent("""\
         themes:
           - {id: charge, label: charge de travail}
           - {id: charge, label: encore}
           - {id: Fin de vie, label: fin de vie}
           - {id: seul}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     result = run(example, "check", code=2)
     assert "themes.yaml:3: themes[1].id: theme 'charge' defined twice" in result.output
     assert "themes.yaml:4: themes[2].id: 'Fin de vie' is not an identifier" in result.output
@@ -392,12 +561,22 @@ def test_escaping_a_group_name_in_html(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "evil", {"test": evil})
     run(root, "plan", "2025", "--today", TODAY)
     sid = "test/alpha/2025-05"
-    run(root, "cancel", sid, "--by", "practitioner", "--requested-on", "2025-04-01",
-        "--today", TODAY)
-    for args in (("calendar", "2025", "--format", "html", "--draft", "--today", TODAY),
-                 ("notice", sid, "--format", "html"),
-                 ("bilan", "2025", "--convention", "test", "--format", "html", "--today",
-                  "2025-12-31")):
+    run(
+        root,
+        "cancel",
+        sid,
+        "--by",
+        "practitioner",
+        "--requested-on",
+        "2025-04-01",
+        "--today",
+        TODAY,
+    )
+    for args in (
+        ("calendar", "2025", "--format", "html", "--draft", "--today", TODAY),
+        ("notice", sid, "--format", "html"),
+        ("bilan", "2025", "--convention", "test", "--format", "html", "--today", "2025-12-31"),
+    ):
         html = run(root, *args).stdout
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, args
         assert "<script>" not in html, args
@@ -412,14 +591,17 @@ def test_every_document_command_has_help(command: str) -> None:
     assert result.exit_code == 0 and "Usage" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ("calendar", "2025", "--convention", "nowhere", "--today", TODAY),
-    ("calendar", "2031", "--today", TODAY),
-    ("bilan", "2025", "--convention", "nowhere", "--today", TODAY),
-    ("bilan", "2025"),
-    ("notice", "ccas-dreux/seniors-1/2031-05"),
-    ("note", "ccas-dreux/seniors-1/2031-05", "--attendance", "4", "--today", TODAY),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("calendar", "2025", "--convention", "nowhere", "--today", TODAY),
+        ("calendar", "2031", "--today", TODAY),
+        ("bilan", "2025", "--convention", "nowhere", "--today", TODAY),
+        ("bilan", "2025"),
+        ("notice", "ccas-dreux/seniors-1/2031-05"),
+        ("note", "ccas-dreux/seniors-1/2031-05", "--attendance", "4", "--today", TODAY),
+    ],
+)
 def test_unknown_things_are_exit_2(example: Path, args: tuple[str, ...]) -> None:
     result = run(example, *args, code=2)
     assert "error" in result.output.lower()

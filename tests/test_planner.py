@@ -34,21 +34,37 @@ groups:
 """
 
 
-def one_group(start: str, end: str, policy: str = "avoid", closures: str = "closures: []",
-              extra_groups: str = "") -> str:
-    text = (ONE_GROUP.replace("START", start).replace("END", end).replace("POLICY", policy)
-            .replace("CLOSURES", closures))
+def one_group(
+    start: str,
+    end: str,
+    policy: str = "avoid",
+    closures: str = "closures: []",
+    extra_groups: str = "",
+) -> str:
+    text = (
+        ONE_GROUP.replace("START", start)
+        .replace("END", end)
+        .replace("POLICY", policy)
+        .replace("CLOSURES", closures)
+    )
     return text + extra_groups
 
 
-def practitioner(weekdays: str = "[monday, tuesday, wednesday, thursday, friday]",
-                 unavailability: str = "[]", travel: int = 30, extra: str = "") -> str:
-    return (f"name: P\nworking_weekdays: {weekdays}\nunavailability: {unavailability}\n"
-            f"travel_minutes: {travel}\n{extra}")
+def practitioner(
+    weekdays: str = "[monday, tuesday, wednesday, thursday, friday]",
+    unavailability: str = "[]",
+    travel: int = 30,
+    extra: str = "",
+) -> str:
+    return (
+        f"name: P\nworking_weekdays: {weekdays}\nunavailability: {unavailability}\n"
+        f"travel_minutes: {travel}\n{extra}"
+    )
 
 
-def plan_of(tmp_path: Path, conventions: dict[str, str], profile: str = PRACTITIONER,
-            year: int = 2025) -> Plan:
+def plan_of(
+    tmp_path: Path, conventions: dict[str, str], profile: str = PRACTITIONER, year: int = 2025
+) -> Plan:
     root = write_workspace(tmp_path / "ws", conventions, profile)
     return planning.plan(root, year, TODAY).plan
 
@@ -66,7 +82,14 @@ def test_each_group_meets_once_per_month_and_quarter(tmp_path: Path) -> None:
     periods = Counter((s.group, s.period) for s in result.sessions)
     assert set(periods.values()) == {1}
     assert sorted(p for g, p in periods if g == "alpha") == [
-        "2025-04", "2025-05", "2025-06", "2025-09", "2025-10", "2025-11", "2025-12"]
+        "2025-04",
+        "2025-05",
+        "2025-06",
+        "2025-09",
+        "2025-10",
+        "2025-11",
+        "2025-12",
+    ]
     assert sorted(p for g, p in periods if g == "gamma") == ["2025-Q2", "2025-Q3", "2025-Q4"]
 
 
@@ -76,7 +99,8 @@ def test_excluded_months_have_no_session(tmp_path: Path) -> None:
 
 
 def test_quarterly_group_meets_in_september_when_july_and_august_are_excluded(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     result = plan_of(tmp_path, {"test": CONVENTION})
     q3 = next(s for s in result.sessions if s.period == "2025-Q3")
     assert q3.date.month == 9
@@ -93,12 +117,17 @@ def test_no_renewal_means_no_session_after_the_end(tmp_path: Path) -> None:
 
 
 def test_termination_ends_the_sessions(tmp_path: Path) -> None:
-    text = CONVENTION.replace("renewal: tacit-yearly",
-                              "renewal: tacit-yearly\n  termination: 2026-04-30")
+    text = CONVENTION.replace(
+        "renewal: tacit-yearly", "renewal: tacit-yearly\n  termination: 2026-04-30"
+    )
     result = plan_of(tmp_path, {"test": text}, year=2026)
     assert max(s.date for s in result.sessions) <= date(2026, 4, 30)
     assert sorted({s.period for s in result.sessions if s.group == "alpha"}) == [
-        "2026-01", "2026-02", "2026-03", "2026-04"]
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+    ]
 
 
 def test_example_totals_52_in_2025_and_74_in_2026(example: Path) -> None:
@@ -125,14 +154,18 @@ def test_never_on_a_public_holiday(tmp_path: Path) -> None:
 
 def test_never_on_a_day_of_unavailability(tmp_path: Path) -> None:
     text = one_group("2025-09-01", "2025-09-30")
-    result = plan_of(tmp_path, {"c": text},
-                     practitioner(unavailability="[{from: 2025-09-01, to: 2025-09-12}]"))
+    result = plan_of(
+        tmp_path, {"c": text}, practitioner(unavailability="[{from: 2025-09-01, to: 2025-09-12}]")
+    )
     assert result.sessions[0].date == date(2025, 9, 15)
 
 
 def test_never_on_an_establishment_closure(tmp_path: Path) -> None:
-    text = one_group("2025-09-01", "2025-09-30",
-                     closures="closures: [{from: 2025-09-01, to: 2025-09-05, reason: travaux}]")
+    text = one_group(
+        "2025-09-01",
+        "2025-09-30",
+        closures="closures: [{from: 2025-09-01, to: 2025-09-05, reason: travaux}]",
+    )
     result = plan_of(tmp_path, {"c": text})
     assert result.sessions[0].date == date(2025, 9, 8)
 
@@ -146,11 +179,9 @@ def test_avoid_policy_never_plans_in_school_holidays(tmp_path: Path) -> None:
 
 
 def test_prefer_avoid_uses_school_holidays_only_when_nothing_else_fits(tmp_path: Path) -> None:
-    outside = plan_of(tmp_path / "a", {"c": one_group("2025-04-01", "2025-04-30",
-                                                      "prefer-avoid")})
+    outside = plan_of(tmp_path / "a", {"c": one_group("2025-04-01", "2025-04-30", "prefer-avoid")})
     assert outside.sessions[0].date not in school_holidays("B", 2025)
-    inside = plan_of(tmp_path / "b", {"c": one_group("2025-04-07", "2025-04-18",
-                                                     "prefer-avoid")})
+    inside = plan_of(tmp_path / "b", {"c": one_group("2025-04-07", "2025-04-18", "prefer-avoid")})
     assert inside.sessions[0].date in school_holidays("B", 2025)
     assert inside.report.in_school_holidays == ["c/g1/2025-04"]
 
@@ -181,7 +212,8 @@ def test_sessions_start_at_a_slot_and_last_the_duration(tmp_path: Path) -> None:
 
 def test_no_two_sessions_overlap_across_conventions(tmp_path: Path) -> None:
     a = one_group("2025-09-01", "2025-09-30").replace(
-        '["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]', '["09:00-10:30"]')
+        '["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]', '["09:00-10:30"]'
+    )
     b = a.replace('["09:00-10:30"]', '["10:00-11:30"]')
     result = plan_of(tmp_path, {"a": a, "b": b}, practitioner("[tuesday]"))
     first, second = result.sessions
@@ -191,8 +223,11 @@ def test_no_two_sessions_overlap_across_conventions(tmp_path: Path) -> None:
 
 def test_travel_time_between_sites_is_respected(tmp_path: Path) -> None:
     # One day only, back-to-back morning slots: two sites cannot share the morning.
-    text = one_group("2025-09-02", "2025-09-02", extra_groups=(
-        "  - {id: g2, name: Group 2, cadence: monthly, location: other}\n"))
+    text = one_group(
+        "2025-09-02",
+        "2025-09-02",
+        extra_groups=("  - {id: g2, name: Group 2, cadence: monthly, location: other}\n"),
+    )
     result = plan_of(tmp_path, {"c": text}, practitioner(travel=30))
     by_site = {s.location: s for s in result.sessions}
     gap = by_site["other"].start_minutes - by_site["site"].end_minutes
@@ -201,18 +236,23 @@ def test_travel_time_between_sites_is_respected(tmp_path: Path) -> None:
 
 
 def test_travel_time_that_cannot_fit_is_no_valid_plan(tmp_path: Path) -> None:
-    text = one_group("2025-09-02", "2025-09-02", extra_groups=(
-        "  - {id: g2, name: Group 2, cadence: monthly, location: other}\n")).replace(
+    text = one_group(
+        "2025-09-02",
+        "2025-09-02",
+        extra_groups=("  - {id: g2, name: Group 2, cadence: monthly, location: other}\n"),
+    ).replace(
         '["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]',
-        '["09:00-10:30", "10:30-12:00"]')
+        '["09:00-10:30", "10:30-12:00"]',
+    )
     with pytest.raises(NoValidPlan):
         plan_of(tmp_path / "a", {"c": text}, practitioner(travel=30))
     assert len(plan_of(tmp_path / "b", {"c": text}, practitioner(travel=0)).sessions) == 2
 
 
 def test_max_sessions_per_day_is_respected(tmp_path: Path) -> None:
-    result = plan_of(tmp_path, {"test": CONVENTION},
-                     practitioner(extra="max_sessions_per_day: 1\n"))
+    result = plan_of(
+        tmp_path, {"test": CONVENTION}, practitioner(extra="max_sessions_per_day: 1\n")
+    )
     assert max(Counter(s.date for s in result.sessions).values()) == 1
 
 
@@ -227,10 +267,12 @@ def test_sessions_in_the_calendar_file_stay_where_they_are(tmp_path: Path) -> No
     text = path.read_text(encoding="utf-8")
     # Move the first session by hand to the last Friday of its month, 15:00.
     new_day = date(2025, 4, 25)
-    text = text.replace(f"date: '{moved.date}'\n  end: '{moved.end:%H:%M}'\n  group: "
-                        f"{moved.group}\n  id: {moved.id}",
-                        f"date: '{new_day}'\n  end: '{moved.end:%H:%M}'\n  group: "
-                        f"{moved.group}\n  id: {moved.id}", 1)
+    text = text.replace(
+        f"date: '{moved.date}'\n  end: '{moved.end:%H:%M}'\n  group: "
+        f"{moved.group}\n  id: {moved.id}",
+        f"date: '{new_day}'\n  end: '{moved.end:%H:%M}'\n  group: {moved.group}\n  id: {moved.id}",
+        1,
+    )
     path.write_text(text, encoding="utf-8")
     again = planning.plan(root, 2025, TODAY).plan
     assert next(s for s in again.sessions if s.id == moved.id).date == new_day

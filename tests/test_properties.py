@@ -37,8 +37,11 @@ TODAY = date(2025, 1, 1)
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 #: More examples for a deeper search: APPTOOL_PROPERTY_EXAMPLES=500 pytest tests/test_properties.py
 EXAMPLES = int(os.environ.get("APPTOOL_PROPERTY_EXAMPLES", "30"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --- random workspaces --------------------------------------------------------------------
@@ -117,26 +120,33 @@ def conventions(draw: st.DrawFn, index: int) -> str:
         if draw(st.booleans()):
             prefs.append(f'slots: ["{hhmm(draw(st.sampled_from(grid.slots))[0])}"]')
         preferences = f", preferences: {{{', '.join(prefs)}}}" if prefs else ""
-        groups.append(f"  - {{id: g{number}, name: Group {number}, cadence: {cadence}, "
-                      f"location: l{draw(st.integers(0, locations - 1))}{preferences}}}")
+        groups.append(
+            f"  - {{id: g{number}, name: Group {number}, cadence: {cadence}, "
+            f"location: l{draw(st.integers(0, locations - 1))}{preferences}}}"
+        )
     slots = ", ".join(f'"{hhmm(a)}-{hhmm(b)}"' for a, b in grid.slots)
-    return "\n".join([
-        "kind: convention",
-        f"title: Convention {index}",
-        "establishment: {name: Client, address: [1 rue de la Paix]}",
-        f"period: {draw(terms())}",
-        "fees: {group_session: {amount: 150, per: session}}",
-        f"session_duration: {grid.duration}min",
-        f"slots: [{slots}]",
-        f"excluded_months: {sorted(excluded)}",
-        "notice_days: 15",
-        f"school_holidays: {{zone: {zone}, policy: {policy}}}",
-        f"closures: [{', '.join(closures)}]",
-        "locations:",
-        *(f"  - {{id: l{n}, name: Location {n}}}" for n in range(locations)),
-        "groups:",
-        *groups,
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "kind: convention",
+                f"title: Convention {index}",
+                "establishment: {name: Client, address: [1 rue de la Paix]}",
+                f"period: {draw(terms())}",
+                "fees: {group_session: {amount: 150, per: session}}",
+                f"session_duration: {grid.duration}min",
+                f"slots: [{slots}]",
+                f"excluded_months: {sorted(excluded)}",
+                "notice_days: 15",
+                f"school_holidays: {{zone: {zone}, policy: {policy}}}",
+                f"closures: [{', '.join(closures)}]",
+                "locations:",
+                *(f"  - {{id: l{n}, name: Location {n}}}" for n in range(locations)),
+                "groups:",
+                *groups,
+            ]
+        )
+        + "\n"
+    )
 
 
 @st.composite
@@ -147,9 +157,11 @@ def practitioners(draw: st.DrawFn) -> str:
     else:
         weekdays = set(WEEKDAYS[:5])
     ordered = [day for day in WEEKDAYS if day in weekdays]
-    text = (f"name: P\nworking_weekdays: [{', '.join(ordered)}]\n"
-            f"unavailability: [{', '.join(draw(day_ranges(4)))}]\n"
-            f"travel_minutes: {draw(st.integers(0, 60))}\n")
+    text = (
+        f"name: P\nworking_weekdays: [{', '.join(ordered)}]\n"
+        f"unavailability: [{', '.join(draw(day_ranges(4)))}]\n"
+        f"travel_minutes: {draw(st.integers(0, 60))}\n"
+    )
     cap = draw(st.none() | st.integers(1, 4))
     return text if cap is None else text + f"max_sessions_per_day: {cap}\n"
 
@@ -196,13 +208,17 @@ def assert_valid(root: Path, sessions: list[Session]) -> None:
     assert missing_periods(sessions, conventions_, YEAR) == []
     ids = [s.id for s in sessions]
     assert len(ids) == len(set(ids))
-    required = sum(len(periods_due(conv, group, YEAR))
-                   for conv in conventions_.values() for group in conv.groups)
+    required = sum(
+        len(periods_due(conv, group, YEAR))
+        for conv in conventions_.values()
+        for group in conv.groups
+    )
     assert len(sessions) == required
 
 
-def plan_or_none(root: Path, today: date = TODAY, fresh: bool = False,
-                 dry_run: bool = False) -> planning.PlanOutcome | None:
+def plan_or_none(
+    root: Path, today: date = TODAY, fresh: bool = False, dry_run: bool = False
+) -> planning.PlanOutcome | None:
     """The outcome of ``apptool plan``, or None when there is no valid plan."""
     try:
         return planning.plan(root, YEAR, today, fresh=fresh, dry_run=dry_run)
@@ -217,14 +233,17 @@ def plan_or_none(root: Path, today: date = TODAY, fresh: bool = False,
 @PROPERTY
 @given(workspaces())
 def test_a_plan_breaks_no_hard_rule_and_holds_every_session_once(
-        spec: tuple[dict[str, str], str]) -> None:
+    spec: tuple[dict[str, str], str],
+) -> None:
     with written(spec) as root:
         outcome = plan_or_none(root)
         if outcome is None:
             workspace = load_workspace(root)
             demands = build_demands(workspace.conventions, workspace.practitioner, YEAR)
-            event("no valid plan" + ("" if all(d.days for d in demands)
-                                     else ": a session has no workable day"))
+            event(
+                "no valid plan"
+                + ("" if all(d.days for d in demands) else ": a session has no workable day")
+            )
             assert not trivially_feasible(root), "the planner failed on an easy workspace"
             return
         event("planned" + (" (easy workspace)" if trivially_feasible(root) else ""))
@@ -247,7 +266,8 @@ def test_planning_is_deterministic(spec: tuple[dict[str, str], str]) -> None:
 @PROPERTY
 @given(workspaces())
 def test_replanning_over_the_calendar_of_record_changes_nothing(
-        spec: tuple[dict[str, str], str]) -> None:
+    spec: tuple[dict[str, str], str],
+) -> None:
     with written(spec) as root:
         outcome = plan_or_none(root)
         if outcome is None:
@@ -263,8 +283,9 @@ def test_replanning_over_the_calendar_of_record_changes_nothing(
 
 @PROPERTY
 @given(workspaces(), st.integers(0, 364))
-def test_replanning_the_future_keeps_the_past(spec: tuple[dict[str, str], str],
-                                              offset: int) -> None:
+def test_replanning_the_future_keeps_the_past(
+    spec: tuple[dict[str, str], str], offset: int
+) -> None:
     with written(spec) as root:
         outcome = plan_or_none(root)
         if outcome is None:
@@ -293,7 +314,9 @@ def test_the_next_year_plans_around_the_previous_one(spec: tuple[dict[str, str],
             event("no valid plan the next year")
             return
         workspace = load_workspace(root)
-        assert plan_violations(following.plan.sessions, workspace.conventions,
-                               workspace.practitioner) == []
+        assert (
+            plan_violations(following.plan.sessions, workspace.conventions, workspace.practitioner)
+            == []
+        )
         assert missing_periods(following.plan.sessions, workspace.conventions, YEAR + 1) == []
         assert planning.plan(root, YEAR, TODAY).plan.sessions == outcome.plan.sessions

@@ -10,13 +10,17 @@ from apptool.errors import InvalidInput
 from apptool.output.render import render
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("# {{ title }\n", 1, "unexpected '}'"),
-    ("x\n# {{ nothing.here }}\n", 2, "'nothing' is undefined"),
-    ("x\ny\n{{ 3 | no_such_filter }}\n", 3, "no_such_filter"),
-])
-def test_template_mistakes_name_the_file_and_line(tmp_path: Path, text: str, line: int,
-                                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("# {{ title }\n", 1, "unexpected '}'"),
+        ("x\n# {{ nothing.here }}\n", 2, "'nothing' is undefined"),
+        ("x\ny\n{{ 3 | no_such_filter }}\n", 3, "no_such_filter"),
+    ],
+)
+def test_template_mistakes_name_the_file_and_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "invoice.md.j2").write_text(text, encoding="utf-8")
     with pytest.raises(InvalidInput) as failure:

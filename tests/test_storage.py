@@ -33,7 +33,8 @@ def test_write_atomic_replaces_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("failing", ["fsync", "replace"])
 def test_a_write_killed_midway_leaves_the_previous_file_intact(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
     path = tmp_path / "f.yaml"
     write_atomic(path, "previous\n")
 
@@ -49,7 +50,8 @@ def test_a_write_killed_midway_leaves_the_previous_file_intact(
 
 
 def test_a_failing_write_during_a_command_changes_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write_workspace(tmp_path / "ws")
     planning.plan(root, 2025, TODAY)
     path = root / "calendars" / "2025.yaml"
@@ -59,8 +61,19 @@ def test_a_failing_write_during_a_command_changes_nothing(
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(os, "replace", boom)
-    result = runner.invoke(app, ["-w", str(root), "cancel", "test/alpha/2025-05", "--by",
-                                 "practitioner", "--requested-on", "2025-04-01"])
+    result = runner.invoke(
+        app,
+        [
+            "-w",
+            str(root),
+            "cancel",
+            "test/alpha/2025-05",
+            "--by",
+            "practitioner",
+            "--requested-on",
+            "2025-04-01",
+        ],
+    )
     monkeypatch.undo()
     assert result.exit_code == 1
     assert "Input/output error" in result.output and "Traceback" not in result.output
@@ -76,9 +89,24 @@ def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -
             use_cases.cancel(root, "test/alpha/2025-05", "practitioner", date(2025, 4, 1))
         env = {**os.environ, "APPTOOL_LOCK_TIMEOUT": "0.2"}
         result = subprocess.run(
-            [sys.executable, "-m", "apptool", "-w", str(root), "cancel", "test/alpha/2025-05",
-             "--by", "practitioner", "--requested-on", "2025-04-01"],
-            capture_output=True, text=True, env=env, check=False)
+            [
+                sys.executable,
+                "-m",
+                "apptool",
+                "-w",
+                str(root),
+                "cancel",
+                "test/alpha/2025-05",
+                "--by",
+                "practitioner",
+                "--requested-on",
+                "2025-04-01",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
     assert result.returncode == 5
     assert "another apptool command" in result.stderr
     assert (root / "calendars" / "2025.yaml").read_bytes() == before
@@ -87,13 +115,28 @@ def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -
 def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     planning.plan(root, 2025, TODAY)
-    ids = [f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta")
-           for month in (5, 6, 9, 10)]
+    ids = [
+        f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta") for month in (5, 6, 9, 10)
+    ]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "apptool", "-w", str(root), "cancel", sid, "--by",
-             "practitioner", "--requested-on", "2025-04-01"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "apptool",
+                "-w",
+                str(root),
+                "cancel",
+                sid,
+                "--by",
+                "practitioner",
+                "--requested-on",
+                "2025-04-01",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for sid in ids
     ]
     for process in processes:

@@ -27,8 +27,11 @@ def field_name(loc: Path_) -> str:
 
 def field_path(name: str) -> Path_:
     """``groups[3].cadence`` -> ``("groups", 3, "cadence")`` (the inverse of field_name)."""
-    return tuple(int(part[1:-1]) if part.startswith("[") else part
-                 for part in re.findall(r"\[\d+\]|[^.\[\]]+", name))
+    return tuple(
+        int(part[1:-1]) if part.startswith("[") else part
+        for part in re.findall(r"\[\d+\]|[^.\[\]]+", name)
+    )
+
 
 # Exit codes: documented in the README ("Exit codes"); keep both in step.
 EXIT_OK = 0

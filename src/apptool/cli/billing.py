@@ -322,8 +322,10 @@ def orders(
 
     statuses = order_statuses(State.workspace, parse_today(today), convention)
     if not statuses and output is OutputFormat.table:
-        console().print("no purchase order: orders belong to framework agreements "
-                         "(kind: framework-agreement)", markup=False)
+        console().print(
+            "no purchase order: orders belong to framework agreements (kind: framework-agreement)",
+            markup=False,
+        )
         return
     if output is not OutputFormat.table:
         payload = {
@@ -379,4 +381,3 @@ def orders(
     for s in statuses:
         if s.warning:
             out.print(f"warning: order {s.order.number}: {s.warning}", markup=False)
-

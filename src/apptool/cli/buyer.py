@@ -33,11 +33,21 @@ def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
 
     table = Table(title=title, title_justify="left")
     for column in ("order", "lot", "group", "holder", "sessions", "amount HT", "reason"):
-        table.add_column(column, no_wrap=column in ("order", "amount HT"),
-                         justify="right" if column in ("sessions", "amount HT") else "left")
+        table.add_column(
+            column,
+            no_wrap=column in ("order", "amount HT"),
+            justify="right" if column in ("sessions", "amount HT") else "left",
+        )
     for order in orders:
-        table.add_row(order.number, str(order.lot), order.group, order.holder or "-",
-                      str(order.sessions), f"{order.amount or 0:.2f}", order.reason)
+        table.add_row(
+            order.number,
+            str(order.lot),
+            order.group,
+            order.holder or "-",
+            str(order.sessions),
+            f"{order.amount or 0:.2f}",
+            order.reason,
+        )
     console().print(table)
 
 
@@ -66,13 +76,15 @@ def allocate(
     if outcome.assigned:
         _print_orders(f"Orders of {day}", outcome.assigned)
     else:
-        out.print("every group that has started has a provider: nothing to allocate",
-                      markup=False)
+        out.print("every group that has started has a provider: nothing to allocate", markup=False)
     for group, why in outcome.waiting:
         out.print(f"not allocated: {group.id} ({why})", markup=False)
     for order, why in outcome.unassigned:
-        err.print(f"warning: order {order.number} ({order.group}) stays unassigned: {why}",
-                  markup=False, soft_wrap=True)
+        err.print(
+            f"warning: order {order.number} ({order.group}) stays unassigned: {why}",
+            markup=False,
+            soft_wrap=True,
+        )
     for warning in outcome.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if dry_run:
@@ -86,8 +98,9 @@ def decline(
     number: Annotated[str, typer.Argument(help="Order number, e.g. BC-2025-0003.")],
     on: Annotated[
         str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="When the holder declined (default: "
-                     "today)."),
+        typer.Option(
+            "--date", metavar="YYYY-MM-DD", help="When the holder declined (default: today)."
+        ),
     ] = None,
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why, recorded with the decline.")
@@ -110,10 +123,15 @@ def decline(
     out.print(f"{number}: declined by {before.holder} on {day}", markup=False)
     if outcome.refusal is not None:
         out.print(f"written to {path}", markup=False)
-        raise RuleRefused(f"order {number} ({order.group}) stays declined and unassigned: "
-                          f"{outcome.refusal}; `apptool allocate` offers it again")
-    out.print(f"{number}: passed to {order.holder} ({order.amount:.2f} EUR HT): "
-                  f"{order.reason}", markup=False, soft_wrap=True)
+        raise RuleRefused(
+            f"order {number} ({order.group}) stays declined and unassigned: "
+            f"{outcome.refusal}; `apptool allocate` offers it again"
+        )
+    out.print(
+        f"{number}: passed to {order.holder} ({order.amount:.2f} EUR HT): {order.reason}",
+        markup=False,
+        soft_wrap=True,
+    )
     for warning in outcome.warnings:
         console(stderr=True).print(f"warning: {warning}", markup=False, soft_wrap=True)
     out.print(f"written to {path}", markup=False)
@@ -122,29 +140,37 @@ def decline(
 def _lots_json(figures: list[LotFigures]) -> str:
     import json  # lazy: keeps `apptool --help` instant
 
-    payload = {"lots": [{
-        "lot": f.lot.number,
-        "title": f.lot.title,
-        "allocation": f.lot.allocation,
-        "year": f.year,
-        "orders": f.orders,
-        "unassigned": f.unassigned,
-        "committed": str(f.committed),
-        "estimated": str(f.lot.estimated_yearly),
-        "estimated_share": str(f.estimate_share),
-        "maximum": str(f.lot.maximum_yearly),
-        "maximum_share": str(f.maximum_share),
-        "holders": [{
-            "rank": h.holder.rank,
-            "id": h.holder.id,
-            "name": h.holder.name,
-            "capacity": h.holder.capacity,
-            "orders": h.orders,
-            "sessions": h.sessions,
-            "amount": str(h.amount),
-            "declines": h.declines,
-        } for h in f.holders],
-    } for f in figures]}
+    payload = {
+        "lots": [
+            {
+                "lot": f.lot.number,
+                "title": f.lot.title,
+                "allocation": f.lot.allocation,
+                "year": f.year,
+                "orders": f.orders,
+                "unassigned": f.unassigned,
+                "committed": str(f.committed),
+                "estimated": str(f.lot.estimated_yearly),
+                "estimated_share": str(f.estimate_share),
+                "maximum": str(f.lot.maximum_yearly),
+                "maximum_share": str(f.maximum_share),
+                "holders": [
+                    {
+                        "rank": h.holder.rank,
+                        "id": h.holder.id,
+                        "name": h.holder.name,
+                        "capacity": h.holder.capacity,
+                        "orders": h.orders,
+                        "sessions": h.sessions,
+                        "amount": str(h.amount),
+                        "declines": h.declines,
+                    }
+                    for h in f.holders
+                ],
+            }
+            for f in figures
+        ]
+    }
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -172,23 +198,36 @@ def lots(
     out = console()
     for f in figures:
         lot = f.lot
-        out.print(f"Lot {lot.number} ({lot.allocation}), {f.year}: {lot.title}",
-                      markup=False, soft_wrap=True)
-        out.print(f"  {f.orders} order(s), committed {f.committed:.2f} EUR HT: "
-                      f"{f.estimate_share} % of the estimate {lot.estimated_yearly:.2f}, "
-                      f"{f.maximum_share} % of the maximum {lot.maximum_yearly:.2f}",
-                      markup=False, soft_wrap=True)
+        out.print(
+            f"Lot {lot.number} ({lot.allocation}), {f.year}: {lot.title}",
+            markup=False,
+            soft_wrap=True,
+        )
+        out.print(
+            f"  {f.orders} order(s), committed {f.committed:.2f} EUR HT: "
+            f"{f.estimate_share} % of the estimate {lot.estimated_yearly:.2f}, "
+            f"{f.maximum_share} % of the maximum {lot.maximum_yearly:.2f}",
+            markup=False,
+            soft_wrap=True,
+        )
         table = Table()
-        for column in ("rank", "holder", "capacity", "orders", "sessions", "amount HT",
-                       "declines"):
+        for column in ("rank", "holder", "capacity", "orders", "sessions", "amount HT", "declines"):
             table.add_column(column, justify="left" if column == "holder" else "right")
         for h in f.holders:
-            table.add_row(str(h.holder.rank), h.holder.id, str(h.holder.capacity),
-                          str(h.orders), str(h.sessions), f"{h.amount:.2f}", str(h.declines))
+            table.add_row(
+                str(h.holder.rank),
+                h.holder.id,
+                str(h.holder.capacity),
+                str(h.orders),
+                str(h.sessions),
+                f"{h.amount:.2f}",
+                str(h.declines),
+            )
         out.print(table)
         if f.unassigned:
-            out.print(f"  {f.unassigned} order(s) without holder (declined by every "
-                          "holder they reached)", markup=False)
+            out.print(
+                f"  {f.unassigned} order(s) without holder (declined by every holder they reached)",
+                markup=False,
+            )
         if f.committed > lot.estimated_yearly:
-            out.print(f"  warning: past the yearly estimate ({f.estimate_share} %)",
-                          markup=False)
+            out.print(f"  warning: past the yearly estimate ({f.estimate_share} %)", markup=False)

@@ -16,7 +16,6 @@ import typer
 from apptool.cli.common import State, TodayOption, app, console, parse_today
 
 if TYPE_CHECKING:
-
     from apptool.services.documents import RenderedDocument
 
 
@@ -198,9 +197,7 @@ def note(
         raise typer.BadParameter(
             "give at least one of --themes, --attendance, --text", param_hint="--themes"
         )
-    theme_ids = (
-        [t.strip() for t in themes.split(",") if t.strip()] if themes is not None else None
-    )
+    theme_ids = [t.strip() for t in themes.split(",") if t.strip()] if themes is not None else None
     recorded = documents.record_note(
         State.workspace, session_id, parse_today(today), theme_ids, attendance, text
     )
@@ -208,6 +205,7 @@ def note(
     parts.append(
         f"attendance {recorded.attendance}" if recorded.attendance is not None else "attendance -"
     )
-    parts.append(f"text of {len(recorded.text)} characters (kept private)" if recorded.text
-                 else "no text")
+    parts.append(
+        f"text of {len(recorded.text)} characters (kept private)" if recorded.text else "no text"
+    )
     console().print(f"noted {recorded.session}: {'; '.join(parts)}", markup=False)

@@ -186,4 +186,3 @@ def check() -> None:
             EXIT_INVALID,
         )
     out.print(f"ok: {len(outcome.checked)} file(s) checked, no problem found", markup=False)
-

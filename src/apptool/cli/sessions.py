@@ -29,9 +29,7 @@ def _print_alternatives(session_id: str, alternatives: list[Any], by: str) -> No
 
     out = console()
     if not alternatives:
-        out.print(
-            "no valid alternative found (every nearby slot breaks a hard rule)", markup=False
-        )
+        out.print("no valid alternative found (every nearby slot breaks a hard rule)", markup=False)
         return
     table = Table(title=f"Alternatives for {session_id}", title_justify="left")
     for column in ("#", "date", "day", "slot", "why"):
@@ -427,4 +425,3 @@ def terminate(
         out.print(f"cancelled (not due) {s.id}: {s.date} {s.start:%H:%M}", markup=False)
     out.print(f"{len(outcome.cancelled)} later session(s) cancelled", markup=False)
     print_written(out, outcome.written, dry_run)
-

@@ -50,8 +50,13 @@ class Month:
     def parse(cls, text: str) -> Month:
         """``"2025-05"`` -> Month(2025, 5)."""
         year, _, month = text.partition("-")
-        if not (year.isdigit() and month.isdigit() and len(year) == 4 and len(month) == 2
-                and 1 <= int(month) <= 12):
+        if not (
+            year.isdigit()
+            and month.isdigit()
+            and len(year) == 4
+            and len(month) == 2
+            and 1 <= int(month) <= 12
+        ):
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
         return cls(int(year), int(month))
 
@@ -197,9 +202,15 @@ class LineWording(Protocol):
     def consultation(self, consultation: Consultation) -> str: ...
 
 
-def month_lines(convention: Convention, sessions: Iterable[Session],
-                consultations: Iterable[Consultation], month: Month, today: date,
-                wording: LineWording, order: str | None = None) -> list[Line]:
+def month_lines(
+    convention: Convention,
+    sessions: Iterable[Session],
+    consultations: Iterable[Consultation],
+    month: Month,
+    today: date,
+    wording: LineWording,
+    order: str | None = None,
+) -> list[Line]:
     """The month's billable lines, in date order (art. 4).
 
     Each held group session at its fee (the purchase order's unit price for an ordered
@@ -210,22 +221,39 @@ def month_lines(convention: Convention, sessions: Iterable[Session],
     lines = []
     for session in sessions:
         group = convention.group(session.group)
-        if (group.order != order or not month.contains(session.date)
-                or not is_billable_session(session, today)):
+        if (
+            group.order != order
+            or not month.contains(session.date)
+            or not is_billable_session(session, today)
+        ):
             continue
         fee = convention.fee_for(group)
         kind: LineKind = "cancellation" if session.status == "due" else "session"
-        lines.append(Line(kind=kind, day=session.date,
-                          description=wording.session(convention, session, kind),
-                          quantity=quantity(fee, convention.session_duration), unit=fee.per,
-                          unit_price=fee.amount, source=session.id))
+        lines.append(
+            Line(
+                kind=kind,
+                day=session.date,
+                description=wording.session(convention, session, kind),
+                quantity=quantity(fee, convention.session_duration),
+                unit=fee.per,
+                unit_price=fee.amount,
+                source=session.id,
+            )
+        )
     individual = convention.fees.individual
     if individual is not None and order is None:
         lines += [
-            Line(kind="individual", day=c.day, description=wording.consultation(c),
-                 quantity=quantity(individual, c.duration), unit=individual.per,
-                 unit_price=individual.amount, source=c.id)
-            for c in consultations if month.contains(c.day)
+            Line(
+                kind="individual",
+                day=c.day,
+                description=wording.consultation(c),
+                quantity=quantity(individual, c.duration),
+                unit=individual.per,
+                unit_price=individual.amount,
+                source=c.id,
+            )
+            for c in consultations
+            if month.contains(c.day)
         ]
     return sorted(lines, key=lambda line: (line.day, line.kind != "session", line.source))
 
@@ -233,8 +261,9 @@ def month_lines(convention: Convention, sessions: Iterable[Session],
 # --- the buyer's requirements and the parties -----------------------------------------
 
 
-def requirement_problems(convention: Convention, doc: Document,
-                         order: str | None = None) -> list[Problem]:
+def requirement_problems(
+    convention: Convention, doc: Document, order: str | None = None
+) -> list[Problem]:
     """What the buyer requires on its invoices (Chorus Pro) and the invoice cannot lack."""
     establishment = convention.establishment
 
@@ -242,30 +271,58 @@ def requirement_problems(convention: Convention, doc: Document,
         return doc.problem(("establishment", field_), message)
 
     problems = []
-    present = {"siret": establishment.siret, "service_code": establishment.chorus_service_code,
-               "engagement_number": order or establishment.engagement_number}
-    keys = {"siret": "siret", "service_code": "chorus_service_code",
-            "engagement_number": "engagement_number"}
+    present = {
+        "siret": establishment.siret,
+        "service_code": establishment.chorus_service_code,
+        "engagement_number": order or establishment.engagement_number,
+    }
+    keys = {
+        "siret": "siret",
+        "service_code": "chorus_service_code",
+        "engagement_number": "engagement_number",
+    }
     for requirement in establishment.invoice_requires:
         if not present[requirement]:
-            problems.append(problem(keys[requirement], f"missing: the buyer requires its "
-                                    f"{requirement.replace('_', ' ')} on invoices "
-                                    "(invoice_requires); issuing is refused without it"))
+            problems.append(
+                problem(
+                    keys[requirement],
+                    f"missing: the buyer requires its "
+                    f"{requirement.replace('_', ' ')} on invoices "
+                    "(invoice_requires); issuing is refused without it",
+                )
+            )
     if split_address(establishment.address) is None:
-        problems.append(problem("address", "the last line must be '<postcode> <city>', e.g. "
-                                "'28100 Dreux' (needed on the invoice)"))
+        problems.append(
+            problem(
+                "address",
+                "the last line must be '<postcode> <city>', e.g. "
+                "'28100 Dreux' (needed on the invoice)",
+            )
+        )
     return problems
 
 
 def seller_party(billing: Billing) -> Party:
     street, postcode, city = split_address(billing.address) or ((), "", "")
-    return Party(name=billing.legal_name, address=street, postcode=postcode, city=city,
-                 siret=billing.siret, vat_number=billing.vat_number,
-                 legal_form=billing.legal_form, email=billing.email)
+    return Party(
+        name=billing.legal_name,
+        address=street,
+        postcode=postcode,
+        city=city,
+        siret=billing.siret,
+        vat_number=billing.vat_number,
+        legal_form=billing.legal_form,
+        email=billing.email,
+    )
 
 
 def buyer_party(convention: Convention) -> Party:
     establishment = convention.establishment
     street, postcode, city = split_address(establishment.address) or ((), "", "")
-    return Party(name=establishment.name, address=street, postcode=postcode, city=city,
-                 siret=establishment.siret)
+    return Party(
+        name=establishment.name,
+        address=street,
+        postcode=postcode,
+        city=city,
+        siret=establishment.siret,
+    )

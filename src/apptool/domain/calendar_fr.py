@@ -15,12 +15,32 @@ from typing import Any
 from apptool.domain.models import WEEKDAYS, Convention, DayRange, Practitioner
 
 MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -55,8 +75,7 @@ def school_holidays(zone: str, year: int) -> dict[date, str]:
     first, last = school_holiday_years()
     if not first <= year <= last:
         raise LookupError(
-            f"the school-holiday data (vacances-scolaires-france) covers {first}-{last}, "
-            f"not {year}"
+            f"the school-holiday data (vacances-scolaires-france) covers {first}-{last}, not {year}"
         )
     rows = _school_data().holidays_for_year_and_zone(year, zone)
     return {day: str(row["nom_vacances"]) for day, row in rows.items()}

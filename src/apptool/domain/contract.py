@@ -117,8 +117,9 @@ def counted_months(convention: Convention, group: Group) -> set[tuple[int, int]]
     return {months[(2 * i + 1) * len(months) // (2 * count)] for i in range(count)}
 
 
-def eligible_months(convention: Convention, period: Period,
-                    group: Group | None = None) -> list[int]:
+def eligible_months(
+    convention: Convention, period: Period, group: Group | None = None
+) -> list[int]:
     """Months of a period in which the convention (and the group) is active, not excluded.
 
     Art. 2.1: no session in the excluded months. A group ordered for a number of sessions
@@ -134,8 +135,9 @@ def eligible_months(convention: Convention, period: Period,
 def periods_due(convention: Convention, group: Group, year: int) -> list[Period]:
     """Art. 2.1: "une intervention mensuelle" / "par trimestre": the cadence periods of
     ``year`` in which the group must meet once."""
-    return [p for p in Period.all_in_year(year, group.cadence)
-            if eligible_months(convention, p, group)]
+    return [
+        p for p in Period.all_in_year(year, group.cadence) if eligible_months(convention, p, group)
+    ]
 
 
 def slot_problem(session: Session, convention: Convention) -> str | None:
@@ -146,8 +148,10 @@ def slot_problem(session: Session, convention: Convention) -> str | None:
         labels = ", ".join(slot.label for slot in convention.slots)
         return f"starts at {session.start:%H:%M}, not at a slot of the convention ({labels})"
     if session.end_minutes - session.start_minutes != convention.session_duration:
-        return (f"lasts {session.end_minutes - session.start_minutes} min, the convention's "
-                f"sessions last {convention.session_duration} min")
+        return (
+            f"lasts {session.end_minutes - session.start_minutes} min, the convention's "
+            f"sessions last {convention.session_duration} min"
+        )
     return None
 
 
@@ -155,7 +159,8 @@ def in_period(session: Session, convention: Convention, day: date) -> bool:
     """Whether ``day`` falls in an eligible month of the session's own period (art. 2.1)."""
     period = Period.parse(session.period)
     return day.year == period.year and day.month in eligible_months(
-        convention, period, convention.group(session.group))
+        convention, period, convention.group(session.group)
+    )
 
 
 def period_problem(session: Session, convention: Convention) -> str | None:
@@ -189,8 +194,10 @@ def notice_problem(session: Session, convention: Convention, requested_on: date)
     """
     given = notice_days(session, requested_on)
     if given < convention.notice_days:
-        return (f"requested {requested_on} for a session on {session.date}: {given} days' "
-                f"notice, the convention requires {convention.notice_days} (art. 2.1)")
+        return (
+            f"requested {requested_on} for a session on {session.date}: {given} days' "
+            f"notice, the convention requires {convention.notice_days} (art. 2.1)"
+        )
     return None
 
 
@@ -208,19 +215,25 @@ def cancellation_due(by: Party, given_days: int, convention: Convention) -> bool
     convention keeps the clause (``cancellation.by_establishment_without_rescheduling``); a
     cancellation by the practitioner is never due.
     """
-    return (by == "establishment" and given_days < convention.notice_days
-            and convention.cancellation.by_establishment_without_rescheduling == "due")
+    return (
+        by == "establishment"
+        and given_days < convention.notice_days
+        and convention.cancellation.by_establishment_without_rescheduling == "due"
+    )
 
 
 # --- purchase orders and framework agreements ----------------------------------------------
 
 
-def order_maximum_problem(number: str, consumed: Decimal, amount: Decimal,
-                          maximum: Decimal) -> str | None:
+def order_maximum_problem(
+    number: str, consumed: Decimal, amount: Decimal, maximum: Decimal
+) -> str | None:
     """A purchase order is never invoiced beyond its maximum (accord-cadre "avec maximum")."""
     if consumed + amount > maximum:
-        return (f"order {number}: {consumed} EUR HT already invoiced + {amount} EUR HT "
-                f"would exceed its maximum of {maximum} EUR HT")
+        return (
+            f"order {number}: {consumed} EUR HT already invoiced + {amount} EUR HT "
+            f"would exceed its maximum of {maximum} EUR HT"
+        )
     return None
 
 
@@ -228,20 +241,25 @@ def order_warning(number: str, consumed: Decimal, maximum: Decimal) -> str | Non
     """A warning once :data:`ORDER_WARNING_SHARE` (80 %) of an order's maximum is invoiced."""
     if maximum and consumed >= maximum * ORDER_WARNING_SHARE:
         share = (consumed * 100 / maximum).quantize(Decimal("1"))
-        return (f"order {number}: {share} % of its maximum ({maximum} EUR HT) is invoiced "
-                f"({consumed} EUR HT)")
+        return (
+            f"order {number}: {share} % of its maximum ({maximum} EUR HT) is invoiced "
+            f"({consumed} EUR HT)"
+        )
     return None
 
 
-def yearly_ceiling_problem(committed: Decimal, amount: Decimal, maximum: Decimal,
-                           what: str, where: str) -> str | None:
+def yearly_ceiling_problem(
+    committed: Decimal, amount: Decimal, maximum: Decimal, what: str, where: str
+) -> str | None:
     """Deliberation of 9 May 2023: each lot has a yearly maximum ("montant maximum HT par
     an"); an order that would bring a year's committed amount over it is refused."""
     total = committed + amount
     if total <= maximum:
         return None
-    return (f"{where}: {what} ({amount:.2f} EUR HT) would bring the committed amount to "
-            f"{total:.2f} EUR HT, over the yearly maximum {maximum:.2f} EUR HT")
+    return (
+        f"{where}: {what} ({amount:.2f} EUR HT) would bring the committed amount to "
+        f"{total:.2f} EUR HT, over the yearly maximum {maximum:.2f} EUR HT"
+    )
 
 
 # --- numbers (invoices, credit notes, purchase orders) -------------------------------------

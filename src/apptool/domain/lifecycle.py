@@ -34,10 +34,14 @@ from apptool.errors import RuleRefused
 def moved_to(session: Session, day: date, start: time, convention: Convention) -> Session:
     """The session at another date and start, its end from the convention's duration."""
     end_minutes = minutes(start) + convention.session_duration
-    return session.model_copy(update={
-        "date": day, "start": start, "end": time(end_minutes // 60, end_minutes % 60),
-        "moved_out_of_period": not in_period(session, convention, day),
-    })
+    return session.model_copy(
+        update={
+            "date": day,
+            "start": start,
+            "end": time(end_minutes // 60, end_minutes % 60),
+            "moved_out_of_period": not in_period(session, convention, day),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,14 @@ def _candidate_days(session: Session, convention: Convention, after: date) -> li
     return [d for d in days if d > after]
 
 
-def alternatives(session: Session, others: list[Session], conventions: dict[str, Convention],
-                 practitioner: Practitioner, requested_on: date, count: int = 5,
-                 ) -> list[Alternative]:
+def alternatives(
+    session: Session,
+    others: list[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+    requested_on: date,
+    count: int = 5,
+) -> list[Alternative]:
     """The best valid new positions for ``session``, best first.
 
     Each obeys every hard rule and falls after the request date. Ranked by: same period
@@ -74,8 +83,11 @@ def alternatives(session: Session, others: list[Session], conventions: dict[str,
     """
     convention = conventions[session.convention]
     group_key = (session.convention, session.group)
-    history = [(o.date, o.start_minutes, o.period) for o in others
-               if (o.convention, o.group) == group_key and o.id != session.id and o.occupies_time]
+    history = [
+        (o.date, o.start_minutes, o.period)
+        for o in others
+        if (o.convention, o.group) == group_key and o.id != session.id and o.occupies_time
+    ]
     found = []
     for day in _candidate_days(session, convention, requested_on):
         for slot in sorted(convention.slots):
@@ -89,29 +101,64 @@ def alternatives(session: Session, others: list[Session], conventions: dict[str,
             same_weekday = usual.day is not None and usual.day[0] == day.weekday()
             same_week = usual.day is not None and usual.day[1] == week
             same_slot = usual.start == minutes(slot.start)
-            site = sum(1 for o in others if o.date == day and o.occupies_time
-                       and (o.convention, o.location) == (session.convention, session.location))
-            reasons = ["same period" if not candidate.moved_out_of_period
-                       else "outside its period (needs --allow-move-out)"]
+            site = sum(
+                1
+                for o in others
+                if o.date == day
+                and o.occupies_time
+                and (o.convention, o.location) == (session.convention, session.location)
+            )
+            reasons = [
+                "same period"
+                if not candidate.moved_out_of_period
+                else "outside its period (needs --allow-move-out)"
+            ]
             if same_weekday:
-                reasons.append(f"usual {day:%A}" + (f" (week {week} of the month)"
-                                                     if same_week else ""))
+                reasons.append(
+                    f"usual {day:%A}" + (f" (week {week} of the month)" if same_week else "")
+                )
             if same_slot:
                 reasons.append("usual slot")
             if site:
                 reasons.append(f"with {site} other session(s) at this site")
-            key = (candidate.moved_out_of_period, not same_weekday, not same_week,
-                   not same_slot, site == 0, abs((day - session.date).days), day, slot.start)
-            found.append((key, Alternative(day, candidate.start, candidate.end,
-                                           not candidate.moved_out_of_period,
-                                           ", ".join(reasons))))
+            key = (
+                candidate.moved_out_of_period,
+                not same_weekday,
+                not same_week,
+                not same_slot,
+                site == 0,
+                abs((day - session.date).days),
+                day,
+                slot.start,
+            )
+            found.append(
+                (
+                    key,
+                    Alternative(
+                        day,
+                        candidate.start,
+                        candidate.end,
+                        not candidate.moved_out_of_period,
+                        ", ".join(reasons),
+                    ),
+                )
+            )
     found.sort(key=lambda item: item[0])
     return [alternative for _, alternative in found[:count]]
 
 
-def reschedule(session: Session, new_date: date, new_start: time | None, requested_on: date,
-               by: Party, reason: str | None, allow_move_out: bool, others: list[Session],
-               conventions: dict[str, Convention], practitioner: Practitioner) -> Session:
+def reschedule(
+    session: Session,
+    new_date: date,
+    new_start: time | None,
+    requested_on: date,
+    by: Party,
+    reason: str | None,
+    allow_move_out: bool,
+    others: list[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+) -> Session:
     """Move a session (art. 2.1), or raise :class:`RuleRefused` with the exact reason.
 
     The request must give the convention's notice before the session's current date (a
@@ -122,27 +169,38 @@ def reschedule(session: Session, new_date: date, new_start: time | None, request
     convention = conventions[session.convention]
     if session.status == "due":
         raise RuleRefused(f"{session.id} was cancelled and is due (art. 4); it cannot move")
-    if move_needs_notice(session) and (problem := notice_problem(session, convention,
-                                                                  requested_on)):
+    if move_needs_notice(session) and (
+        problem := notice_problem(session, convention, requested_on)
+    ):
         raise RuleRefused(problem)
     if new_date <= requested_on:
-        raise RuleRefused(f"the new date {new_date} must come after the request date "
-                          f"{requested_on}")
+        raise RuleRefused(
+            f"the new date {new_date} must come after the request date {requested_on}"
+        )
     start = new_start or session.start
     candidate = moved_to(session, new_date, start, convention)
     if candidate.moved_out_of_period and not allow_move_out:
-        raise RuleRefused(f"{new_date} is outside the session's period {session.period}; "
-                          "use --allow-move-out to move it anyway (the move is flagged)")
+        raise RuleRefused(
+            f"{new_date} is outside the session's period {session.period}; "
+            "use --allow-move-out to move it anyway (the move is flagged)"
+        )
     problems = placement_problems(candidate, others, conventions, practitioner)
     if problems:
-        raise RuleRefused(f"{session.id} cannot move to {new_date} {start:%H:%M}: "
-                          + "; ".join(problems))
-    change = Change(action="moved", requested_on=requested_on, by=by, reason=reason,
-                    notice_days=notice_days(session, requested_on), status="moved",
-                    previous_date=session.date, previous_start=session.start,
-                    previous_end=session.end)
-    return candidate.model_copy(update={"status": "moved",
-                                        "history": [*session.history, change]})
+        raise RuleRefused(
+            f"{session.id} cannot move to {new_date} {start:%H:%M}: " + "; ".join(problems)
+        )
+    change = Change(
+        action="moved",
+        requested_on=requested_on,
+        by=by,
+        reason=reason,
+        notice_days=notice_days(session, requested_on),
+        status="moved",
+        previous_date=session.date,
+        previous_start=session.start,
+        previous_end=session.end,
+    )
+    return candidate.model_copy(update={"status": "moved", "history": [*session.history, change]})
 
 
 @dataclass(frozen=True)
@@ -154,38 +212,66 @@ class CancellationResult:
     notice_days: int
 
 
-def cancel(session: Session, by: Party, requested_on: date, reason: str | None,
-           convention: Convention) -> CancellationResult:
+def cancel(
+    session: Session, by: Party, requested_on: date, reason: str | None, convention: Convention
+) -> CancellationResult:
     """Cancel a session; :func:`~apptool.domain.contract.cancellation_due` says whether it
     stays due (art. 4)."""
     if session.status in ("cancelled", "due"):
         raise RuleRefused(f"{session.id} is already {session.status}")
     if requested_on > session.date:
-        raise RuleRefused(f"{session.id} took place on {session.date}, before the request "
-                          f"date {requested_on}")
+        raise RuleRefused(
+            f"{session.id} took place on {session.date}, before the request date {requested_on}"
+        )
     given = notice_days(session, requested_on)
     due = cancellation_due(by, given, convention)
     status: SessionStatus = "due" if due else "cancelled"
-    change = Change(action="cancelled", requested_on=requested_on, by=by, reason=reason,
-                    notice_days=given, status=status, previous_date=session.date,
-                    previous_start=session.start, previous_end=session.end)
-    updated = session.model_copy(update={"status": status,
-                                         "history": [*session.history, change]})
+    change = Change(
+        action="cancelled",
+        requested_on=requested_on,
+        by=by,
+        reason=reason,
+        notice_days=given,
+        status=status,
+        previous_date=session.date,
+        previous_start=session.start,
+        previous_end=session.end,
+    )
+    updated = session.model_copy(update={"status": status, "history": [*session.history, change]})
     return CancellationResult(updated, due, given)
 
 
-def terminate_sessions(sessions: list[Session], convention_id: str, end: date,
-                       notice_on: date, by: Party | None, reason: str) -> list[Session]:
+def terminate_sessions(
+    sessions: list[Session],
+    convention_id: str,
+    end: date,
+    notice_on: date,
+    by: Party | None,
+    reason: str,
+) -> list[Session]:
     """Cancel (not due) every session of the convention after its effective end."""
     cancelled = []
     for session in sessions:
-        if (session.convention != convention_id or session.date <= end
-                or session.status in ("cancelled", "due")):
+        if (
+            session.convention != convention_id
+            or session.date <= end
+            or session.status in ("cancelled", "due")
+        ):
             continue
-        change = Change(action="cancelled", requested_on=notice_on, by=by, reason=reason,
-                        notice_days=notice_days(session, notice_on), status="cancelled",
-                        previous_date=session.date, previous_start=session.start,
-                        previous_end=session.end)
-        cancelled.append(session.model_copy(update={
-            "status": "cancelled", "history": [*session.history, change]}))
+        change = Change(
+            action="cancelled",
+            requested_on=notice_on,
+            by=by,
+            reason=reason,
+            notice_days=notice_days(session, notice_on),
+            status="cancelled",
+            previous_date=session.date,
+            previous_start=session.start,
+            previous_end=session.end,
+        )
+        cancelled.append(
+            session.model_copy(
+                update={"status": "cancelled", "history": [*session.history, change]}
+            )
+        )
     return cancelled

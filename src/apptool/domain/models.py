@@ -56,7 +56,7 @@ def parse_time(value: Any) -> time:
         match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
         if match:
             return time(int(match[1]), int(match[2]))
-    raise ValueError(f"{value!r} is not a time of day: write it as HH:MM, e.g. \"09:00\"")
+    raise ValueError(f'{value!r} is not a time of day: write it as HH:MM, e.g. "09:00"')
 
 
 def format_time(value: time) -> str:
@@ -82,7 +82,7 @@ def parse_duration(value: Any) -> int:
             total = (int(match[1]) * 60 + int(match[2] or 0)) if match[1] else int(match[3])
             if total > 0:
                 return total
-    raise ValueError(f"{value!r} is not a duration: write e.g. \"1h30\", \"2h\" or \"45min\"")
+    raise ValueError(f'{value!r} is not a duration: write e.g. "1h30", "2h" or "45min"')
 
 
 def format_duration(value: int) -> str:
@@ -141,7 +141,7 @@ def parse_slot(value: Any) -> Slot:
         if minutes(end) <= minutes(start):
             raise ValueError(f"{value!r}: the slot ends before it starts")
         return Slot(start, end)
-    raise ValueError(f"{value!r} is not a slot: write it as \"HH:MM-HH:MM\", e.g. \"09:00-10:30\"")
+    raise ValueError(f'{value!r} is not a slot: write it as "HH:MM-HH:MM", e.g. "09:00-10:30"')
 
 
 SlotField = Annotated[Slot, PlainValidator(parse_slot), PlainSerializer(lambda s: s.label)]
@@ -332,10 +332,14 @@ class Convention(Strict):
     @cached_property
     def groups(self) -> list[Group]:
         """Every group: those declared, then those of each purchase order (in file order)."""
-        return [*self.declared_groups, *(
-            group.model_copy(update={"order": order.number,
-                                     "start": group.start or order.date})
-            for order in self.orders for group in order.groups)]
+        return [
+            *self.declared_groups,
+            *(
+                group.model_copy(update={"order": order.number, "start": group.start or order.date})
+                for order in self.orders
+                for group in order.groups
+            ),
+        ]
 
     def group_path(self, group_id: str) -> tuple[str | int, ...]:
         """Where a group is written: ``("groups", 2)`` or ``("orders", 0, "groups", 1)``."""

@@ -36,8 +36,7 @@ class RecordedOrders(Strict):
 def with_orders(convention: Convention, orders: list[Order]) -> Convention:
     """The convention with more purchase orders (validated again as a whole)."""
     data = convention.model_dump(mode="json", by_alias=True)
-    data["orders"] = [*data["orders"], *(o.model_dump(mode="json", by_alias=True)
-                                         for o in orders)]
+    data["orders"] = [*data["orders"], *(o.model_dump(mode="json", by_alias=True) for o in orders)]
     return Convention.model_validate(data)
 
 
@@ -45,21 +44,25 @@ def new_order_problems(convention: Convention, order: Order) -> list[str]:
     """Why a new order cannot join the agreement: kind, number, period, groups, sites."""
     problems = []
     if convention.kind != "framework-agreement":
-        problems.append("purchase orders belong to a framework agreement "
-                        "(kind: framework-agreement)")
+        problems.append(
+            "purchase orders belong to a framework agreement (kind: framework-agreement)"
+        )
     if any(o.number == order.number for o in convention.orders):
         problems.append(f"order {order.number!r} already exists")
     if not convention.period.start <= order.date <= active_until(convention):
-        problems.append(f"{order.date} is outside the agreement's period "
-                        f"({convention.period.start} to {active_until(convention)})")
+        problems.append(
+            f"{order.date} is outside the agreement's period "
+            f"({convention.period.start} to {active_until(convention)})"
+        )
     known = {g.id for g in convention.groups}
     sites = {loc.id for loc in convention.locations}
     for group in order.groups:
         if group.id in known:
             problems.append(f"group id {group.id!r} is already used")
         if group.location not in sites:
-            problems.append(f"unknown location {group.location!r} (known: "
-                            f"{', '.join(sorted(sites))})")
+            problems.append(
+                f"unknown location {group.location!r} (known: {', '.join(sorted(sites))})"
+            )
         if group.sessions is not None and group.end is None:
             problems.append("a number of sessions needs --to")
     if order.maximum < order.unit_price:
@@ -73,8 +76,9 @@ def sessions_ordered(convention: Convention, group: Group) -> int:
         return group.sessions
     start = group.start or convention.period.start
     end = min(group.end or active_until(convention), active_until(convention))
-    return sum(len(periods_due(convention, group, year))
-               for year in range(start.year, end.year + 1))
+    return sum(
+        len(periods_due(convention, group, year)) for year in range(start.year, end.year + 1)
+    )
 
 
 @dataclass(frozen=True)
@@ -99,5 +103,12 @@ class OrderStatus:
         return order_warning(self.order.number, self.consumed, self.order.maximum)
 
 
-__all__ = ["ORDER_WARNING_SHARE", "OrderStatus", "RecordedOrder", "RecordedOrders",
-           "new_order_problems", "sessions_ordered", "with_orders"]
+__all__ = [
+    "ORDER_WARNING_SHARE",
+    "OrderStatus",
+    "RecordedOrder",
+    "RecordedOrders",
+    "new_order_problems",
+    "sessions_ordered",
+    "with_orders",
+]

@@ -151,7 +151,8 @@ class _State:
     def remove(self, booking: Booking, day: date, group_key: str) -> None:
         self.by_day[day].remove(booking)
         self.group_days[group_key] = [
-            entry for entry in self.group_days[group_key]
+            entry
+            for entry in self.group_days[group_key]
             if (entry[0], entry[1]) != (day, booking.start)
         ]
         self.week_load[day.isocalendar()[:2]] -= 1
@@ -214,8 +215,9 @@ def _day_cost(demand: Demand, day: date, state: _State, usual: Usual) -> int:
     """
     cadence = demand.period.cadence
     cost = 0
-    if (demand.convention.school_holidays.policy == "prefer-avoid"
-            and school_holiday(day, demand.convention)):
+    if demand.convention.school_holidays.policy == "prefer-avoid" and school_holiday(
+        day, demand.convention
+    ):
         cost += W_SCHOOL_HOLIDAY
     cost += _interval_cost(demand, day, state)
     if usual.day is not None:
@@ -271,8 +273,7 @@ def _slot_cost(demand: Demand, position: Position, state: _State, usual: Usual) 
     if preferences.slots and position.start not in {minutes(t) for t in preferences.slots}:
         cost += W_PREFERRED_SLOT
     same_site = [b for b in state.by_day.get(position.day, []) if b.site == demand.site]
-    if same_site and not any(b.end == position.start or b.start == position.end
-                             for b in same_site):
+    if same_site and not any(b.end == position.start or b.start == position.end for b in same_site):
         cost += W_NOT_ADJACENT
     return cost
 
@@ -290,8 +291,9 @@ def _booking(demand: Demand, position: Position) -> Booking:
     return Booking(position.start, position.end, demand.site, demand.id)
 
 
-def _best(demand: Demand, state: _State, exclude: Position | None = None
-          ) -> tuple[int, Position] | None:
+def _best(
+    demand: Demand, state: _State, exclude: Position | None = None
+) -> tuple[int, Position] | None:
     """The cheapest free position for ``demand``, or None.
 
     The state does not change while looking, so the day's part of the cost is computed once
@@ -315,8 +317,9 @@ def _best(demand: Demand, state: _State, exclude: Position | None = None
     return None if best is None else (best[0], best[3])
 
 
-def _usual_cached(entries: list[tuple[date, int, str]], day: date,
-                  cache: dict[int, Usual]) -> Usual:
+def _usual_cached(
+    entries: list[tuple[date, int, str]], day: date, cache: dict[int, Usual]
+) -> Usual:
     """``usual_habits(entries, day)``, cached by the number of entries before ``day``: for one
     list of entries, that number decides which entries come before."""
     count = sum(1 for entry in entries if entry[0] < day)
@@ -350,8 +353,17 @@ def _repair(demand: Demand, state: _State) -> bool:
             found = _best(other, state, exclude=other_position)
             _unplace(demand, position, state)
             if found is not None:
-                options.append((found[0], position.day, position.start, position,
-                                other, other_position, found[1]))
+                options.append(
+                    (
+                        found[0],
+                        position.day,
+                        position.start,
+                        position,
+                        other,
+                        other_position,
+                        found[1],
+                    )
+                )
         _place(other, other_position, state)
     if not options:
         return False
@@ -362,8 +374,9 @@ def _repair(demand: Demand, state: _State) -> bool:
     return True
 
 
-def build_demands(conventions: dict[str, Convention], practitioner: Practitioner,
-                  year: int) -> list[Demand]:
+def build_demands(
+    conventions: dict[str, Convention], practitioner: Practitioner, year: int
+) -> list[Demand]:
     """Every session the conventions require in ``year`` (art. 2.1), in placement order."""
     demands = []
     workable: dict[tuple[str, Period], tuple[date, ...]] = {}  # the same for every group
@@ -376,16 +389,23 @@ def build_demands(conventions: dict[str, Convention], practitioner: Practitioner
                 else:
                     if (conv_id, period) not in workable:
                         workable[conv_id, period] = tuple(
-                            eligible_days(convention, practitioner, period))
+                            eligible_days(convention, practitioner, period)
+                        )
                     days = workable[conv_id, period]
-                demands.append(Demand(conv_id, convention, group, period, days,
-                                      (conv_index, group_index)))
+                demands.append(
+                    Demand(conv_id, convention, group, period, days, (conv_index, group_index))
+                )
     return sorted(demands, key=lambda d: (d.decision_month, len(d.days), d.order))
 
 
-def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, year: int,
-              kept: list[Session], context: list[Session], not_before: date | None = None,
-              ) -> Plan:
+def plan_year(
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+    year: int,
+    kept: list[Session],
+    context: list[Session],
+    not_before: date | None = None,
+) -> Plan:
     """Plan ``year``: keep the ``kept`` sessions, place every missing one.
 
     ``context`` holds sessions of neighbouring years (they occupy time and set each group's
@@ -395,10 +415,15 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
     state = _State(practitioner)
     for session in [*context, *kept]:
         if session.occupies_time:
-            booking = Booking(session.start_minutes, session.end_minutes,
-                              site_key(session.convention, session.location), session.id)
-            state.add(booking, session.date, f"{session.convention}/{session.group}",
-                      session.period)
+            booking = Booking(
+                session.start_minutes,
+                session.end_minutes,
+                site_key(session.convention, session.location),
+                session.id,
+            )
+            state.add(
+                booking, session.date, f"{session.convention}/{session.group}", session.period
+            )
     kept_ids = {s.id for s in kept}
     demands = [d for d in build_demands(conventions, practitioner, year) if d.id not in kept_ids]
     skipped = []
@@ -406,14 +431,24 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
         live = []
         for demand in demands:
             days = tuple(day for day in demand.days if day >= not_before)
-            all_days = [day for m in eligible_months(demand.convention, demand.period,
-                                                     demand.group)
-                        for day in days_of_month(year, m)]
+            all_days = [
+                day
+                for m in eligible_months(demand.convention, demand.period, demand.group)
+                for day in days_of_month(year, m)
+            ]
             if all_days and all_days[-1] < not_before:
                 skipped.append(demand.id)
             else:
-                live.append(Demand(demand.convention_id, demand.convention, demand.group,
-                                   demand.period, days, demand.order))
+                live.append(
+                    Demand(
+                        demand.convention_id,
+                        demand.convention,
+                        demand.group,
+                        demand.period,
+                        days,
+                        demand.order,
+                    )
+                )
         demands = live
     demands = _with_lookahead(demands)
     failures: list[Demand] = []
@@ -430,15 +465,27 @@ def plan_year(conventions: dict[str, Convention], practitioner: Practitioner, ye
         )
     placed = []
     for demand, position in state.movable.values():
-        placed.append(Session(
-            id=demand.id, convention=demand.convention_id, group=demand.group.id,
-            period=str(demand.period), date=position.day,
-            start=time(position.start // 60, position.start % 60),
-            end=time(position.end // 60, position.end % 60), location=demand.group.location,
-        ))
+        placed.append(
+            Session(
+                id=demand.id,
+                convention=demand.convention_id,
+                group=demand.group.id,
+                period=str(demand.period),
+                date=position.day,
+                start=time(position.start // 60, position.start % 60),
+                end=time(position.end // 60, position.end % 60),
+                location=demand.group.location,
+            )
+        )
     sessions = sorted([*kept, *placed], key=lambda s: (s.date, s.start, s.id))
-    return Plan(year, sessions, sorted(s.id for s in placed), sorted(kept_ids), sorted(skipped),
-                soft_report(sessions, [*context, *kept], conventions))
+    return Plan(
+        year,
+        sessions,
+        sorted(s.id for s in placed),
+        sorted(kept_ids),
+        sorted(skipped),
+        soft_report(sessions, [*context, *kept], conventions),
+    )
 
 
 def _with_lookahead(demands: list[Demand]) -> list[Demand]:
@@ -446,15 +493,25 @@ def _with_lookahead(demands: list[Demand]) -> list[Demand]:
     last_day = {(d.group_key, str(d.period)): max(d.days) for d in demands if d.days}
     result = []
     for demand in demands:
-        following = next((last for (key, period), last in last_day.items()
-                          if key == demand.group_key
-                          and _consecutive(str(demand.period), period)), None)
+        following = next(
+            (
+                last
+                for (key, period), last in last_day.items()
+                if key == demand.group_key and _consecutive(str(demand.period), period)
+            ),
+            None,
+        )
         result.append(replace(demand, next_last=following))
     return result
 
 
-def _diagnose(demand: Demand, failures: list[Demand], state: _State,
-              practitioner: Practitioner, not_before: date | None) -> Problem:
+def _diagnose(
+    demand: Demand,
+    failures: list[Demand],
+    state: _State,
+    practitioner: Practitioner,
+    not_before: date | None,
+) -> Problem:
     """Say what blocks a session: competing sessions, free slots left, blocked days.
 
     The problem names the group as ``groups[i]``; the caller adds the file's line.
@@ -462,18 +519,23 @@ def _diagnose(demand: Demand, failures: list[Demand], state: _State,
     convention = demand.convention
     months = eligible_months(convention, demand.period, demand.group)
     month_names = ", ".join(MONTHS_EN[m - 1] for m in months) + f" {demand.period.year}"
-    placed = sum(len(bookings) for day, bookings in state.by_day.items()
-                 if day.year == demand.period.year and day.month in months)
+    placed = sum(
+        len(bookings)
+        for day, bookings in state.by_day.items()
+        if day.year == demand.period.year and day.month in months
+    )
     competing = placed + sum(
-        1 for d in failures
-        if set(eligible_months(d.convention, d.period, d.group)) & set(months))
+        1 for d in failures if set(eligible_months(d.convention, d.period, d.group)) & set(months)
+    )
     free = travel_blocked = 0
     for position in _positions(demand):
         booking = _booking(demand, position)
         if state.fits(position.day, booking):
             free += 1
-        elif all(b.end <= booking.start or booking.end <= b.start
-                 for b in state.conflicts(position.day, booking)):
+        elif all(
+            b.end <= booking.start or booking.end <= b.start
+            for b in state.conflicts(position.day, booking)
+        ):
             travel_blocked += 1
     reasons: dict[str, list[date]] = defaultdict(list)
     for month in months:
@@ -486,10 +548,13 @@ def _diagnose(demand: Demand, failures: list[Demand], state: _State,
             elif holiday := public_holidays(day.year).get(day):
                 if not non_working_weekday(day, practitioner):
                     reasons[holiday].append(day)
-            elif reason := (practitioner_unavailable(day, practitioner)
-                            or establishment_closed(day, convention)
-                            or (convention.school_holidays.policy == "avoid"
-                                and school_holiday(day, convention))):
+            elif reason := (
+                practitioner_unavailable(day, practitioner)
+                or establishment_closed(day, convention)
+                or (
+                    convention.school_holidays.policy == "avoid" and school_holiday(day, convention)
+                )
+            ):
                 reasons[reason.split(" (")[0]].append(day)
     blocked = ", ".join(f"{name} ({describe_ranges(days)})" for name, days in reasons.items())
     location = convention.location(demand.group.location).name
@@ -499,15 +564,24 @@ def _diagnose(demand: Demand, failures: list[Demand], state: _State,
         f"{len(demand.days) * len(convention.slots)} slots on {len(demand.days)} workable "
         f"days, {free} free"
         + (f"; blocked: {blocked}" if blocked else "")
-        + (f"; {travel_blocked} slot(s) too close to a session at another site (travel "
-           f"{practitioner.travel_minutes} min)" if travel_blocked else "")
+        + (
+            f"; {travel_blocked} slot(s) too close to a session at another site (travel "
+            f"{practitioner.travel_minutes} min)"
+            if travel_blocked
+            else ""
+        )
     )
-    return Problem(f"conventions/{demand.convention_id}.yaml", None,
-                   field_name(convention.group_path(demand.group.id)), message)
+    return Problem(
+        f"conventions/{demand.convention_id}.yaml",
+        None,
+        field_name(convention.group_path(demand.group.id)),
+        message,
+    )
 
 
-def soft_report(sessions: list[Session], history: list[Session],
-                conventions: dict[str, Convention]) -> SoftReport:
+def soft_report(
+    sessions: list[Session], history: list[Session], conventions: dict[str, Convention]
+) -> SoftReport:
     """Figures on the soft goals of the plan's sessions (history gives earlier intervals)."""
     report = SoftReport(sessions=len(sessions))
     live = [s for s in sessions if s.occupies_time]
@@ -529,7 +603,8 @@ def soft_report(sessions: list[Session], history: list[Session],
         usual = Counter((s.date.weekday(), _week_of_month(s.date)) for s in group_sessions)
         common = usual.most_common(1)[0][0] if usual else None
         report.off_rhythm += sum(
-            1 for s in group_sessions
+            1
+            for s in group_sessions
             if s.id in own and (s.date.weekday(), _week_of_month(s.date)) != common
         )
         cadence = conventions[key.split("/")[0]].group(key.split("/")[1]).cadence
@@ -550,8 +625,9 @@ def soft_report(sessions: list[Session], history: list[Session],
             report.preference_misses.append(f"{session.id}: on a {weekday}")
         if prefs.slots and session.start not in prefs.slots:
             report.preference_misses.append(f"{session.id}: at {session.start:%H:%M}")
-        if convention.school_holidays.policy != "ignore" and school_holiday(session.date,
-                                                                            convention):
+        if convention.school_holidays.policy != "ignore" and school_holiday(
+            session.date, convention
+        ):
             report.in_school_holidays.append(session.id)
     return report
 
@@ -561,5 +637,7 @@ def _consecutive(first: str, second: str) -> bool:
     """Whether two periods follow each other (2025-05 -> 2025-06, 2025-Q4 -> 2026-Q1)."""
     a, b = Period.parse(first), Period.parse(second)
     span = CADENCE_MONTHS[a.cadence]
-    return a.cadence == b.cadence and (b.year * 12 + b.index * span) - (
-        a.year * 12 + a.index * span) == span
+    return (
+        a.cadence == b.cadence
+        and (b.year * 12 + b.index * span) - (a.year * 12 + a.index * span) == span
+    )

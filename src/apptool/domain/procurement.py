@@ -70,11 +70,12 @@ class Agreement(Strict):
         """Why an order dated ``day`` is outside the agreement, or None."""
         if self.start <= day <= self.active_until:
             return None
-        text = (f"{day} is outside the agreement's period ({self.start} to "
-                f"{self.active_until})")
+        text = f"{day} is outside the agreement's period ({self.start} to {self.active_until})"
         if self.renewal_end is not None and not self.renewal_recorded and day > self.end:
-            text += (f"; the renewal up to {self.renewal_end} is not recorded (set "
-                     f"agreement.renewal_recorded: true in {BUYER} once it is decided)")
+            text += (
+                f"; the renewal up to {self.renewal_end} is not recorded (set "
+                f"agreement.renewal_recorded: true in {BUYER} once it is decided)"
+            )
         return text
 
 
@@ -186,14 +187,19 @@ def agreement_dates_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
     term = spec.agreement
     problems = []
     if term.end < term.start:
-        problems.append(doc.problem(("agreement", "end"),
-                                    f"{term.end} is before the start {term.start}"))
+        problems.append(
+            doc.problem(("agreement", "end"), f"{term.end} is before the start {term.start}")
+        )
     if term.renewal_end is not None and term.renewal_end <= term.end:
-        problems.append(doc.problem(("agreement", "renewal_end"),
-                                    f"{term.renewal_end} is not after the end {term.end}"))
+        problems.append(
+            doc.problem(
+                ("agreement", "renewal_end"), f"{term.renewal_end} is not after the end {term.end}"
+            )
+        )
     if term.renewal_recorded and term.renewal_end is None:
-        problems.append(doc.problem(("agreement", "renewal_recorded"),
-                                    "a recorded renewal needs renewal_end"))
+        problems.append(
+            doc.problem(("agreement", "renewal_recorded"), "a recorded renewal needs renewal_end")
+        )
     return problems
 
 
@@ -201,8 +207,12 @@ def buyer_siret_valid(spec: BuyerFile, doc: Document) -> list[Problem]:
     """The buyer's SIRET is 14 digits with a valid checksum."""
     if siret.is_valid(spec.buyer.siret):
         return []
-    return [doc.problem(("buyer", "siret"),
-                        f"{spec.buyer.siret!r} is not a valid SIRET (14 digits, Luhn checksum)")]
+    return [
+        doc.problem(
+            ("buyer", "siret"),
+            f"{spec.buyer.siret!r} is not a valid SIRET (14 digits, Luhn checksum)",
+        )
+    ]
 
 
 def unique_lot_numbers(spec: BuyerFile, doc: Document) -> list[Problem]:
@@ -212,9 +222,14 @@ def unique_lot_numbers(spec: BuyerFile, doc: Document) -> list[Problem]:
 
 def lot_amounts_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
     """A lot's yearly estimate does not exceed its yearly maximum."""
-    return [doc.problem(("lots", index, "estimated_yearly"), f"{lot.estimated_yearly} is over "
-                        f"the yearly maximum {lot.maximum_yearly}")
-            for index, lot in enumerate(spec.lots) if lot.estimated_yearly > lot.maximum_yearly]
+    return [
+        doc.problem(
+            ("lots", index, "estimated_yearly"),
+            f"{lot.estimated_yearly} is over the yearly maximum {lot.maximum_yearly}",
+        )
+        for index, lot in enumerate(spec.lots)
+        if lot.estimated_yearly > lot.maximum_yearly
+    ]
 
 
 def unique_holder_ids(spec: BuyerFile, doc: Document) -> list[Problem]:
@@ -224,20 +239,29 @@ def unique_holder_ids(spec: BuyerFile, doc: Document) -> list[Problem]:
         seen: dict[str, int] = {}
         for index, holder in enumerate(lot.holders):
             if holder.id in seen:
-                problems.append(doc.problem(
-                    ("lots", l_index, "holders", index, "id"), f"duplicate holder id "
-                    f"{holder.id!r} (first at lots[{l_index}].holders[{seen[holder.id]}])"))
+                problems.append(
+                    doc.problem(
+                        ("lots", l_index, "holders", index, "id"),
+                        f"duplicate holder id "
+                        f"{holder.id!r} (first at lots[{l_index}].holders[{seen[holder.id]}])",
+                    )
+                )
             seen.setdefault(holder.id, index)
     return problems
 
 
 def holder_ranks_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
     """Holders are listed in rank order: 1, 2, 3... without gap or tie."""
-    return [doc.problem(("lots", l_index, "holders", index, "rank"),
-                        f"rank {holder.rank} where {index + 1} is expected: list the holders "
-                        "in rank order, 1, 2, 3...")
-            for l_index, lot in enumerate(spec.lots)
-            for index, holder in enumerate(lot.holders) if holder.rank != index + 1]
+    return [
+        doc.problem(
+            ("lots", l_index, "holders", index, "rank"),
+            f"rank {holder.rank} where {index + 1} is expected: list the holders "
+            "in rank order, 1, 2, 3...",
+        )
+        for l_index, lot in enumerate(spec.lots)
+        for index, holder in enumerate(lot.holders)
+        if holder.rank != index + 1
+    ]
 
 
 def same_holder_same_name(spec: BuyerFile, doc: Document) -> list[Problem]:
@@ -248,9 +272,13 @@ def same_holder_same_name(spec: BuyerFile, doc: Document) -> list[Problem]:
         for index, holder in enumerate(lot.holders):
             first = names.setdefault(holder.id, (holder.name, lot.number))
             if first[0] != holder.name:
-                problems.append(doc.problem(
-                    ("lots", l_index, "holders", index, "name"), f"holder {holder.id!r} is "
-                    f"named {first[0]!r} in lot {first[1]}: one id is one provider"))
+                problems.append(
+                    doc.problem(
+                        ("lots", l_index, "holders", index, "name"),
+                        f"holder {holder.id!r} is "
+                        f"named {first[0]!r} in lot {first[1]}: one id is one provider",
+                    )
+                )
     return problems
 
 
@@ -262,25 +290,37 @@ def unique_group_ids(spec: BuyerFile, doc: Document) -> list[Problem]:
 def known_group_lots(spec: BuyerFile, doc: Document) -> list[Problem]:
     """A group belongs to one of the lots."""
     known = [lot.number for lot in spec.lots]
-    return [doc.problem(("groups", index, "lot"), f"unknown lot {group.lot} (known: "
-                        f"{', '.join(map(str, known))})")
-            for index, group in enumerate(spec.groups) if group.lot not in known]
+    return [
+        doc.problem(
+            ("groups", index, "lot"),
+            f"unknown lot {group.lot} (known: {', '.join(map(str, known))})",
+        )
+        for index, group in enumerate(spec.groups)
+        if group.lot not in known
+    ]
 
 
 def rotation_groups_have_team(spec: BuyerFile, doc: Document) -> list[Problem]:
     """In a rotation lot, a group says which team it works with (the exclusion needs it)."""
     rotation = {lot.number for lot in spec.lots if lot.allocation == "rotation"}
-    return [doc.problem(("groups", index, "team"), f"missing: lot {group.lot} is allocated by "
-                        "rotation, which keeps groups of one team with different holders")
-            for index, group in enumerate(spec.groups)
-            if group.lot in rotation and group.team is None]
+    return [
+        doc.problem(
+            ("groups", index, "team"),
+            f"missing: lot {group.lot} is allocated by "
+            "rotation, which keeps groups of one team with different holders",
+        )
+        for index, group in enumerate(spec.groups)
+        if group.lot in rotation and group.team is None
+    ]
 
 
 def group_dates_in_order(spec: BuyerFile, doc: Document) -> list[Problem]:
     """A group's ``to`` is on or after its ``from``."""
-    return [doc.problem(("groups", index, "to"), f"{group.end} is before {group.start}")
-            for index, group in enumerate(spec.groups)
-            if group.start and group.end and group.end < group.start]
+    return [
+        doc.problem(("groups", index, "to"), f"{group.end} is before {group.start}")
+        for index, group in enumerate(spec.groups)
+        if group.start and group.end and group.end < group.start
+    ]
 
 
 BUYER_RULES: tuple[BuyerRule, ...] = (
@@ -303,8 +343,9 @@ BUYER_RULES: tuple[BuyerRule, ...] = (
 OrdersRule = Callable[[BuyerFile, list[BuyerOrder], Document], list[Problem]]
 
 
-def order_numbers_continuous(spec: BuyerFile, orders: list[BuyerOrder],
-                             doc: Document) -> list[Problem]:
+def order_numbers_continuous(
+    spec: BuyerFile, orders: list[BuyerOrder], doc: Document
+) -> list[Problem]:
     """Numbers are unique, carry their date's year, and run 0001, 0002... without gap."""
     problems = []
     seen: set[str] = set()
@@ -312,24 +353,35 @@ def order_numbers_continuous(spec: BuyerFile, orders: list[BuyerOrder],
     for index, order in enumerate(orders):
         year, seq = order.year_seq
         if order.number in seen:
-            problems.append(doc.problem(("orders", index, "number"),
-                                        f"duplicate order number {order.number!r}"))
+            problems.append(
+                doc.problem(("orders", index, "number"), f"duplicate order number {order.number!r}")
+            )
         seen.add(order.number)
         if year != order.date.year:
-            problems.append(doc.problem(("orders", index, "number"), f"{order.number} is dated "
-                                        f"{order.date}: the number carries the order's year"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "number"),
+                    f"{order.number} is dated {order.date}: the number carries the order's year",
+                )
+            )
         by_year.setdefault(year, []).append(seq)
     for year, seqs in sorted(by_year.items()):
         runs, _ = series_gaps(seqs)
         missing = [seq for first, last, _ in runs for seq in range(first, last + 1)]
         if missing:
-            problems.append(doc.problem(("orders",), "numbers are continuous; missing: "
-                                        + ", ".join(f"BC-{year}-{seq:04d}" for seq in missing)))
+            problems.append(
+                doc.problem(
+                    ("orders",),
+                    "numbers are continuous; missing: "
+                    + ", ".join(f"BC-{year}-{seq:04d}" for seq in missing),
+                )
+            )
     return problems
 
 
-def order_references_known(spec: BuyerFile, orders: list[BuyerOrder],
-                           doc: Document) -> list[Problem]:
+def order_references_known(
+    spec: BuyerFile, orders: list[BuyerOrder], doc: Document
+) -> list[Problem]:
     """An order names a lot, a group of that lot and holders of that lot."""
     lots = {lot.number: lot for lot in spec.lots}
     groups = {g.id: g for g in spec.groups}
@@ -341,62 +393,86 @@ def order_references_known(spec: BuyerFile, orders: list[BuyerOrder],
             continue
         group = groups.get(order.group)
         if group is None:
-            problems.append(doc.problem(("orders", index, "group"), f"unknown group "
-                                        f"{order.group!r}: keep a served group in {BUYER} "
-                                        "(give it a 'to' date when it ends)"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "group"),
+                    f"unknown group "
+                    f"{order.group!r}: keep a served group in {BUYER} "
+                    "(give it a 'to' date when it ends)",
+                )
+            )
         elif group.lot != order.lot:
-            problems.append(doc.problem(("orders", index, "lot"), f"group {order.group!r} "
-                                        f"belongs to lot {group.lot}"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "lot"), f"group {order.group!r} belongs to lot {group.lot}"
+                )
+            )
         holder_ids = {h.id for h in lot.holders}
         named = [(("orders", index, "holder"), order.holder)] + [
             (("orders", index, "declines", d_index, "holder"), decline.holder)
-            for d_index, decline in enumerate(order.declines)]
+            for d_index, decline in enumerate(order.declines)
+        ]
         for loc, holder in named:
             if holder is not None and holder not in holder_ids:
-                problems.append(doc.problem(loc, f"{holder!r} is not a holder of lot "
-                                            f"{order.lot}"))
+                problems.append(doc.problem(loc, f"{holder!r} is not a holder of lot {order.lot}"))
     return problems
 
 
-def order_status_consistent(spec: BuyerFile, orders: list[BuyerOrder],
-                            doc: Document) -> list[Problem]:
+def order_status_consistent(
+    spec: BuyerFile, orders: list[BuyerOrder], doc: Document
+) -> list[Problem]:
     """A declined order has no holder; an active one has a holder, a price and its amount."""
     problems = []
     for index, order in enumerate(orders):
         loc = ("orders", index)
         if order.status == "declined":
             if order.holder is not None or order.amount is not None:
-                problems.append(doc.problem((*loc, "status"), "a declined order has no holder "
-                                            "and no amount"))
+                problems.append(
+                    doc.problem((*loc, "status"), "a declined order has no holder and no amount")
+                )
             if not order.declines:
-                problems.append(doc.problem((*loc, "declines"), "a declined order lists who "
-                                            "declined it"))
+                problems.append(
+                    doc.problem((*loc, "declines"), "a declined order lists who declined it")
+                )
             continue
         if order.holder is None or order.unit_price is None or order.amount is None:
-            problems.append(doc.problem((*loc, "status"), f"an order {order.status} needs "
-                                        "holder, unit_price and amount"))
+            problems.append(
+                doc.problem(
+                    (*loc, "status"), f"an order {order.status} needs holder, unit_price and amount"
+                )
+            )
             continue
         if order.amount != order.unit_price * order.sessions:
-            problems.append(doc.problem((*loc, "amount"), f"{order.amount} is not "
-                                        f"{order.sessions} x {order.unit_price}"))
+            problems.append(
+                doc.problem(
+                    (*loc, "amount"), f"{order.amount} is not {order.sessions} x {order.unit_price}"
+                )
+            )
         if (order.status == "passed") != bool(order.declines):
-            problems.append(doc.problem((*loc, "status"), "passed is the status of an order "
-                                        "taken after declines; assigned, of one never declined"))
+            problems.append(
+                doc.problem(
+                    (*loc, "status"),
+                    "passed is the status of an order "
+                    "taken after declines; assigned, of one never declined",
+                )
+            )
         if any(d.holder == order.holder for d in order.declines):
-            problems.append(doc.problem((*loc, "holder"), f"{order.holder!r} declined this "
-                                        "order"))
+            problems.append(doc.problem((*loc, "holder"), f"{order.holder!r} declined this order"))
     return problems
 
 
-def one_order_per_group(spec: BuyerFile, orders: list[BuyerOrder],
-                        doc: Document) -> list[Problem]:
+def one_order_per_group(spec: BuyerFile, orders: list[BuyerOrder], doc: Document) -> list[Problem]:
     """A group has one purchase order (a declined one is passed on, not issued again)."""
     seen: dict[str, str] = {}
     problems = []
     for index, order in enumerate(orders):
         if order.group in seen:
-            problems.append(doc.problem(("orders", index, "group"), f"group {order.group!r} "
-                                        f"already has order {seen[order.group]}"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "group"),
+                    f"group {order.group!r} already has order {seen[order.group]}",
+                )
+            )
         seen.setdefault(order.group, order.number)
     return problems
 
@@ -419,9 +495,14 @@ def eur_text(value: Decimal) -> str:
 
 def committed(orders: list[BuyerOrder], lot: int, year: int) -> Decimal:
     """The amount HT of the lot's active orders dated in ``year``."""
-    return sum((o.amount for o in orders
-                if o.lot == lot and o.date.year == year and o.active and o.amount is not None),
-               ZERO)
+    return sum(
+        (
+            o.amount
+            for o in orders
+            if o.lot == lot and o.date.year == year and o.active and o.amount is not None
+        ),
+        ZERO,
+    )
 
 
 def next_number(orders: list[BuyerOrder], year: int) -> str:
@@ -450,8 +531,16 @@ class Choice:
     reason: str
 
 
-def _exclusion(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, holder: Holder,
-               group: BuyerGroup, declined: set[str], day: date, number: str | None) -> str | None:
+def _exclusion(
+    spec: BuyerFile,
+    orders: list[BuyerOrder],
+    lot: BuyerLot,
+    holder: Holder,
+    group: BuyerGroup,
+    declined: set[str],
+    day: date,
+    number: str | None,
+) -> str | None:
     """Why ``holder`` cannot take the order of ``group`` (``number``, when it exists), or None."""
     if holder.id in declined:
         return "declined this order"
@@ -459,8 +548,13 @@ def _exclusion(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, holder:
 
     def serving(order: BuyerOrder) -> bool:
         other = groups.get(order.group)
-        return (order.active and order.holder == holder.id and order.number != number
-                and other is not None and not other.ended(day))
+        return (
+            order.active
+            and order.holder == holder.id
+            and order.number != number
+            and other is not None
+            and not other.ended(day)
+        )
 
     load = sum(1 for o in orders if o.lot == lot.number and serving(o))
     if load >= holder.capacity:
@@ -468,15 +562,26 @@ def _exclusion(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, holder:
     if lot.allocation == "rotation" and group.team is not None:
         for order in orders:
             other = groups.get(order.group)
-            if serving(order) and other is not None and other.id != group.id \
-                    and other.team == group.team:
+            if (
+                serving(order)
+                and other is not None
+                and other.id != group.id
+                and other.team == group.team
+            ):
                 return f"serves team {group.team} via {other.id}"
     return None
 
 
-def choose_holder(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, group: BuyerGroup,
-                  day: date, declined: set[str], number: str | None = None,
-                  after: str | None = None) -> Choice:
+def choose_holder(
+    spec: BuyerFile,
+    orders: list[BuyerOrder],
+    lot: BuyerLot,
+    group: BuyerGroup,
+    day: date,
+    declined: set[str],
+    number: str | None = None,
+    after: str | None = None,
+) -> Choice:
     """The holder who takes the order of ``group`` by the lot's rule, with the reason.
 
     Rotation: in rank order, starting after ``after`` (default: the holder of the lot's last
@@ -489,8 +594,11 @@ def choose_holder(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, grou
         ids = [h.id for h in holders]
         start = ids.index(previous) + 1 if previous in ids else 0
         sequence = holders[start:] + holders[:start]
-        head = (f"rotation: after {previous}" if previous is not None
-                else f"rotation: first order of lot {lot.number}")
+        head = (
+            f"rotation: after {previous}"
+            if previous is not None
+            else f"rotation: first order of lot {lot.number}"
+        )
     else:
         sequence = list(holders)
         head = "cascade:"
@@ -503,14 +611,24 @@ def choose_holder(spec: BuyerFile, orders: list[BuyerOrder], lot: BuyerLot, grou
             sep = " " if head.endswith(":") else ", "
             return Choice(holder, skipped, head + sep + ", ".join(parts))
         skipped.append((holder, why))
-    return Choice(None, skipped, f"{head.rstrip(':')}: no holder can take it: " + "; ".join(
-        f"{h.id} {w}" for h, w in skipped))
+    return Choice(
+        None,
+        skipped,
+        f"{head.rstrip(':')}: no holder can take it: "
+        + "; ".join(f"{h.id} {w}" for h, w in skipped),
+    )
 
 
-def _ceiling_problem(orders: list[BuyerOrder], lot: BuyerLot, year: int, amount: Decimal,
-                     what: str) -> str | None:
-    return yearly_ceiling_problem(committed(orders, lot.number, year), amount,
-                                  lot.maximum_yearly, what, f"lot {lot.number}, {year}")
+def _ceiling_problem(
+    orders: list[BuyerOrder], lot: BuyerLot, year: int, amount: Decimal, what: str
+) -> str | None:
+    return yearly_ceiling_problem(
+        committed(orders, lot.number, year),
+        amount,
+        lot.maximum_yearly,
+        what,
+        f"lot {lot.number}, {year}",
+    )
 
 
 def _share(amount: Decimal, whole: Decimal) -> Decimal:
@@ -520,8 +638,9 @@ def _share(amount: Decimal, whole: Decimal) -> Decimal:
     return (amount * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def estimate_warnings(spec: BuyerFile, orders: list[BuyerOrder],
-                      touched: set[tuple[int, int]]) -> list[str]:
+def estimate_warnings(
+    spec: BuyerFile, orders: list[BuyerOrder], touched: set[tuple[int, int]]
+) -> list[str]:
     """A warning for each (lot, year) touched whose committed amount is past its estimate."""
     warnings = []
     for number, year in sorted(touched):
@@ -532,7 +651,8 @@ def estimate_warnings(spec: BuyerFile, orders: list[BuyerOrder],
                 f"lot {number}, {year}: committed {eur_text(total)} HT is past the yearly "
                 f"estimate {eur_text(lot.estimated_yearly)} HT "
                 f"({_share(total, lot.estimated_yearly)} %); maximum "
-                f"{eur_text(lot.maximum_yearly)} HT")
+                f"{eur_text(lot.maximum_yearly)} HT"
+            )
     return warnings
 
 
@@ -575,30 +695,51 @@ def allocate(spec: BuyerFile, orders: list[BuyerOrder], day: date) -> Allocation
             outcome.waiting.append((group, f"starts on {group.start}"))
             continue
         declined = {d.holder for d in existing.declines} if existing else set()
-        choice = choose_holder(spec, current, lot, group, day, declined,
-                               existing.number if existing else None)
+        choice = choose_holder(
+            spec, current, lot, group, day, declined, existing.number if existing else None
+        )
         if choice.holder is None:
             if existing is not None:
                 outcome.unassigned.append((existing, choice.reason))
                 continue
-            raise RuleRefused(f"lot {lot.number}: no holder can take group {group.id} "
-                              f"({group.name}): " + "; ".join(
-                                  f"{h.id} {w}" for h, w in choice.skipped)
-                              + "; nothing was assigned")
+            raise RuleRefused(
+                f"lot {lot.number}: no holder can take group {group.id} "
+                f"({group.name}): "
+                + "; ".join(f"{h.id} {w}" for h, w in choice.skipped)
+                + "; nothing was assigned"
+            )
         amount = choice.holder.price * group.sessions
         if existing is None:
-            order = BuyerOrder(number=next_number(current, day.year), lot=lot.number,
-                               group=group.id, date=day, sessions=group.sessions,
-                               status="assigned", holder=choice.holder.id,
-                               unit_price=choice.holder.price, amount=amount,
-                               reason=choice.reason)
+            order = BuyerOrder(
+                number=next_number(current, day.year),
+                lot=lot.number,
+                group=group.id,
+                date=day,
+                sessions=group.sessions,
+                status="assigned",
+                holder=choice.holder.id,
+                unit_price=choice.holder.price,
+                amount=amount,
+                reason=choice.reason,
+            )
         else:
-            order = existing.model_copy(update={
-                "status": "passed", "holder": choice.holder.id, "sessions": group.sessions,
-                "unit_price": choice.holder.price, "amount": amount,
-                "reason": f"offered again on {day}: {choice.reason}"})
-        over = _ceiling_problem(current, lot, order.date.year, amount,
-                                f"the order of group {group.id} to {choice.holder.id}")
+            order = existing.model_copy(
+                update={
+                    "status": "passed",
+                    "holder": choice.holder.id,
+                    "sessions": group.sessions,
+                    "unit_price": choice.holder.price,
+                    "amount": amount,
+                    "reason": f"offered again on {day}: {choice.reason}",
+                }
+            )
+        over = _ceiling_problem(
+            current,
+            lot,
+            order.date.year,
+            amount,
+            f"the order of group {group.id} to {choice.holder.id}",
+        )
         if over is not None:
             raise RuleRefused(over + "; nothing was assigned")
         if existing is None:
@@ -623,8 +764,9 @@ class DeclineOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def decline(spec: BuyerFile, orders: list[BuyerOrder], number: str, day: date,
-            reason: str | None = None) -> DeclineOutcome:
+def decline(
+    spec: BuyerFile, orders: list[BuyerOrder], number: str, day: date, reason: str | None = None
+) -> DeclineOutcome:
     """Record that the order's holder declined it on ``day`` and pass it on.
 
     Cascade: to the next ranked holder with capacity that has not declined it; rotation: to
@@ -647,26 +789,41 @@ def decline(spec: BuyerFile, orders: list[BuyerOrder], number: str, day: date,
     group = spec.group(order.group)
     declines = [*order.declines, Decline(date=day, holder=order.holder, reason=reason)]
     declined = {d.holder for d in declines}
-    choice = choose_holder(spec, orders, lot, group, day, declined, order.number,
-                           after=order.holder)
+    choice = choose_holder(
+        spec, orders, lot, group, day, declined, order.number, after=order.holder
+    )
     head = f"declined by {order.holder} on {day}"
     refusal = None
     if choice.holder is not None:
         amount = choice.holder.price * order.sessions
         others = [o for o in orders if o.number != number]
-        refusal = _ceiling_problem(others, lot, order.date.year, amount,
-                                   f"passing order {number} to {choice.holder.id}")
+        refusal = _ceiling_problem(
+            others, lot, order.date.year, amount, f"passing order {number} to {choice.holder.id}"
+        )
     if choice.holder is None or refusal is not None:
         refusal = refusal or choice.reason
-        new = order.model_copy(update={
-            "status": "declined", "holder": None, "unit_price": None, "amount": None,
-            "declines": declines, "reason": f"{head}; {refusal}"})
+        new = order.model_copy(
+            update={
+                "status": "declined",
+                "holder": None,
+                "unit_price": None,
+                "amount": None,
+                "declines": declines,
+                "reason": f"{head}; {refusal}",
+            }
+        )
     else:
         assert choice.holder is not None
-        new = order.model_copy(update={
-            "status": "passed", "holder": choice.holder.id, "unit_price": choice.holder.price,
-            "amount": choice.holder.price * order.sessions, "declines": declines,
-            "reason": f"{head}; {choice.reason}"})
+        new = order.model_copy(
+            update={
+                "status": "passed",
+                "holder": choice.holder.id,
+                "unit_price": choice.holder.price,
+                "amount": choice.holder.price * order.sessions,
+                "declines": declines,
+                "reason": f"{head}; {choice.reason}",
+            }
+        )
     current = [new if o.number == number else o for o in orders]
     warnings = [] if refusal else estimate_warnings(spec, current, {(lot.number, new.date.year)})
     return DeclineOutcome(current, order, new, refusal, warnings)
@@ -716,14 +873,30 @@ def lot_figures(spec: BuyerFile, orders: list[BuyerOrder], years: list[int]) -> 
         for lot in spec.lots:
             in_lot = [o for o in dated if o.lot == lot.number]
             active = [o for o in in_lot if o.active]
-            holders = [HolderFigures(
-                holder,
-                orders=sum(1 for o in active if o.holder == holder.id),
-                sessions=sum(o.sessions for o in active if o.holder == holder.id),
-                amount=sum((o.amount or ZERO for o in active if o.holder == holder.id), ZERO),
-                declines=sum(1 for o in orders if o.lot == lot.number for d in o.declines
-                             if d.holder == holder.id and d.date.year == year),
-            ) for holder in lot.holders]
-            figures.append(LotFigures(lot, year, len(active), committed(orders, lot.number, year),
-                                      len(in_lot) - len(active), holders))
+            holders = [
+                HolderFigures(
+                    holder,
+                    orders=sum(1 for o in active if o.holder == holder.id),
+                    sessions=sum(o.sessions for o in active if o.holder == holder.id),
+                    amount=sum((o.amount or ZERO for o in active if o.holder == holder.id), ZERO),
+                    declines=sum(
+                        1
+                        for o in orders
+                        if o.lot == lot.number
+                        for d in o.declines
+                        if d.holder == holder.id and d.date.year == year
+                    ),
+                )
+                for holder in lot.holders
+            ]
+            figures.append(
+                LotFigures(
+                    lot,
+                    year,
+                    len(active),
+                    committed(orders, lot.number, year),
+                    len(in_lot) - len(active),
+                    holders,
+                )
+            )
     return figures

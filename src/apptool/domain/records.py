@@ -11,7 +11,6 @@ more than the date, the duration and the amount; the annual report (bilan) shows
 count and total hours, and "moins de 3" below three consultations.
 """
 
-
 from __future__ import annotations
 
 import re
@@ -28,11 +27,16 @@ def _opaque_ref(value: Any) -> str:
 
     Requiring a digit keeps names out of the records (art. 2.2: strictly confidential).
     """
-    if (not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", value)
-            or not re.search(r"\d", value)):
-        raise ValueError(f"{value!r} is not an opaque code: use up to 20 letters, digits, "
-                         "'-' or '_' with at least one digit (e.g. A-017), never a name "
-                         "(art. 2.2)")
+    if (
+        not isinstance(value, str)
+        or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", value)
+        or not re.search(r"\d", value)
+    ):
+        raise ValueError(
+            f"{value!r} is not an opaque code: use up to 20 letters, digits, "
+            "'-' or '_' with at least one digit (e.g. A-017), never a name "
+            "(art. 2.2)"
+        )
     return value
 
 
@@ -107,9 +111,10 @@ class Distributions(Strict):
 
     def versions(self, convention: str, year: int) -> list[Distribution]:
         """The versions of one calendar, oldest first."""
-        return sorted((d for d in self.distributions
-                       if (d.convention, d.year) == (convention, year)),
-                      key=lambda d: d.version)
+        return sorted(
+            (d for d in self.distributions if (d.convention, d.year) == (convention, year)),
+            key=lambda d: d.version,
+        )
 
 
 class SessionNote(Strict):

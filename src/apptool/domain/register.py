@@ -84,14 +84,29 @@ class InvoiceRecord(Strict):
         return {line.source: line.quantity * line.unit_price for line in self.document.lines}
 
 
-def new_record(doc: InvoiceDocument, series: Series, seq: int, convention_id: str,
-               order: str | None, reason: str | None = None) -> InvoiceRecord:
+def new_record(
+    doc: InvoiceDocument,
+    series: Series,
+    seq: int,
+    convention_id: str,
+    order: str | None,
+    reason: str | None = None,
+) -> InvoiceRecord:
     """The record of a document being issued, with the hash of its content."""
     assert doc.number is not None
-    return InvoiceRecord(number=doc.number, series=series, year=doc.issue_date.year, seq=seq,
-                         convention=convention_id, month=str(doc.period),
-                         issue_date=doc.issue_date, order=order, reason=reason, document=doc,
-                         content_hash=content_hash(doc.model_dump(mode="json")))
+    return InvoiceRecord(
+        number=doc.number,
+        series=series,
+        year=doc.issue_date.year,
+        seq=seq,
+        convention=convention_id,
+        month=str(doc.period),
+        issue_date=doc.issue_date,
+        order=order,
+        reason=reason,
+        document=doc,
+        content_hash=content_hash(doc.model_dump(mode="json")),
+    )
 
 
 class Payment(Strict):
@@ -119,26 +134,39 @@ class Register:
 
     def credited(self) -> dict[str, InvoiceRecord]:
         """Invoice number -> the credit note that cancels it."""
-        return {r.preceding: r for r in self.records
-                if r.series == "credit-note" and r.preceding is not None}
+        return {
+            r.preceding: r
+            for r in self.records
+            if r.series == "credit-note" and r.preceding is not None
+        }
 
-    def active_invoice(self, convention: str, month: str,
-                       order: str | None = None) -> InvoiceRecord | None:
+    def active_invoice(
+        self, convention: str, month: str, order: str | None = None
+    ) -> InvoiceRecord | None:
         """The month's invoice for a convention (and order) that no credit note cancels."""
         credited = self.credited()
         for record in self.records:
-            if (record.series == "invoice" and record.convention == convention
-                    and record.month == month and record.order == order
-                    and record.number not in credited):
+            if (
+                record.series == "invoice"
+                and record.convention == convention
+                and record.month == month
+                and record.order == order
+                and record.number not in credited
+            ):
                 return record
         return None
 
     def order_invoices(self, convention: str, order: str) -> list[InvoiceRecord]:
         """The invoices of a purchase order that no credit note cancels."""
         credited = self.credited()
-        return [r for r in self.records
-                if r.series == "invoice" and r.convention == convention and r.order == order
-                and r.number not in credited]
+        return [
+            r
+            for r in self.records
+            if r.series == "invoice"
+            and r.convention == convention
+            and r.order == order
+            and r.number not in credited
+        ]
 
     def order_consumption(self, convention: str, order: str) -> Decimal:
         """Amount HT already invoiced on a purchase order (invoices not cancelled)."""
@@ -146,8 +174,7 @@ class Register:
 
     def next_number(self, series: Series, year: int, pattern: str) -> tuple[str, int]:
         """The next number of a series in a year: continuous, never reused once recorded."""
-        seq = next_in_series(r.seq for r in self.records
-                             if r.series == series and r.year == year)
+        seq = next_in_series(r.seq for r in self.records if r.series == series and r.year == year)
         return pattern.format(year=year, seq=seq), seq
 
 
@@ -159,8 +186,14 @@ def series_problems(register: Register) -> list[Problem]:
     for record in register.records:
         by_series[(record.series, record.year)].append(record)
         if record.number in seen:
-            problems.append(Problem(f"{INVOICES}/{record.number}.yaml", None, "number",
-                                    f"duplicate number {record.number}"))
+            problems.append(
+                Problem(
+                    f"{INVOICES}/{record.number}.yaml",
+                    None,
+                    "number",
+                    f"duplicate number {record.number}",
+                )
+            )
         seen.add(record.number)
     for (series, year), records in sorted(by_series.items()):
         records.sort(key=lambda r: r.seq)
@@ -169,18 +202,36 @@ def series_problems(register: Register) -> list[Problem]:
         for first, last, after_seq in runs:
             missing = f"number {first}" if first == last else f"numbers {first} to {last}"
             after = by_seq[after_seq]
-            problems.append(Problem(f"{INVOICES}/{after.number}.yaml", None, "seq",
-                                    f"gap in the {series} series of {year}: {missing} "
-                                    f"missing before {after.number}"))
+            problems.append(
+                Problem(
+                    f"{INVOICES}/{after.number}.yaml",
+                    None,
+                    "seq",
+                    f"gap in the {series} series of {year}: {missing} "
+                    f"missing before {after.number}",
+                )
+            )
         for seq in twice:
             for record in [r for r in records if r.seq == seq][1:]:
-                problems.append(Problem(f"{INVOICES}/{record.number}.yaml", None, "seq",
-                                        f"{series} {year}: sequence {seq} used twice"))
+                problems.append(
+                    Problem(
+                        f"{INVOICES}/{record.number}.yaml",
+                        None,
+                        "seq",
+                        f"{series} {year}: sequence {seq} used twice",
+                    )
+                )
         for before_, after in itertools.pairwise(records):
             if after.issue_date < before_.issue_date:
-                problems.append(Problem(f"{INVOICES}/{after.number}.yaml", None, "issue_date",
-                                        f"{after.number} is dated {after.issue_date}, before "
-                                        f"{before_.number} ({before_.issue_date})"))
+                problems.append(
+                    Problem(
+                        f"{INVOICES}/{after.number}.yaml",
+                        None,
+                        "issue_date",
+                        f"{after.number} is dated {after.issue_date}, before "
+                        f"{before_.number} ({before_.issue_date})",
+                    )
+                )
     return problems
 
 
@@ -198,8 +249,7 @@ class Standing:
     indemnity: Decimal = Decimal("0.00")
 
 
-def standing(register: Register, record: InvoiceRecord, today: date,
-             ecb_rate: Decimal) -> Standing:
+def standing(register: Register, record: InvoiceRecord, today: date, ecb_rate: Decimal) -> Standing:
     """Issued, paid, credited, or overdue with the moratorium interest and indemnity owed.
 
     Public buyer: interest at the ECB rate + 8 points, per day late over 365 (rounded to the

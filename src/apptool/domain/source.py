@@ -15,8 +15,14 @@ from apptool.errors import Path_, Problem, field_name
 class Document:
     """A parsed YAML file: its data and the line of every key and item."""
 
-    def __init__(self, path: Path, display: str, data: Any, lines: dict[Path_, int],
-                 problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        display: str,
+        data: Any,
+        lines: dict[Path_, int],
+        problems: list[Problem] | None = None,
+    ) -> None:
         self.path = path
         self.display = display
         self.data = data

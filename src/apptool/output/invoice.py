@@ -26,8 +26,10 @@ class RenderedInvoice:
 
     def files(self, number: str) -> dict[str, bytes]:
         """The files the register keeps, by name."""
-        outputs = {f"{number}.md": self.markdown.encode("utf-8"),
-                   f"{number}.html": self.html.encode("utf-8")}
+        outputs = {
+            f"{number}.md": self.markdown.encode("utf-8"),
+            f"{number}.html": self.html.encode("utf-8"),
+        }
         if self.xml is not None:
             outputs[f"{number}.xml"] = self.xml
         if self.pdf is not None:
@@ -35,12 +37,12 @@ class RenderedInvoice:
         return outputs
 
 
-def render_invoice(doc: InvoiceDocument, root: Path, pdf: bool,
-                   facturx: bool) -> RenderedInvoice:
+def render_invoice(doc: InvoiceDocument, root: Path, pdf: bool, facturx: bool) -> RenderedInvoice:
     """Markdown and HTML always; the CII XML (checked) and the PDF when asked."""
     context: dict[str, Any] = {"doc": doc, "m": invoice_mentions(doc)}
-    rendered = RenderedInvoice(render("invoice.md.j2", context, root),
-                               render("invoice.html.j2", context, root))
+    rendered = RenderedInvoice(
+        render("invoice.md.j2", context, root), render("invoice.html.j2", context, root)
+    )
     if doc.number is not None:
         rendered.xml = checked_xml(doc)
     if pdf:
@@ -57,5 +59,6 @@ def checked_xml(doc: InvoiceDocument) -> bytes:
     if failures:
         raise InvalidInput(
             f"the e-invoice {doc.number} breaks {len(failures)} rule(s); nothing was issued",
-            [Problem(f"invoices/{doc.number}", None, f.rule, f.message) for f in failures])
+            [Problem(f"invoices/{doc.number}", None, f.rule, f.message) for f in failures],
+        )
     return xml

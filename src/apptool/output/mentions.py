@@ -23,9 +23,7 @@ RECOVERY_INDEMNITY = (
     "40 € (quarante euros)"
 )
 NO_DISCOUNT = "Aucun escompte pour paiement anticipé"
-PAYMENT_TERMS = (
-    "Paiement à {days} jours à compter de la réception de la facture, par virement"
-)
+PAYMENT_TERMS = "Paiement à {days} jours à compter de la réception de la facture, par virement"
 
 #: Coded notes of the e-invoice (BG-1; subject codes UNTDID 4451, required by the French rules).
 NOTES = (("PMT", RECOVERY_INDEMNITY), ("PMD", LATE_PAYMENT), ("AAB", NO_DISCOUNT))
@@ -41,8 +39,9 @@ def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
     credit = doc.kind == "credit-note"
     mentions = {
         "title": "Facture d'avoir" if credit else "Facture",
-        "number": f"N° {doc.number}" if doc.number else "BROUILLON — non numérotée, sans "
-                                                        "valeur de facture",
+        "number": f"N° {doc.number}"
+        if doc.number
+        else "BROUILLON — non numérotée, sans valeur de facture",
         "issue_date": f"Date d'émission : {short_date(doc.issue_date)}",
         "seller": seller.name + (f" {seller.legal_form}" if seller.legal_form else ""),
         "seller_address": address_text(seller.address, seller.postcode, seller.city),
@@ -50,12 +49,17 @@ def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
         "buyer": buyer.name,
         "buyer_address": address_text(buyer.address, buyer.postcode, buyer.city),
         "buyer_siret": f"SIRET : {buyer.siret}" if buyer.siret else "SIRET : non communiqué",
-        "service_period": (f"Période de prestation : du {short_date(doc.period.first)} au "
-                           f"{short_date(doc.period.last)} (facture périodique mensuelle)"),
+        "service_period": (
+            f"Période de prestation : du {short_date(doc.period.first)} au "
+            f"{short_date(doc.period.last)} (facture périodique mensuelle)"
+        ),
         "category": CATEGORY,
         "total_net": f"Total HT : {euros(doc.totals.net)}",
-        "vat": (f"TVA {number(doc.totals.vat_rate)} % : {euros(doc.totals.vat)}"
-                if doc.totals.vat_rate else doc.vat_exemption or ""),
+        "vat": (
+            f"TVA {number(doc.totals.vat_rate)} % : {euros(doc.totals.vat)}"
+            if doc.totals.vat_rate
+            else doc.vat_exemption or ""
+        ),
         "total_gross": f"Total TTC : {euros(doc.totals.gross)}",
         "due_date": f"Date d'échéance : {short_date(doc.due_date)} — {doc.payment_terms}",
         "late_payment": LATE_PAYMENT,
@@ -70,8 +74,9 @@ def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
     if doc.contract_reference:
         mentions["contract"] = f"Convention : {doc.contract_reference}"
     if doc.preceding:
-        mentions["preceding"] = (f"Avoir annulant la facture n° {doc.preceding[0]} du "
-                                 f"{short_date(doc.preceding[1])}")
+        mentions["preceding"] = (
+            f"Avoir annulant la facture n° {doc.preceding[0]} du {short_date(doc.preceding[1])}"
+        )
     if seller.vat_number:
         mentions["seller_vat"] = f"N° TVA intracommunautaire : {seller.vat_number}"
     return mentions

@@ -21,8 +21,11 @@ def quantity_text(line: Line) -> str:
     """``1`` for a session, ``1,50 h`` for hours."""
     if line.unit == "hour":
         return f"{french.number(line.quantity)} h"
-    return str(int(line.quantity)) if line.quantity == int(line.quantity) else french.number(
-        line.quantity)
+    return (
+        str(int(line.quantity))
+        if line.quantity == int(line.quantity)
+        else french.number(line.quantity)
+    )
 
 
 def environment(workspace: Path | None = None) -> jinja2.Environment:
@@ -33,19 +36,22 @@ def environment(workspace: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("apptool.output", "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
-                                            default_for_string=False),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False
+        ),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
     )
-    env.filters.update({
-        "euros": french.euros,
-        "long_date": french.long_date,
-        "short_date": french.short_date,
-        "number": french.number,
-        "quantity": quantity_text,
-    })
+    env.filters.update(
+        {
+            "euros": french.euros,
+            "long_date": french.long_date,
+            "short_date": french.short_date,
+            "number": french.number,
+            "quantity": quantity_text,
+        }
+    )
     return env
 
 
@@ -59,9 +65,10 @@ def render(name: str, context: dict[str, Any], workspace: Path | None = None) ->
         template = environment(workspace).get_template(name)
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or name
-        raise InvalidInput(f"{where}: {exc.message}",
-                           [Problem(where, exc.lineno, "", f"template error: {exc.message}")],
-                           ) from None
+        raise InvalidInput(
+            f"{where}: {exc.message}",
+            [Problem(where, exc.lineno, "", f"template error: {exc.message}")],
+        ) from None
     try:
         return template.render(**context)
     except jinja2.TemplateError as exc:  # an unknown variable or filter in the template
@@ -72,5 +79,6 @@ def render(name: str, context: dict[str, Any], workspace: Path | None = None) ->
             if traceback.tb_frame.f_code.co_filename == template.filename:
                 line = traceback.tb_lineno
             traceback = traceback.tb_next
-        raise InvalidInput(f"{where}: {exc}",
-                           [Problem(where, line, "", f"template error: {exc}")]) from None
+        raise InvalidInput(
+            f"{where}: {exc}", [Problem(where, line, "", f"template error: {exc}")]
+        ) from None

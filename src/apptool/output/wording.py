@@ -16,19 +16,25 @@ def session_text(convention: Convention, session: Session, kind: LineKind) -> st
     """How a session reads on the invoice: group, day, slot and site (in French)."""
     group = convention.group(session.group)
     site = convention.location(session.location).name
-    text = (f"Séance d'analyse de pratiques professionnelles — {group.name} — "
-            f"{french.long_date(session.date)}, {session.start:%H:%M}-{session.end:%H:%M} — "
-            f"{site}")
+    text = (
+        f"Séance d'analyse de pratiques professionnelles — {group.name} — "
+        f"{french.long_date(session.date)}, {session.start:%H:%M}-{session.end:%H:%M} — "
+        f"{site}"
+    )
     if kind == "cancellation":
-        text += (" — séance annulée par l'établissement sans report possible, due (art. 4 de "
-                 "la convention)")
+        text += (
+            " — séance annulée par l'établissement sans report possible, due (art. 4 de "
+            "la convention)"
+        )
     return text
 
 
 def consultation_text(consultation: Consultation) -> str:
     """An individual consultation reads: date and duration only (art. 2.2)."""
-    return (f"Consultation individuelle — {french.long_date(consultation.day)} — "
-            f"{format_duration(consultation.duration)}")
+    return (
+        f"Consultation individuelle — {french.long_date(consultation.day)} — "
+        f"{format_duration(consultation.duration)}"
+    )
 
 
 class FrenchLineWording:

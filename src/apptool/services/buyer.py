@@ -50,6 +50,7 @@ def decline(root: Path, number: str, day: date, reason: str | None = None) -> De
 def lots(root: Path, today: date, year: int | None = None) -> list[LotFigures]:
     """``apptool lots``: per lot and year, the committed amounts (default: every order year)."""
     workspace = load_buyer(root)
-    years = ([year] if year is not None
-             else procurement.order_years(workspace.orders) or [today.year])
+    years = (
+        [year] if year is not None else procurement.order_years(workspace.orders) or [today.year]
+    )
     return procurement.lot_figures(workspace.spec, workspace.orders, years)

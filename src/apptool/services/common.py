@@ -14,8 +14,9 @@ def known_convention(workspace: Workspace, convention_id: str) -> Convention:
     """The convention with this id, or an error that lists the workspace's conventions."""
     convention = workspace.conventions.get(convention_id)
     if convention is None:
-        raise InvalidInput(f"unknown convention {convention_id!r} (known: "
-                           f"{', '.join(workspace.conventions)})")
+        raise InvalidInput(
+            f"unknown convention {convention_id!r} (known: {', '.join(workspace.conventions)})"
+        )
     return convention
 
 

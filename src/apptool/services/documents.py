@@ -63,8 +63,12 @@ class RenderedDocument:
 
 
 def _render(name: str, root: Path, stem: str, created: date, **context: Any) -> RenderedDocument:
-    return RenderedDocument(stem, render(f"{name}.md.j2", context, root),
-                    render(f"{name}.html.j2", context, root), created)
+    return RenderedDocument(
+        stem,
+        render(f"{name}.md.j2", context, root),
+        render(f"{name}.html.j2", context, root),
+        created,
+    )
 
 
 def content_sha256(text: str) -> str:
@@ -73,8 +77,9 @@ def content_sha256(text: str) -> str:
 
 def _year_sessions(record: Calendars, year: int) -> list[Session]:
     if year not in record.calendars:
-        raise InvalidInput(f"no calendar for {year} (calendars/{year}.yaml): run "
-                           f"`apptool plan {year}` first")
+        raise InvalidInput(
+            f"no calendar for {year} (calendars/{year}.yaml): run `apptool plan {year}` first"
+        )
     return list(record.calendars[year].sessions)
 
 
@@ -91,8 +96,14 @@ class CalendarOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def calendars(root: Path, year: int, today: date, convention: str | None = None,
-              draft: bool = False, ics: bool = False) -> list[CalendarOutcome]:
+def calendars(
+    root: Path,
+    year: int,
+    today: date,
+    convention: str | None = None,
+    draft: bool = False,
+    ics: bool = False,
+) -> list[CalendarOutcome]:
     """``apptool calendar YEAR``: one document per convention; each new version recorded.
 
     A distribution (not a draft) whose sessions changed since the last version is recorded in
@@ -104,9 +115,11 @@ def calendars(root: Path, year: int, today: date, convention: str | None = None,
         if convention is not None:
             known_convention(workspace, convention)
         sessions = _year_sessions(record, year)
-        wanted = [c for c in workspace.conventions
-                  if (convention is None or c == convention)
-                  and any(s.convention == c for s in sessions)]
+        wanted = [
+            c
+            for c in workspace.conventions
+            if (convention is None or c == convention) and any(s.convention == c for s in sessions)
+        ]
         if not wanted:
             raise InvalidInput(f"{convention or 'no convention'} has no session in {year}")
         distributions = load_records(root, DISTRIBUTIONS, Distributions)
@@ -117,26 +130,46 @@ def calendars(root: Path, year: int, today: date, convention: str | None = None,
             current = snapshot(mine)
             versions = distributions.versions(conv_id, year)
             rel = release(versions, current, today, draft)
-            doc = calendar_document(conv_id, workspace.conventions[conv_id],
-                                    workspace.practitioner, year, mine, rel, current)
+            doc = calendar_document(
+                conv_id,
+                workspace.conventions[conv_id],
+                workspace.practitioner,
+                year,
+                mine,
+                rel,
+                current,
+            )
             rendered = _render("calendar", workspace.root, doc.file_stem, rel.date, doc=doc)
             if ics:
-                rendered.ics = sessions_ics(sorted(mine, key=sort_key), workspace.conventions,
-                                            rel.date)
+                rendered.ics = sessions_ics(
+                    sorted(mine, key=sort_key), workspace.conventions, rel.date
+                )
             outcome = CalendarOutcome(conv_id, year, rendered, rel, doc.changes)
             sha = content_sha256(rendered.markdown)
             if rel.new:
                 assert rel.version is not None
-                recorded.append(Distribution(convention=conv_id, year=year,
-                                             version=rel.version, date=rel.date, sha256=sha,
-                                             sessions=current))
+                recorded.append(
+                    Distribution(
+                        convention=conv_id,
+                        year=year,
+                        version=rel.version,
+                        date=rel.date,
+                        sha256=sha,
+                        sessions=current,
+                    )
+                )
                 outcome.recorded = root / "records" / DISTRIBUTIONS
             elif rel.version is not None:
                 outcome.differs = versions[-1].sha256 != sha
             outcomes.append(outcome)
         if any(o.recorded for o in outcomes):
-            write_records(root, DISTRIBUTIONS, Distributions(distributions=sorted(
-                recorded, key=lambda d: (d.convention, d.year, d.version))))
+            write_records(
+                root,
+                DISTRIBUTIONS,
+                Distributions(
+                    distributions=sorted(recorded, key=lambda d: (d.convention, d.year, d.version))
+                ),
+            )
         return outcomes
 
 
@@ -152,10 +185,12 @@ def notice(root: Path, session_id: str) -> NoticeOutcome:
     record = load_calendars(root)
     session = record.find(session_id)
     workspace = record.workspace
-    doc = notice_document(workspace.conventions[session.convention], workspace.practitioner,
-                          session)
-    return NoticeOutcome(session, doc, _render("notice", record.workspace.root, doc.file_stem,
-                                               doc.created, doc=doc))
+    doc = notice_document(
+        workspace.conventions[session.convention], workspace.practitioner, session
+    )
+    return NoticeOutcome(
+        session, doc, _render("notice", record.workspace.root, doc.file_stem, doc.created, doc=doc)
+    )
 
 
 @dataclass
@@ -174,14 +209,28 @@ def bilan(root: Path, year: int, convention: str, today: date) -> BilanOutcome:
     notes = load_records(root, NOTES, Notes).notes
     consultations = load_records(root, INDIVIDUAL, IndividualConsultations).consultations
     workspace = record.workspace
-    doc = bilan_document(convention, workspace.conventions[convention], workspace.practitioner,
-                         year, sessions, notes, load_themes(root), consultations, today)
-    return BilanOutcome(doc, _render("bilan", record.workspace.root, doc.file_stem, today,
-                                     doc=doc))
+    doc = bilan_document(
+        convention,
+        workspace.conventions[convention],
+        workspace.practitioner,
+        year,
+        sessions,
+        notes,
+        load_themes(root),
+        consultations,
+        today,
+    )
+    return BilanOutcome(doc, _render("bilan", record.workspace.root, doc.file_stem, today, doc=doc))
 
 
-def record_note(root: Path, session_id: str, today: date, themes: list[str] | None = None,
-                attendance: int | None = None, text: str | None = None) -> SessionNote:
+def record_note(
+    root: Path,
+    session_id: str,
+    today: date,
+    themes: list[str] | None = None,
+    attendance: int | None = None,
+    text: str | None = None,
+) -> SessionNote:
     """``apptool note SESSION``: record (or complete) the notes of a session that took place.
 
     Given options replace the recorded ones; the others are kept.
@@ -192,30 +241,41 @@ def record_note(root: Path, session_id: str, today: date, themes: list[str] | No
         known = load_themes(root)
         if themes:
             if not known.themes:
-                raise InvalidInput("no theme is defined: list them in themes.yaml at the "
-                                   "workspace root (see README, `themes.yaml`)")
+                raise InvalidInput(
+                    "no theme is defined: list them in themes.yaml at the "
+                    "workspace root (see README, `themes.yaml`)"
+                )
             ids = [t.id for t in known.themes]
             unknown = [t for t in themes if t not in ids]
             if unknown:
-                raise InvalidInput(f"unknown theme(s) {', '.join(map(repr, unknown))} "
-                                   f"(known: {', '.join(ids)})")
+                raise InvalidInput(
+                    f"unknown theme(s) {', '.join(map(repr, unknown))} (known: {', '.join(ids)})"
+                )
         if session.status in CANCELLED:
-            raise RuleRefused(f"{session.id} was {session.status}: a note records a session "
-                              "that took place")
+            raise RuleRefused(
+                f"{session.id} was {session.status}: a note records a session that took place"
+            )
         if session.date > today:
-            raise RuleRefused(f"{session.id} takes place on {session.date}, after {today}: "
-                              "record its note once it has taken place")
+            raise RuleRefused(
+                f"{session.id} takes place on {session.date}, after {today}: "
+                "record its note once it has taken place"
+            )
         recorded = load_records(root, NOTES, Notes)
         previous = next((n for n in recorded.notes if n.session == session.id), None)
         note = SessionNote(
-            session=session.id, convention=session.convention, recorded_on=today,
-            themes=list(dict.fromkeys(themes)) if themes is not None
+            session=session.id,
+            convention=session.convention,
+            recorded_on=today,
+            themes=list(dict.fromkeys(themes))
+            if themes is not None
             else (previous.themes if previous else []),
-            attendance=attendance if attendance is not None
+            attendance=attendance
+            if attendance is not None
             else (previous.attendance if previous else None),
-            text=text if text is not None else (previous.text if previous else None))
-        notes = sorted([*(n for n in recorded.notes if n.session != session.id), note],
-                       key=lambda n: n.session)
+            text=text if text is not None else (previous.text if previous else None),
+        )
+        notes = sorted(
+            [*(n for n in recorded.notes if n.session != session.id), note], key=lambda n: n.session
+        )
         write_records(root, NOTES, Notes(notes=notes))
         return note
-

@@ -34,14 +34,18 @@ def add_order(root: Path, convention_id: str, order: Order) -> Order:
         recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
         entries = [*recorded.orders, RecordedOrder(convention=convention_id, order=order)]
         data = RecordedOrders(orders=entries).model_dump(mode="json", by_alias=True)
-        write_atomic(records_path(root, PURCHASE_ORDERS),
-                     dump_yaml(data, "# apptool records: purchase orders added with "
-                               "`apptool order add`.\n"))
+        write_atomic(
+            records_path(root, PURCHASE_ORDERS),
+            dump_yaml(data, "# apptool records: purchase orders added with `apptool order add`.\n"),
+        )
         return order
 
 
-def order_statuses(root: Path, today: date, convention: str | None = None,
-                   ) -> list[OrderStatus]:
+def order_statuses(
+    root: Path,
+    today: date,
+    convention: str | None = None,
+) -> list[OrderStatus]:
     """``apptool orders``: every purchase order with its consumption."""
     record = load_calendars(root)
     workspace = record.workspace
@@ -53,15 +57,17 @@ def order_statuses(root: Path, today: date, convention: str | None = None,
         for order in agreement.orders:
             groups = [g for g in agreement.groups if g.order == order.number]
             ids = {g.id for g in groups}
-            sessions = [s for s in record.sessions
-                        if s.convention == conv_id and s.group in ids]
+            sessions = [s for s in record.sessions if s.convention == conv_id and s.group in ids]
             invoices = register.order_invoices(conv_id, order.number)
-            statuses.append(OrderStatus(
-                conv_id, order,
-                ordered=sum(sessions_ordered(agreement, g) for g in groups),
-                planned=sum(1 for s in sessions if s.occupies_time),
-                held=sum(1 for s in sessions if is_billable_session(s, today)),
-                invoiced=sum(len(r.document.lines) for r in invoices),
-                consumed=register.order_consumption(conv_id, order.number),
-            ))
+            statuses.append(
+                OrderStatus(
+                    conv_id,
+                    order,
+                    ordered=sum(sessions_ordered(agreement, g) for g in groups),
+                    planned=sum(1 for s in sessions if s.occupies_time),
+                    held=sum(1 for s in sessions if is_billable_session(s, today)),
+                    invoiced=sum(len(r.document.lines) for r in invoices),
+                    consumed=register.order_consumption(conv_id, order.number),
+                )
+            )
     return statuses

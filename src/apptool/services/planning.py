@@ -36,10 +36,12 @@ def school_data_problems(workspace: Workspace, year: int) -> list[Problem]:
             school_holidays(convention.school_holidays.zone, year)
         except LookupError as exc:
             doc = workspace.documents[conv_id]
-            problems.append(doc.problem(
-                ("school_holidays", "zone"),
-                f"{exc}; upgrade vacances-scolaires-france, or set policy: ignore",
-            ))
+            problems.append(
+                doc.problem(
+                    ("school_holidays", "zone"),
+                    f"{exc}; upgrade vacances-scolaires-france, or set policy: ignore",
+                )
+            )
     return problems
 
 
@@ -51,14 +53,18 @@ def _neighbour_sessions(workspace: Workspace, year: int) -> list[Session]:
     return sessions
 
 
-def _violation_problems(sessions: list[Session], workspace: Workspace,
-                        doc: Document | None, display: str) -> list[Problem]:
+def _violation_problems(
+    sessions: list[Session], workspace: Workspace, doc: Document | None, display: str
+) -> list[Problem]:
     index = {s.id: i for i, s in enumerate(sessions)}
     return [
-        Problem(display, doc.line_of(("sessions", index[sid])) if doc else None,
-                f"sessions[{index[sid]}]", f"{sid}: {message}")
-        for sid, message in plan_violations(sessions, workspace.conventions,
-                                            workspace.practitioner)
+        Problem(
+            display,
+            doc.line_of(("sessions", index[sid])) if doc else None,
+            f"sessions[{index[sid]}]",
+            f"{sid}: {message}",
+        )
+        for sid, message in plan_violations(sessions, workspace.conventions, workspace.practitioner)
     ]
 
 
@@ -67,12 +73,14 @@ def _with_line(workspace: Workspace, problem: Problem) -> Problem:
     doc = workspace.documents.get(Path(problem.file).stem)
     if doc is None or problem.line is not None:
         return problem
-    return Problem(doc.display, doc.line_of(field_path(problem.field)), problem.field,
-                   problem.message)
+    return Problem(
+        doc.display, doc.line_of(field_path(problem.field)), problem.field, problem.message
+    )
 
 
-def plan(root: Path, year: int, today: date, fresh: bool = False,
-         dry_run: bool = False) -> PlanOutcome:
+def plan(
+    root: Path, year: int, today: date, fresh: bool = False, dry_run: bool = False
+) -> PlanOutcome:
     """``apptool plan YEAR``: keep the calendar of record, place what is missing, save it.
 
     The first plan of a year covers the whole year; once the year has a calendar of record,
@@ -89,19 +97,32 @@ def plan(root: Path, year: int, today: date, fresh: bool = False,
         calendar, doc = load_calendar(workspace, year)
         kept = list(calendar.sessions)
         if fresh:
-            kept = [s for s in kept if not (s.status == "planned" and not s.history
-                                            and s.date > today)]
+            kept = [
+                s for s in kept if not (s.status == "planned" and not s.history and s.date > today)
+            ]
         not_before = today + timedelta(days=1) if (doc is not None or fresh) else None
         try:
-            result = plan_year(workspace.conventions, workspace.practitioner, year, kept,
-                               _neighbour_sessions(workspace, year), not_before)
+            result = plan_year(
+                workspace.conventions,
+                workspace.practitioner,
+                year,
+                kept,
+                _neighbour_sessions(workspace, year),
+                not_before,
+            )
         except NoValidPlan as exc:
             exc.problems = [_with_line(workspace, p) for p in exc.problems]
             raise
         path = workspace.calendar_path(year)
-        warnings = [str(p) for p in _violation_problems(
-            [s for s in result.sessions if s.id in set(result.kept)], workspace, doc,
-            workspace.display(path))]
+        warnings = [
+            str(p)
+            for p in _violation_problems(
+                [s for s in result.sessions if s.id in set(result.kept)],
+                workspace,
+                doc,
+                workspace.display(path),
+            )
+        ]
         if not dry_run:
             save_calendar(workspace, CalendarFile(year=year, sessions=result.sessions))
         return PlanOutcome(result, workspace, path, not dry_run, warnings)
@@ -122,8 +143,10 @@ def check(root: Path) -> CheckOutcome:
         return CheckOutcome(exc.problems or [Problem(str(root), None, "", exc.message)], [], [])
     problems: list[Problem] = []
     notes: list[str] = []
-    checked = [workspace.display(workspace.root / "practitioner.yaml"),
-               *(workspace.documents[c].display for c in workspace.conventions)]
+    checked = [
+        workspace.display(workspace.root / "practitioner.yaml"),
+        *(workspace.documents[c].display for c in workspace.conventions),
+    ]
     if (workspace.root / "themes.yaml").exists():  # validated with the workspace
         checked.append("themes.yaml")
     for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
@@ -141,9 +164,11 @@ def check(root: Path) -> CheckOutcome:
         problems += _violation_problems(calendar.sessions, workspace, doc, display)
         missing = missing_periods(calendar.sessions, workspace.conventions, year)
         if missing:
-            notes.append(f"{display}: {len(missing)} required session(s) not planned yet "
-                         f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
-                         + (", ..." if len(missing) > 5 else ""))
+            notes.append(
+                f"{display}: {len(missing)} required session(s) not planned yet "
+                f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
+                + (", ..." if len(missing) > 5 else "")
+            )
     register = load_register(workspace.root)
     if register.records or register.problems:
         checked.append(f"invoices/ ({len(register.records)} record(s))")

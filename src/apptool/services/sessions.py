@@ -35,11 +35,19 @@ class RescheduleOutcome:
     written: list[Path] = field(default_factory=list)
 
 
-def reschedule(root: Path, session_id: str, today: date, to: date | None = None,
-               start: time | None = None, requested_on: date | None = None,
-               by: Party = "establishment", reason: str | None = None,
-               allow_move_out: bool = False, count: int = 5,
-               dry_run: bool = False) -> RescheduleOutcome:
+def reschedule(
+    root: Path,
+    session_id: str,
+    today: date,
+    to: date | None = None,
+    start: time | None = None,
+    requested_on: date | None = None,
+    by: Party = "establishment",
+    reason: str | None = None,
+    allow_move_out: bool = False,
+    count: int = 5,
+    dry_run: bool = False,
+) -> RescheduleOutcome:
     """``apptool reschedule``: list the best alternatives, or move the session (art. 2.1)."""
     requested = requested_on or today
     with locked(root):
@@ -48,11 +56,22 @@ def reschedule(root: Path, session_id: str, today: date, to: date | None = None,
         session = record.find(session_id)
         others = record.others(session)
         if to is None:
-            found = lifecycle.alternatives(session, others, ws.conventions, ws.practitioner,
-                                           requested, count)
+            found = lifecycle.alternatives(
+                session, others, ws.conventions, ws.practitioner, requested, count
+            )
             return RescheduleOutcome(session, None, found, requested)
-        moved = lifecycle.reschedule(session, to, start, requested, by, reason, allow_move_out,
-                                     others, ws.conventions, ws.practitioner)
+        moved = lifecycle.reschedule(
+            session,
+            to,
+            start,
+            requested,
+            by,
+            reason,
+            allow_move_out,
+            others,
+            ws.conventions,
+            ws.practitioner,
+        )
         outcome = RescheduleOutcome(session, moved, [], requested)
         if not dry_run:
             outcome.written = record.save(record.replace(moved))
@@ -66,34 +85,52 @@ class CancelOutcome:
     written: list[Path] = field(default_factory=list)
 
 
-def cancel(root: Path, session_id: str, by: Party, today: date,
-           requested_on: date | None = None, reason: str | None = None,
-           dry_run: bool = False) -> CancelOutcome:
+def cancel(
+    root: Path,
+    session_id: str,
+    by: Party,
+    today: date,
+    requested_on: date | None = None,
+    reason: str | None = None,
+    dry_run: bool = False,
+) -> CancelOutcome:
     """``apptool cancel``: due or not due (art. 4); alternatives when it is not due."""
     requested = requested_on or today
     with locked(root):
         record = load_calendars(root)
         ws = record.workspace
         session = record.find(session_id)
-        result = lifecycle.cancel(session, by, requested, reason,
-                                  ws.conventions[session.convention])
-        found = [] if result.due else lifecycle.alternatives(
-            session, record.others(session), ws.conventions, ws.practitioner, requested)
+        result = lifecycle.cancel(
+            session, by, requested, reason, ws.conventions[session.convention]
+        )
+        found = (
+            []
+            if result.due
+            else lifecycle.alternatives(
+                session, record.others(session), ws.conventions, ws.practitioner, requested
+            )
+        )
         outcome = CancelOutcome(result, found)
         if not dry_run:
             outcome.written = record.save(record.replace(result.session))
         return outcome
 
 
-def list_sessions(root: Path, today: date, month: str | None = None,
-                  convention: str | None = None, status: str | None = None,
-                  year: int | None = None) -> tuple[Workspace, list[Session]]:
+def list_sessions(
+    root: Path,
+    today: date,
+    month: str | None = None,
+    convention: str | None = None,
+    status: str | None = None,
+    year: int | None = None,
+) -> tuple[Workspace, list[Session]]:
     """``apptool sessions``: the record's sessions, filtered, in date order."""
     record = load_calendars(root)
     if convention is not None:
         known_convention(record.workspace, convention)
     sessions = [
-        s for s in record.sessions
+        s
+        for s in record.sessions
         if (month is None or f"{s.date:%Y-%m}" == month)
         and (year is None or s.date.year == year)
         and (convention is None or s.convention == convention)
@@ -102,43 +139,65 @@ def list_sessions(root: Path, today: date, month: str | None = None,
     return record.workspace, sorted(sessions, key=lambda s: (s.date, s.start, s.id))
 
 
-def add_individual(root: Path, convention: str, day: date, duration: int,
-                   ref: str | None = None, requested_by: str | None = None
-                   ) -> IndividualConsultation:
+def add_individual(
+    root: Path,
+    convention: str,
+    day: date,
+    duration: int,
+    ref: str | None = None,
+    requested_by: str | None = None,
+) -> IndividualConsultation:
     """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2)."""
     with locked(root):
         workspace = load_workspace(root)
         agreement = known_convention(workspace, convention)
         if not is_active(agreement, day):
-            raise RuleRefused(f"{day} is outside the period of convention {convention!r} "
-                              f"({term_text(agreement)})")
+            raise RuleRefused(
+                f"{day} is outside the period of convention {convention!r} ({term_text(agreement)})"
+            )
         records = load_records(root, INDIVIDUAL, IndividualConsultations)
-        same_day = [c for c in records.consultations
-                    if c.convention == convention and c.date == day]
+        same_day = [
+            c for c in records.consultations if c.convention == convention and c.date == day
+        ]
         try:
             consultation = IndividualConsultation(
-                id=f"{convention}/individual/{day}/{len(same_day) + 1}", convention=convention,
-                date=day, duration=duration, ref=ref,
-                requested_by=requested_by)  # type: ignore[arg-type]
+                id=f"{convention}/individual/{day}/{len(same_day) + 1}",
+                convention=convention,
+                date=day,
+                duration=duration,
+                ref=ref,
+                requested_by=requested_by,  # type: ignore[arg-type]
+            )
         except ValidationError as exc:
-            raise InvalidInput("invalid consultation", [
-                Problem("individual add", None, "--" + str(e["loc"][0]).replace("_", "-"),
-                        str(e["msg"]).removeprefix("Value error, "))
-                for e in exc.errors()]) from None
-        consultations = sorted([*records.consultations, consultation],
-                               key=lambda c: (c.date, c.id))
+            raise InvalidInput(
+                "invalid consultation",
+                [
+                    Problem(
+                        "individual add",
+                        None,
+                        "--" + str(e["loc"][0]).replace("_", "-"),
+                        str(e["msg"]).removeprefix("Value error, "),
+                    )
+                    for e in exc.errors()
+                ],
+            ) from None
+        consultations = sorted([*records.consultations, consultation], key=lambda c: (c.date, c.id))
         write_records(root, INDIVIDUAL, IndividualConsultations(consultations=consultations))
         return consultation
 
 
-def list_individual(root: Path, convention: str | None = None,
-                    month: str | None = None) -> list[IndividualConsultation]:
+def list_individual(
+    root: Path, convention: str | None = None, month: str | None = None
+) -> list[IndividualConsultation]:
     """``apptool individual list``: the recorded consultations, in date order."""
     load_workspace(root)
     records = load_records(root, INDIVIDUAL, IndividualConsultations)
-    return [c for c in records.consultations
-            if (convention is None or c.convention == convention)
-            and (month is None or f"{c.date:%Y-%m}" == month)]
+    return [
+        c
+        for c in records.consultations
+        if (convention is None or c.convention == convention)
+        and (month is None or f"{c.date:%Y-%m}" == month)
+    ]
 
 
 @dataclass
@@ -148,8 +207,14 @@ class TerminateOutcome:
     written: list[Path] = field(default_factory=list)
 
 
-def terminate(root: Path, convention: str, notice_on: date, force_majeure: bool = False,
-              by: Party | None = None, dry_run: bool = False) -> TerminateOutcome:
+def terminate(
+    root: Path,
+    convention: str,
+    notice_on: date,
+    force_majeure: bool = False,
+    by: Party | None = None,
+    dry_run: bool = False,
+) -> TerminateOutcome:
     """``apptool terminate``: record the effective end (art. 9.3), cancel later sessions."""
     with locked(root):
         record = load_calendars(root)
@@ -158,24 +223,38 @@ def terminate(root: Path, convention: str, notice_on: date, force_majeure: bool 
         recorded = load_records(root, TERMINATIONS, Terminations)
         previous = [t for t in recorded.terminations if t.convention == convention]
         if previous:
-            raise RuleRefused(f"convention {convention!r} was already terminated (notice on "
-                              f"{previous[0].notice_on}, effective end "
-                              f"{previous[0].effective_end})")
+            raise RuleRefused(
+                f"convention {convention!r} was already terminated (notice on "
+                f"{previous[0].notice_on}, effective end "
+                f"{previous[0].effective_end})"
+            )
         end = termination_end(notice_on, force_majeure)
         if end < ws.conventions[convention].period.start:
-            raise RuleRefused(f"the effective end {end} comes before the convention starts "
-                              f"({ws.conventions[convention].period.start})")
-        termination = Termination(convention=convention, notice_on=notice_on,
-                                  force_majeure=force_majeure, by=by, effective_end=end)
-        reason = ("résiliation pour force majeure (art. 9.3)" if force_majeure
-                  else "résiliation de la convention (art. 9.3)")
-        cancelled = lifecycle.terminate_sessions(record.sessions, convention, end, notice_on,
-                                                 by, reason)
+            raise RuleRefused(
+                f"the effective end {end} comes before the convention starts "
+                f"({ws.conventions[convention].period.start})"
+            )
+        termination = Termination(
+            convention=convention,
+            notice_on=notice_on,
+            force_majeure=force_majeure,
+            by=by,
+            effective_end=end,
+        )
+        reason = (
+            "résiliation pour force majeure (art. 9.3)"
+            if force_majeure
+            else "résiliation de la convention (art. 9.3)"
+        )
+        cancelled = lifecycle.terminate_sessions(
+            record.sessions, convention, end, notice_on, by, reason
+        )
         outcome = TerminateOutcome(termination, cancelled)
         if not dry_run:
             # Calendars first: if interrupted, running the command again finishes the job.
             outcome.written = record.save(record.replace(*cancelled))
-            write_records(root, TERMINATIONS, Terminations(
-                terminations=[*recorded.terminations, termination]))
+            write_records(
+                root, TERMINATIONS, Terminations(terminations=[*recorded.terminations, termination])
+            )
             outcome.written.append(ws.root / RECORDS / TERMINATIONS)
         return outcome

@@ -52,12 +52,16 @@ def find_buyer_root(path: Path) -> Path:
     elif (root / BUYER).is_file():
         return root
     elif (root / "practitioner.yaml").exists() or (root / "conventions").is_dir():
-        message = (f"this is a practitioner workspace (practitioner.yaml, conventions/); "
-                   f"allocate, decline and lots work on a buyer workspace ({BUYER}): create "
-                   f"one with `apptool init --buyer DIR` and choose it with --workspace")
+        message = (
+            f"this is a practitioner workspace (practitioner.yaml, conventions/); "
+            f"allocate, decline and lots work on a buyer workspace ({BUYER}): create "
+            f"one with `apptool init --buyer DIR` and choose it with --workspace"
+        )
     else:
-        message = (f"not a buyer workspace (no {BUYER}); create one with "
-                   f"`apptool init --buyer DIR` or choose one with --workspace")
+        message = (
+            f"not a buyer workspace (no {BUYER}); create one with "
+            f"`apptool init --buyer DIR` or choose one with --workspace"
+        )
     raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
 
 
@@ -82,8 +86,9 @@ def load_buyer(path: Path) -> BuyerWorkspace:
         return BuyerWorkspace(root, spec, [])
     record, problems = validate_document(orders_doc, OrdersFile)
     if record is not None:
-        problems += [problem for rule in ORDERS_RULES
-                     for problem in rule(spec, record.orders, orders_doc)]
+        problems += [
+            problem for rule in ORDERS_RULES for problem in rule(spec, record.orders, orders_doc)
+        ]
     if record is None or problems:
         raise InvalidInput(f"{ORDERS_DISPLAY} has errors", _by_line(problems))
     return BuyerWorkspace(root, spec, list(record.orders))
@@ -103,6 +108,7 @@ class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
+
 ORDERS_HEADER = (
     "# apptool records: the buyer's purchase orders, written by `apptool allocate` and\n"
     "# `apptool decline` in the order they were issued. Numbers run without gap per year.\n"
@@ -111,18 +117,23 @@ ORDERS_HEADER = (
 
 def orders_text(orders: list[BuyerOrder]) -> str:
     """The orders file: fields in the model's order (number first), deterministic."""
-    data: dict[str, Any] = {"orders": [order.model_dump(mode="python", exclude_none=True)
-                                       for order in orders]}
+    data: dict[str, Any] = {
+        "orders": [order.model_dump(mode="python", exclude_none=True) for order in orders]
+    }
     for entry in data["orders"]:
         if not entry["declines"]:
             del entry["declines"]
-    return ORDERS_HEADER + yaml.dump(data, Dumper=_Dumper, sort_keys=False,
-                                     allow_unicode=True, default_flow_style=False, width=100)
+    return ORDERS_HEADER + yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
 
 
 def save_orders(workspace: BuyerWorkspace, orders: list[BuyerOrder]) -> Path:
     """Write ``records/orders.yaml`` atomically (the caller holds the lock)."""
     write_atomic(workspace.orders_path, orders_text(orders))
     return workspace.orders_path
-
-

@@ -27,13 +27,15 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     if calendar is not None:
         problems += calendar_problems(workspace, calendar, doc, year)
     if problems or calendar is None:
-        raise InvalidInput(f"{doc.display} has errors",
-                           sorted(problems, key=lambda p: (p.line or 0, p.field)))
+        raise InvalidInput(
+            f"{doc.display} has errors", sorted(problems, key=lambda p: (p.line or 0, p.field))
+        )
     return calendar, doc
 
 
-def calendar_problems(workspace: Workspace, calendar: CalendarFile, doc: Document,
-                      year: int) -> list[Problem]:
+def calendar_problems(
+    workspace: Workspace, calendar: CalendarFile, doc: Document, year: int
+) -> list[Problem]:
     """A plan file names known conventions and groups, with ids that match their parts."""
     problems = []
     if calendar.year != year:
@@ -43,16 +45,22 @@ def calendar_problems(workspace: Workspace, calendar: CalendarFile, doc: Documen
         loc = ("sessions", index)
         convention = workspace.conventions.get(session.convention)
         if convention is None:
-            problems.append(doc.problem((*loc, "convention"),
-                                        f"unknown convention {session.convention!r}"))
+            problems.append(
+                doc.problem((*loc, "convention"), f"unknown convention {session.convention!r}")
+            )
             continue
         if session.group not in {g.id for g in convention.groups}:
-            problems.append(doc.problem((*loc, "group"), f"unknown group {session.group!r} in "
-                                        f"convention {session.convention!r}"))
+            problems.append(
+                doc.problem(
+                    (*loc, "group"),
+                    f"unknown group {session.group!r} in convention {session.convention!r}",
+                )
+            )
             continue
         if session.location not in {loc_.id for loc_ in convention.locations}:
-            problems.append(doc.problem((*loc, "location"),
-                                        f"unknown location {session.location!r}"))
+            problems.append(
+                doc.problem((*loc, "location"), f"unknown location {session.location!r}")
+            )
         try:
             period = Period.parse(session.period)
         except ValueError as exc:
@@ -60,8 +68,11 @@ def calendar_problems(workspace: Workspace, calendar: CalendarFile, doc: Documen
             continue
         cadence = convention.group(session.group).cadence
         if period.cadence != cadence or period.year != year:
-            problems.append(doc.problem((*loc, "period"), f"{session.period} is not a {cadence} "
-                                        f"period of {year}"))
+            problems.append(
+                doc.problem(
+                    (*loc, "period"), f"{session.period} is not a {cadence} period of {year}"
+                )
+            )
         expected = session_id(session.convention, session.group, session.period)
         if session.id != expected:
             problems.append(doc.problem((*loc, "id"), f"{session.id!r} should be {expected!r}"))
@@ -83,8 +94,9 @@ CALENDAR_HEADER = (
 def calendar_text(calendar: CalendarFile) -> str:
     """The plan file's text: the year first, then the sessions in date order."""
     data = calendar_to_data(calendar)
-    return (dump_yaml({"year": data.pop("year")}, CALENDAR_HEADER.format(year=calendar.year))
-            + dump_yaml(data))
+    return dump_yaml(
+        {"year": data.pop("year")}, CALENDAR_HEADER.format(year=calendar.year)
+    ) + dump_yaml(data)
 
 
 def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:
@@ -110,8 +122,10 @@ class Calendars:
         for session in self.sessions:
             if session.id == session_id:
                 return session
-        raise InvalidInput(f"unknown session {session_id!r}: ids look like "
-                           "ccas-dreux/seniors-1/2025-05 (see `apptool sessions`)")
+        raise InvalidInput(
+            f"unknown session {session_id!r}: ids look like "
+            "ccas-dreux/seniors-1/2025-05 (see `apptool sessions`)"
+        )
 
     def others(self, session: Session) -> list[Session]:
         return [s for s in self.sessions if s.id != session.id]

@@ -54,8 +54,9 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 def dump_yaml(data: object, header: str = "") -> str:
     """Readable, diff-friendly, deterministic YAML (sorted keys, block style, UTF-8)."""
-    body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False,
-                          width=100)
+    body = yaml.safe_dump(
+        data, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100
+    )
     return header + body
 
 

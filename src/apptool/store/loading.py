@@ -36,8 +36,8 @@ _Loader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
-                       "tag:yaml.org,2002:float")
+        if tag
+        not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -55,8 +55,9 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
-def _mark_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
-                duplicates: list[tuple[Path_, int, int]]) -> None:
+def _mark_lines(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], duplicates: list[tuple[Path_, int, int]]
+) -> None:
     """Record the line of every key and item; a key given twice in a mapping goes to
     ``duplicates`` as (path, line, first line): YAML would silently keep the last value."""
     lines.setdefault(path, node.start_mark.line + 1)
@@ -96,8 +97,10 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
     duplicates: list[tuple[Path_, int, int]] = []
     if node is not None:
         _mark_lines(node, (), lines, duplicates)
-    problems = [Problem(display, line, field_name(loc), f"key given twice (first at line {first})")
-                for loc, line, first in duplicates]
+    problems = [
+        Problem(display, line, field_name(loc), f"key given twice (first at line {first})")
+        for loc, line, first in duplicates
+    ]
     return Document(path, display, data, lines, problems)
 
 
@@ -119,7 +122,7 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return "missing required key"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if kind.endswith("_type") or kind in ("literal_error", "enum"):
         value = error.get("input")
         if not isinstance(value, dict | list):
@@ -132,7 +135,8 @@ def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc: Path_ = tuple(
-            part for part in error["loc"]
+            part
+            for part in error["loc"]
             # pydantic adds the tag of a tagged union and function-validator names to loc
             if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
         )
@@ -146,11 +150,15 @@ def validate_document(doc: Document, model: type[M]) -> tuple[M | None, list[Pro
     Problems found while parsing (a key given twice) come with the model's own problems.
     """
     if not isinstance(doc.data, dict):
-        return None, [*doc.problems,
-                      doc.problem((), "expected a mapping of keys at the top of the file")]
+        return None, [
+            *doc.problems,
+            doc.problem((), "expected a mapping of keys at the top of the file"),
+        ]
     try:
         result = model.model_validate(doc.data)
     except ValidationError as exc:
-        return None, sorted([*doc.problems, *validation_problems(doc, exc)],
-                            key=lambda p: (p.line or 0, p.field, p.message))
+        return None, sorted(
+            [*doc.problems, *validation_problems(doc, exc)],
+            key=lambda p: (p.line or 0, p.field, p.message),
+        )
     return (None, list(doc.problems)) if doc.problems else (result, [])

@@ -48,9 +48,13 @@ def load_records(root: Path, name: str, model: type[R]) -> R:
 def write_records(root: Path, name: str, record: Strict) -> Path:
     """Write a records file atomically (caller holds the lock)."""
     path = records_path(root, name)
-    write_atomic(path, dump_yaml(record.model_dump(mode="json", by_alias=True,
-                                                   exclude_defaults=False),
-                                 f"# apptool records: {name}, written by the tool.\n"))
+    write_atomic(
+        path,
+        dump_yaml(
+            record.model_dump(mode="json", by_alias=True, exclude_defaults=False),
+            f"# apptool records: {name}, written by the tool.\n",
+        ),
+    )
     return path
 
 
@@ -68,8 +72,9 @@ def load_themes(root: Path) -> Themes:
     for index, item in enumerate(items if isinstance(items, list) else []):
         theme_id = item.get("id") if isinstance(item, dict) else None
         if isinstance(theme_id, str) and theme_id in seen:
-            problems.append(doc.problem(("themes", index, "id"),
-                                        f"theme {theme_id!r} defined twice"))
+            problems.append(
+                doc.problem(("themes", index, "id"), f"theme {theme_id!r} defined twice")
+            )
         if isinstance(theme_id, str):
             seen.add(theme_id)
     problems.sort(key=lambda p: (p.line or 0, p.field, p.message))

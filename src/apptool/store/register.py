@@ -75,15 +75,19 @@ def _integrity_problems(folder: Path, record: InvoiceRecord, stored: object) -> 
     where = f"{INVOICES}/{record.number}.yaml"
     problems = []
     if content_hash(stored) != record.content_hash:
-        problems.append(Problem(where, None, "content_hash",
-                                "the record was altered after issue (hash mismatch)"))
+        problems.append(
+            Problem(
+                where, None, "content_hash", "the record was altered after issue (hash mismatch)"
+            )
+        )
     for name, digest in record.files.items():
         path = folder / name
         if not path.exists():
             problems.append(Problem(where, None, "files", f"{name} is missing"))
         elif file_hash(path.read_bytes()) != digest:
-            problems.append(Problem(where, None, "files",
-                                    f"{name} was altered after issue (hash mismatch)"))
+            problems.append(
+                Problem(where, None, "files", f"{name} was altered after issue (hash mismatch)")
+            )
     return problems
 
 
@@ -92,8 +96,9 @@ def register_problems(register: Register) -> list[Problem]:
     return [*register.problems, *series_problems(register)]
 
 
-def write_issued(root: Path, record: InvoiceRecord, outputs: dict[str, bytes],
-                 note: str = "") -> list[Path]:
+def write_issued(
+    root: Path, record: InvoiceRecord, outputs: dict[str, bytes], note: str = ""
+) -> list[Path]:
     """Write the rendered files, then the record (last: it commits the number)."""
     folder = invoices_folder(root)
     written = []
@@ -102,10 +107,11 @@ def write_issued(root: Path, record: InvoiceRecord, outputs: dict[str, bytes],
         written.append(folder / name)
     final = record.model_copy(update={"files": {n: file_hash(c) for n, c in outputs.items()}})
     what = "credit note" if record.series == "credit-note" else "invoice"
-    header = (f"# apptool register: {what} {record.number}, issued {record.issue_date}{note}. "
-              "Never edit: issue a credit note instead.\n")
-    write_atomic(folder / f"{record.number}.yaml",
-                 dump_yaml(final.model_dump(mode="json"), header))
+    header = (
+        f"# apptool register: {what} {record.number}, issued {record.issue_date}{note}. "
+        "Never edit: issue a credit note instead.\n"
+    )
+    write_atomic(folder / f"{record.number}.yaml", dump_yaml(final.model_dump(mode="json"), header))
     written.append(folder / f"{record.number}.yaml")
     return written
 
@@ -114,6 +120,7 @@ def save_payments(root: Path, payments: list[Payment]) -> Path:
     """Write ``invoices/payments.yaml`` (the caller holds the lock)."""
     path = invoices_folder(root) / PAYMENTS
     data = Payments(payments=sorted(payments, key=lambda p: (p.paid_on, p.number)))
-    write_atomic(path, dump_yaml(data.model_dump(mode="json"),
-                                 "# apptool register: payments received.\n"))
+    write_atomic(
+        path, dump_yaml(data.model_dump(mode="json"), "# apptool register: payments received.\n")
+    )
     return path

@@ -82,11 +82,15 @@ def find_root(path: Path) -> Path:
         raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
     if not (root / PRACTITIONER).exists() and not (root / CONVENTIONS).is_dir():
         if (root / BUYER).exists():
-            message = ("a buyer workspace (buyer.yaml): this command is for a practitioner's "
-                       "workspace; a buyer uses allocate, decline and lots")
+            message = (
+                "a buyer workspace (buyer.yaml): this command is for a practitioner's "
+                "workspace; a buyer uses allocate, decline and lots"
+            )
             raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
-        message = (f"not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
-                   f"create one with `apptool init DIR` or choose one with --workspace")
+        message = (
+            f"not an apptool workspace (no {PRACTITIONER} and no {CONVENTIONS}/ folder); "
+            f"create one with `apptool init DIR` or choose one with --workspace"
+        )
         raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
     return root
 
@@ -120,8 +124,15 @@ def load_workspace(path: Path) -> Workspace:
     for file in files:
         display = _display(root, file)
         if not IDENTIFIER.match(file.stem):
-            problems.append(Problem(display, None, "", f"file name {file.stem!r} is not a valid "
-                                    "convention id: use lowercase letters, digits, '-' and '_'"))
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    "",
+                    f"file name {file.stem!r} is not a valid "
+                    "convention id: use lowercase letters, digits, '-' and '_'",
+                )
+            )
             continue
         if file.stem in conventions:
             problems.append(Problem(display, None, "", f"convention {file.stem!r} defined twice"))
@@ -157,9 +168,14 @@ def _apply_recorded_orders(root: Path, conventions: dict[str, Convention]) -> li
     by_convention: dict[str, list[Order]] = {}
     for index, entry in enumerate(recorded.orders):
         if entry.convention not in conventions:
-            problems.append(Problem(f"{RECORDS}/{PURCHASE_ORDERS}", None,
-                                    f"orders[{index}].convention",
-                                    f"unknown convention {entry.convention!r}"))
+            problems.append(
+                Problem(
+                    f"{RECORDS}/{PURCHASE_ORDERS}",
+                    None,
+                    f"orders[{index}].convention",
+                    f"unknown convention {entry.convention!r}",
+                )
+            )
             continue
         by_convention.setdefault(entry.convention, []).append(entry.order)
     for conv_id, orders in by_convention.items():
@@ -167,8 +183,9 @@ def _apply_recorded_orders(root: Path, conventions: dict[str, Convention]) -> li
     return problems
 
 
-def _apply_terminations(root: Path, conventions: dict[str, Convention],
-                        documents: dict[str, Document]) -> list[Problem]:
+def _apply_terminations(
+    root: Path, conventions: dict[str, Convention], documents: dict[str, Document]
+) -> list[Problem]:
     """Apply the recorded terminations (art. 9.3) to the conventions, in place.
 
     A termination is kept in ``records/terminations.yaml``, never written into the user's
@@ -183,14 +200,20 @@ def _apply_terminations(root: Path, conventions: dict[str, Convention],
         convention = conventions.get(termination.convention)
         if convention is None:
             if termination.convention not in documents:  # not a convention with errors
-                problems.append(Problem(f"{RECORDS}/{TERMINATIONS}", None,
-                                        f"terminations[{index}].convention",
-                                        f"unknown convention {termination.convention!r}"))
+                problems.append(
+                    Problem(
+                        f"{RECORDS}/{TERMINATIONS}",
+                        None,
+                        f"terminations[{index}].convention",
+                        f"unknown convention {termination.convention!r}",
+                    )
+                )
             continue
         term = convention.period
         end = effective_termination(term.termination, termination.effective_end)
         conventions[termination.convention] = convention.model_copy(
-            update={"period": term.model_copy(update={"termination": end})})
+            update={"period": term.model_copy(update={"termination": end})}
+        )
     return problems
 
 
@@ -218,11 +241,13 @@ def init_workspace(target: Path, buyer: bool = False) -> list[Path]:
     """
     source = Path(str(resources.files("apptool") / "examples_buyer")) if buyer else examples_root()
     files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    clashes = [target / p.relative_to(source) for p in files
-               if (target / p.relative_to(source)).exists()]
+    clashes = [
+        target / p.relative_to(source) for p in files if (target / p.relative_to(source)).exists()
+    ]
     if clashes:
-        raise InvalidInput(f"{target}: already holds {', '.join(str(c) for c in clashes)}; "
-                           "nothing was written")
+        raise InvalidInput(
+            f"{target}: already holds {', '.join(str(c) for c in clashes)}; nothing was written"
+        )
     created = []
     for file in files:
         dest = target / file.relative_to(source)

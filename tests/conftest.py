@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -76,3 +77,17 @@ def example(tmp_path: Path) -> Path:
     root = tmp_path / "example"
     init_workspace(root)
     return root
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check_golden(name: str, text: str) -> None:
+    """``text`` equals ``tests/golden/NAME`` (rewrite it with APPTOOL_UPDATE_GOLDEN=1)."""
+    golden = GOLDEN / name
+    if os.environ.get("APPTOOL_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), (
+        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
+    )

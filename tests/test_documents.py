@@ -10,7 +10,6 @@ or of the wording, regenerate them and review the diff before committing:
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -23,10 +22,9 @@ from typer.testing import CliRunner
 
 from apptool.cli import app
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, write_workspace
+from conftest import CONVENTION, check_golden, write_workspace
 
 runner = CliRunner()
-GOLDEN = Path(__file__).parent / "golden"
 TODAY = "2024-01-01"
 #: A move the example's plan allows (see the README): 15 days' notice, asked by the CCAS.
 MOVE = (
@@ -63,16 +61,6 @@ def run(root: Path, *args: str, code: int = 0) -> Any:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == code, result.output
     return result
-
-
-def check_golden(name: str, text: str) -> None:
-    golden = GOLDEN / name
-    if os.environ.get("APPTOOL_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8"), (
-        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
-    )
 
 
 def distributions(root: Path) -> list[dict[str, Any]]:

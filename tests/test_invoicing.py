@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,10 +34,9 @@ from apptool.output.mentions import invoice_mentions
 from apptool.store import register
 from apptool.store.register import InvoiceRecord, content_hash, load_register, register_problems
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, PRACTITIONER, write_workspace
+from conftest import CONVENTION, PRACTITIONER, check_golden, write_workspace
 
 runner = CliRunner()
-GOLDEN = Path(__file__).parent / "golden"
 #: The example's May 2025 invoice: issued the first working day after the month.
 MAY, ISSUED_ON = "2025-05", "2025-06-02"
 NS = {
@@ -520,14 +518,8 @@ def test_credit_note_shows_its_title_and_the_invoice_it_cancels(issued: Path) ->
 
 @pytest.mark.parametrize("ext", ["md", "html"])
 def test_rendering_of_the_may_2025_invoice_matches_the_golden_file(issued: Path, ext: str) -> None:
-    rendered = (issued / "invoices" / f"2025-0001.{ext}").read_bytes()
-    golden = GOLDEN / f"invoice-2025-0001.{ext}"
-    if os.environ.get("APPTOOL_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(rendered)
-    assert rendered == golden.read_bytes(), (
-        f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
-    )
+    rendered = (issued / "invoices" / f"2025-0001.{ext}").read_text(encoding="utf-8")
+    check_golden(f"invoice-2025-0001.{ext}", rendered)
 
 
 def test_two_fresh_workspaces_give_byte_identical_files(

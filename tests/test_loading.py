@@ -120,21 +120,98 @@ def test_tab_indentation_reported_as_syntax_error_with_line(tmp_path: Path) -> N
     assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, 'CCAS de Test')}: YAML syntax error")
 
 
-def test_wrong_type_reported_with_line(tmp_path: Path) -> None:
-    text = changed("notice_days: 15", 'notice_days: "fifteen"')
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
-        "Input should be a valid integer (got 'fifteen')"
-    ]
+#: One mistake, one problem line: (what is changed, the line it names, field, message).
+SIRET = "  chorus_service_code: TEST1\n  siret: "
+ONE_PROBLEM = {
+    "wrong type": (
+        ("notice_days: 15", 'notice_days: "fifteen"'),
+        ("notice_days", 1),
+        "notice_days",
+        "Input should be a valid integer (got 'fifteen')",
+    ),
+    "boolean for a number": (
+        ("notice_days: 15", "notice_days: yes"),
+        ("notice_days", 1),
+        "notice_days",
+        "Input should be a valid integer (got True)",
+    ),
+    "missing key of a group": (
+        ("cadence: quarterly, ", ""),
+        ("id: gamma", 1),
+        "groups[2].cadence",
+        "missing required key",
+    ),
+    "unknown key": (
+        ("notice_days: 15\n", "notice_days: 15\nnotice_dayz: 3\n"),
+        ("notice_dayz", 1),
+        "notice_dayz",
+        "unknown key",
+    ),
+    "unknown nested key": (
+        ("location: home}", "location: home, colour: blue}"),
+        ("colour", 1),
+        "groups[1].colour",
+        "unknown key",
+    ),
+    "unknown location": (
+        ("location: home}", "location: garage}"),
+        ("garage", 1),
+        "groups[1].location",
+        "unknown location 'garage' (known: office, home)",
+    ),
+    "duplicate group id": (
+        ("id: beta", "id: alpha"),
+        ("id: alpha", 2),
+        "groups[1].id",
+        "duplicate group id 'alpha' (first at groups[0])",
+    ),
+    "slot shorter than the session": (
+        ('"09:00-10:30"', '"09:00-10:00"'),
+        ("slots:", 1),
+        "slots[0]",
+        "slot 09:00-10:00 lasts 1h, shorter than the session duration 1h30",
+    ),
+    "period ending before it starts": (
+        ("end: 2025-12-31", "end: 2025-03-31"),
+        ("end: 2025-03-31", 1),
+        "period.end",
+        "end 2025-03-31 is before start 2025-04-01",
+    ),
+    "invalid SIRET": (
+        ("  chorus_service_code: TEST1", SIRET + "'26280110300018'"),
+        ("siret", 1),
+        "establishment.siret",
+        "'26280110300018' is not a valid SIRET (14 digits, Luhn checksum)",
+    ),
+    "SIRET written as a number": (
+        ("  chorus_service_code: TEST1", SIRET + "26280110300017"),
+        ("siret", 1),
+        "establishment.siret",
+        "Input should be a valid string (got 26280110300017)",
+    ),
+    "unknown cadence": (
+        ("cadence: quarterly", "cadence: weekly"),
+        ("weekly", 1),
+        "groups[2].cadence",
+        "Input should be 'monthly' or 'quarterly' (got 'weekly')",
+    ),
+    "excluded month out of range": (
+        ("excluded_months: [7, 8]", "excluded_months: [7, 13]"),
+        ("excluded_months", 1),
+        "excluded_months[1]",
+        "Input should be less than or equal to 12",
+    ),
+}
 
 
-def test_boolean_for_a_number_reported_with_line(tmp_path: Path) -> None:
-    text = changed("notice_days: 15", "notice_days: yes")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
-        "Input should be a valid integer (got True)"
+@pytest.mark.parametrize("mistake", list(ONE_PROBLEM))
+def test_one_mistake_is_one_problem_line_with_file_line_and_field(
+    tmp_path: Path, mistake: str
+) -> None:
+    (old, new), (needle, occurrence), field, message = ONE_PROBLEM[mistake]
+    text = changed(old, new)
+    assert convention_rejected(tmp_path, text) == [
+        f"{CONV_FILE}:{line_of(text, needle, occurrence)}: {field}: {message}"
     ]
 
 
@@ -144,50 +221,12 @@ def test_missing_required_key_reported(tmp_path: Path) -> None:
     assert lines == [f"{CONV_FILE}:1: notice_days: missing required key"]
 
 
-def test_missing_key_of_a_group_reported_with_the_group_line(tmp_path: Path) -> None:
-    text = changed("cadence: quarterly, ", "")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'id: gamma')}: groups[2].cadence: missing required key"
-    ]
-
-
-def test_unknown_key_reported_with_line(tmp_path: Path) -> None:
-    text = changed("notice_days: 15\n", "notice_days: 15\nnotice_dayz: 3\n")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'notice_dayz')}: notice_dayz: unknown key"]
-
-
-def test_unknown_nested_key_reported_with_line(tmp_path: Path) -> None:
-    text = changed("location: home}", "location: home, colour: blue}")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:{line_of(text, 'colour')}: groups[1].colour: unknown key"]
-
-
 def test_key_given_twice_reported_with_both_lines(tmp_path: Path) -> None:
     text = changed("notice_days: 15\n", "notice_days: 15\nnotice_days: 30\n")
     lines = convention_rejected(tmp_path, text)
     first = line_of(text, "notice_days")
     assert lines == [
         f"{CONV_FILE}:{first + 1}: notice_days: key given twice (first at line {first})"
-    ]
-
-
-def test_unknown_location_reported_with_line(tmp_path: Path) -> None:
-    text = changed("location: home}", "location: garage}")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
-        "unknown location 'garage' (known: office, home)"
-    ]
-
-
-def test_duplicate_group_id_reported_with_line(tmp_path: Path) -> None:
-    text = changed("id: beta", "id: alpha")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[1].id: "
-        "duplicate group id 'alpha' (first at groups[0])"
     ]
 
 
@@ -206,30 +245,12 @@ def test_duplicate_location_id_reported_with_line(tmp_path: Path) -> None:
     assert len(lines) == 2
 
 
-def test_slot_shorter_than_session_duration_reported_with_line(tmp_path: Path) -> None:
-    text = changed('"09:00-10:30"', '"09:00-10:00"')
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 "
-        "lasts 1h, shorter than the session duration 1h30"
-    ]
-
-
 def test_slot_ending_before_it_starts_reported_with_line(tmp_path: Path) -> None:
     text = changed('"15:00-16:30"', '"16:30-15:00"')
     lines = convention_rejected(tmp_path, text)
     assert len(lines) == 1
     assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[3]: ")
     assert "ends before it starts" in lines[0]
-
-
-def test_period_end_before_start_reported_with_line(tmp_path: Path) -> None:
-    text = changed("end: 2025-12-31", "end: 2025-03-31")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
-        "end 2025-03-31 is before start 2025-04-01"
-    ]
 
 
 def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
@@ -240,17 +261,6 @@ def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
     assert "valid date" in lines[0]
 
 
-def test_invalid_siret_reported_with_line(tmp_path: Path) -> None:
-    text = changed(
-        "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: '26280110300018'"
-    )
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
-        "'26280110300018' is not a valid SIRET (14 digits, Luhn checksum)"
-    ]
-
-
 def test_valid_siret_accepted(tmp_path: Path) -> None:
     text = changed(
         "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: '26280110300017'"
@@ -258,35 +268,6 @@ def test_valid_siret_accepted(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"test": text})
     workspace = load_workspace(root)
     assert workspace.conventions["test"].establishment.siren == "262801103"
-
-
-def test_siret_written_as_a_number_reported_with_line(tmp_path: Path) -> None:
-    text = changed(
-        "  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: 26280110300017"
-    )
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'siret')}: establishment.siret: "
-        "Input should be a valid string (got 26280110300017)"
-    ]
-
-
-def test_unknown_cadence_reported_with_line(tmp_path: Path) -> None:
-    text = changed("cadence: quarterly", "cadence: weekly")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
-        "Input should be 'monthly' or 'quarterly' (got 'weekly')"
-    ]
-
-
-def test_excluded_month_out_of_range_reported_with_line(tmp_path: Path) -> None:
-    text = changed("excluded_months: [7, 8]", "excluded_months: [7, 13]")
-    lines = convention_rejected(tmp_path, text)
-    assert lines == [
-        f"{CONV_FILE}:{line_of(text, 'excluded_months')}: excluded_months[1]: "
-        "Input should be less than or equal to 12"
-    ]
 
 
 def test_amount_with_three_decimals_reported_with_line(tmp_path: Path) -> None:

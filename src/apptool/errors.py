@@ -33,13 +33,29 @@ def field_path(name: str) -> Path_:
     )
 
 
-# Exit codes: documented in the README ("Exit codes"); keep both in step.
+# Exit codes: the README's table ("Exit codes") is generated from EXIT_MEANINGS by a test.
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_NO_PLAN = 3
 EXIT_REFUSED = 4
 EXIT_BUSY = 5
+EXIT_INTERRUPTED = 130
+
+EXIT_MEANINGS = {
+    EXIT_OK: "success",
+    EXIT_INTERNAL: "a file could not be written (disk full, permissions: nothing was "
+    "half-written), or an internal error (a bug: set `APPTOOL_DEBUG=1` for the traceback and "
+    "report it)",
+    EXIT_INVALID: "invalid input: YAML syntax, wrong type, unknown key, unknown group, "
+    "impossible date, a broken rule in a file, a bad command-line argument",
+    EXIT_NO_PLAN: "no valid plan: the message says what cannot be placed and why",
+    EXIT_REFUSED: "a change refused by a rule of the convention (notice, period, an order's "
+    "maximum...)",
+    EXIT_BUSY: "the workspace is busy: another apptool command held its lock for 10 s "
+    "(`APPTOOL_LOCK_TIMEOUT` to change the wait)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 @dataclass(frozen=True, order=True)

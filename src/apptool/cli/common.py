@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from apptool.errors import EXIT_INTERNAL, AppToolError
+from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AppToolError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,7 +49,7 @@ class App(typer.Typer):
                 except OSError as exc:  # disk full, permission denied...: nothing half-written
                     report([f"error: {exc}"], EXIT_INTERNAL)
                 except KeyboardInterrupt:
-                    report(["interrupted"], 130)
+                    report(["interrupted"], EXIT_INTERRUPTED)
                 except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit):
                     raise
                 except Exception as exc:  # a bug: say so briefly, full trace on demand

@@ -185,6 +185,11 @@ def notice_days(session: Session, requested_on: date) -> int:
     return (session.date - requested_on).days
 
 
+def notice_respected(given_days: int, convention: Convention) -> bool:
+    """Art. 2.1: "sous réserve d'un délai de prévenance de 15 jours" (``notice_days``)."""
+    return given_days >= convention.notice_days
+
+
 def notice_problem(session: Session, convention: Convention, requested_on: date) -> str | None:
     """Art. 2.1: "Les dates d'intervention pourront être modifiées sous réserve d'un délai de
     prévenance de 15 jours": a session moves only if asked ``notice_days`` before its date.
@@ -205,6 +210,13 @@ def move_needs_notice(session: Session) -> bool:
     """The notice of art. 2.1 applies to moving a planned date; a session already cancelled
     (with notice, not due) may be rescheduled later without it."""
     return session.status != "cancelled"
+
+
+def cancellation_clause(convention: Convention) -> bool:
+    """Whether the convention keeps art. 4's clause: a cancellation by the establishment
+    without possible report stays due (``cancellation.by_establishment_without_rescheduling``,
+    the CCAS wording by default)."""
+    return convention.cancellation.by_establishment_without_rescheduling == "due"
 
 
 def cancellation_due(by: Party, given_days: int, convention: Convention) -> bool:

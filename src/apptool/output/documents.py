@@ -21,6 +21,7 @@ from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from apptool.domain.contract import cancellation_clause, month_excluded, notice_respected
 from apptool.domain.models import Convention, Practitioner, format_duration
 from apptool.domain.records import (
     DistributedSession,
@@ -282,11 +283,9 @@ def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[s
         f"Horaires : {list_text(slots)} ; chaque séance dure "
         f"{format_duration(convention.session_duration)} ({ART_CALENDAR})."
     ]
-    if convention.excluded_months:
-        months = [
-            french.month_name(2000, m).removesuffix(" 2000")
-            for m in sorted(convention.excluded_months)
-        ]
+    excluded = [m for m in range(1, 13) if month_excluded(convention, m)]
+    if excluded:
+        months = [french.month_name(2000, m).removesuffix(" 2000") for m in excluded]
         rules.append(f"Aucune séance de groupe en {list_text(months)} ({ART_CALENDAR}).")
     if convention.school_holidays.policy != "ignore":
         rules.append(
@@ -301,7 +300,7 @@ def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[s
         f"demander un changement, écrivez au praticien ({contact}) au moins {notice} "
         "avant la séance, en indiquant le groupe et la date concernés."
     )
-    if convention.cancellation.by_establishment_without_rescheduling == "due":
+    if cancellation_clause(convention):
         rules.append(
             f"Annulation : une séance annulée par l'établissement moins de {notice} "
             f"avant sa date, sans report possible, reste due ({ART_FEES})."
@@ -401,10 +400,11 @@ class NoticeDocument:
     created: date
 
 
-def notice_verdict(given: int, required: int) -> str:
+def notice_verdict(given: int, convention: Convention) -> str:
     """``20 jours, pour 15 jours requis (art. 2.1) — délai respecté``."""
-    verdict = "délai respecté" if given >= required else "délai non respecté"
-    return f"{days_text(given)}, pour {days_text(required)} requis ({ART_CALENDAR}) — {verdict}"
+    verdict = "délai respecté" if notice_respected(given, convention) else "délai non respecté"
+    required = days_text(convention.notice_days)
+    return f"{days_text(given)}, pour {required} requis ({ART_CALENDAR}) — {verdict}"
 
 
 def _billing_sentence(session: Session, change: Change, convention: Convention) -> str:
@@ -423,7 +423,7 @@ def _billing_sentence(session: Session, change: Change, convention: Convention) 
             f"({ART_FEES}). Une nouvelle date peut être convenue d'un commun accord "
             f"({ART_CALENDAR})."
         )
-    if change.by == "establishment" and change.notice_days >= convention.notice_days:
+    if change.by == "establishment" and notice_respected(change.notice_days, convention):
         return (
             f"Annoncée avec le délai de prévenance de {required}, cette annulation n'est "
             f"pas facturée ({ART_FEES}). Une nouvelle date peut être convenue d'un commun "
@@ -460,9 +460,7 @@ def notice_document(
     facts.append(("Demande", f"{who}, le {requested}" if who else f"le {requested}"))
     if change.reason:
         facts.append(("Motif", change.reason))
-    facts.append(
-        ("Délai de prévenance", notice_verdict(change.notice_days, convention.notice_days))
-    )
+    facts.append(("Délai de prévenance", notice_verdict(change.notice_days, convention)))
     paragraphs: list[str] = []
     what = f"la séance d'analyse de pratiques professionnelles du groupe « {group.name} »"
     if change.action == "moved":

@@ -30,6 +30,20 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     Temp file in the same folder, flush, fsync, ``os.replace``, then fsync the folder. Text
     is written as UTF-8 with ``\\n`` line ends.
     """
+    _write(path, content, exclusive=False)
+
+
+def write_once(path: Path, content: str | bytes) -> None:
+    """Create ``path`` with ``content``, atomically, and never replace an existing file.
+
+    For what is write-once (an issued invoice, credit note or order): the complete temp file
+    is linked to its name, which fails if the name exists (:class:`FileExistsError`), so a
+    bug or a clash can never overwrite an issued document.
+    """
+    _write(path, content, exclusive=True)
+
+
+def _write(path: Path, content: str | bytes, exclusive: bool) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -39,7 +53,11 @@ def write_atomic(path: Path, content: str | bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        if exclusive:
+            os.link(tmp_name, path)  # atomic, and refuses an existing name (O_EXCL-like)
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)

@@ -207,7 +207,7 @@ def test_may_2025_invoice_of_the_example_from_its_plan(issued: Path) -> None:
         for name, content in files.items()
         if not name.endswith(".yaml")
     }
-    assert register_problems(load_register(issued)) == []
+    assert register_problems(issued, load_register(issued)) == []
 
 
 # --- 2. due cancellation and individual consultation --------------------------------------
@@ -242,7 +242,7 @@ def test_due_cancellation_and_individual_consultation_are_invoiced(planned: Path
     run(planned, "invoice", "--month", MAY, "--today", ISSUED_ON)
     markdown = (planned / "invoices" / "2025-0001.md").read_text(encoding="utf-8")
     assert (
-        "| Consultation individuelle — mercredi 14 mai 2025 — 1h30 | 1,50 h | 80,00\xa0€ | "
+        "| Consultation individuelle — mercredi 14 mai 2025 — 1h30 | 1 h 30 | 80,00\xa0€ | "
         "120,00\xa0€ |"
     ) in markdown
     (due,) = [line for line in markdown.splitlines() if "Pôle seniors 2" in line]
@@ -286,9 +286,10 @@ def test_a_failure_before_the_record_leaves_no_gap(
     two_conventions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The disk fails while writing the first record: nothing is committed, the number is
-    issued again by the next run (``write_issued`` writes through ``register.write_atomic``)."""
+    issued again by the next run (``write_issued`` writes the record through
+    ``register.write_once``)."""
     root = two_conventions
-    real_write = register.write_atomic
+    real_write = register.write_once
     failures: list[Path] = []
 
     def flaky_write(path: Path, content: str | bytes) -> None:
@@ -297,7 +298,7 @@ def test_a_failure_before_the_record_leaves_no_gap(
             raise OSError(28, "No space left on device", str(path))
         real_write(path, content)
 
-    monkeypatch.setattr(register, "write_atomic", flaky_write)
+    monkeypatch.setattr(register, "write_once", flaky_write)
     result = run(root, "invoice", "--month", MAY, "--today", "2025-06-02", code=1)
     assert result.output.startswith("error: [Errno 28] No space left on device")
     assert failures == [root / "invoices" / "2025-0001.yaml"]
@@ -504,7 +505,7 @@ def test_credit_note_shows_its_title_and_the_invoice_it_cancels(issued: Path) ->
     run(issued, "credit-note", "2025-0001", "--today", "2025-06-05")
     mentions = assert_mentions_shown(issued, "AV-2025-0001")
     assert mentions["title"] == "Facture d'avoir"
-    assert mentions["preceding"] == "Avoir annulant la facture n° 2025-0001 du 02/06/2025"
+    assert mentions["preceding"] == "Avoir sur la facture N° 2025-0001 du 02/06/2025"
     markdown = (issued / "invoices" / "AV-2025-0001.md").read_text(encoding="utf-8")
     assert markdown.startswith("# Facture d'avoir N° AV-2025-0001\n")
     # the page footer comes from the heading, not from text pasted into the CSS
@@ -594,29 +595,32 @@ def alter_pdf(root: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("alteration", "expected"),
+    ("alteration", "expected", "count"),
     [
         (
             delete_first_record,
             "invoices/2025-0002.yaml: seq: gap in the invoice series of 2025: "
             "number 1 missing before 2025-0002",
+            5,  # the gap, and the four renderings 2025-0001.* no record holds any more
         ),
         (
             alter_amount,
             "invoices/2025-0001.yaml: content_hash: the record was altered after issue "
             "(hash mismatch)",
+            1,
         ),
         (
             alter_pdf,
             "invoices/2025-0001.yaml: files: 2025-0001.pdf was altered after issue (hash mismatch)",
+            1,
         ),
     ],
     ids=["gap", "altered-record", "altered-pdf"],
 )
 def test_check_reports_gaps_and_altered_records(
-    issued: Path, alteration: Any, expected: str
+    issued: Path, alteration: Any, expected: str, count: int
 ) -> None:
     alteration(issued)
     result = run(issued, "check", code=2)
     assert expected in result.output
-    assert "1 problem(s) found" in result.output
+    assert f"{count} problem(s) found" in result.output

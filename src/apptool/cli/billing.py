@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,34 +23,71 @@ from apptool.cli.common import (
 )
 
 
-def _print_document(outcome: Any, output: DocFormat, out_dir: Path | None) -> None:
-    """Markdown to the terminal; HTML or PDF copied to --output."""
-    out = console()
-    rendered = outcome.rendered
-    if rendered is None:
-        return
-    if output is DocFormat.md and out_dir is None:
-        sys.stdout.write(rendered.markdown)
-        return
+class RegisterFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class LedgerFormat(StrEnum):
+    md = "md"
+    csv = "csv"
+
+
+class Method(StrEnum):
+    virement = "virement"
+    cheque = "chèque"
+    especes = "espèces"
+    carte = "carte"
+    autre = "autre"
+
+
+def _check_output_folder(out_dir: Path | None) -> None:
+    """An --output folder that cannot be written is refused before anything is issued."""
     if out_dir is None:
-        if output is DocFormat.html:
-            sys.stdout.write(rendered.html)
-            return
-        raise typer.BadParameter("a PDF needs a folder to go to", param_hint="--output")
+        return
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise typer.BadParameter(
+            f"{out_dir}: not a folder this user can write to", param_hint="--output"
+        )
+
+
+def _emit_document(outcome: Any, fmt: DocFormat, out_dir: Path | None) -> None:
+    """Markdown or HTML to the terminal; a copy to --output (the issued files themselves, byte
+    for byte, for an invoice already issued); a PDF without --output: where it is."""
     from apptool.services.common import write_output  # lazy: keeps `apptool --help` instant
 
+    err = console(stderr=True)
+    issued = outcome.issued_files.get(fmt.value) if outcome.status == "existing" else None
+    if outcome.status == "issued":
+        issued = next((p for p in outcome.written if p.suffix == f".{fmt.value}"), None)
+    if out_dir is None:
+        if fmt is DocFormat.pdf:
+            if issued is not None:
+                err.print(f"  PDF: {issued}", markup=False)
+                return
+            out_dir = Path(".")
+        elif outcome.rendered is not None:
+            sys.stdout.write(
+                outcome.rendered.markdown if fmt is DocFormat.md else outcome.rendered.html
+            )
+            return
+    if out_dir is None:
+        return
     name = outcome.document.number or f"BROUILLON-{outcome.convention}-{outcome.month}"
-    content = {
-        DocFormat.md: rendered.markdown,
-        DocFormat.html: rendered.html,
-        DocFormat.pdf: rendered.pdf,
-    }[output]
-    if content is None:
-        from apptool.output.pdf import pdf_from_html  # lazy: keeps `apptool --help` instant
-
-        content = pdf_from_html(rendered.html, outcome.document.issue_date)
-    path = write_output(out_dir, f"{name}.{output.value}", content)
-    out.print(f"written to {path}", markup=False)
+    if issued is not None:
+        content: str | bytes = issued.read_bytes()
+    else:
+        rendered = outcome.rendered
+        content = {
+            DocFormat.md: rendered.markdown,
+            DocFormat.html: rendered.html,
+            DocFormat.pdf: rendered.pdf,
+        }[fmt] or b""
+    path = write_output(out_dir, f"{name}.{fmt.value}", content)
+    err.print(f"  copied to {path}", markup=False)
 
 
 @app.command()
@@ -68,15 +107,19 @@ def invoice(
     ] = False,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--output", file_okay=False, help="Also copy the rendering to this folder."),
+        typer.Option("--output", file_okay=False, help="Also copy the document to this folder."),
     ] = None,
     today: TodayOption = None,
 ) -> None:
-    """Issue the month's invoice for each convention, numbered without gaps.
+    """Issue the month's invoice for each convention: all or nothing, numbered without gaps.
 
-    An issued invoice is an immutable record in invoices/ (YAML, Markdown, HTML, XML and a
-    Factur-X PDF/A-3). Running the same month again shows the existing invoice and what
-    changed since; a month with nothing billable issues nothing.
+    Only sessions that took place are billed: past, and in the calendar of record before
+    their date or confirmed with `apptool held`. Every invoice of the month is checked (the
+    buyer's requirements, an order's maximum, the calendar's hard rules, the e-invoice
+    rules) before any is numbered: one problem issues nothing, and all are listed. An issued
+    invoice is a write-once record in invoices/ (YAML, Markdown, HTML, XML and a Factur-X
+    PDF/A-3). The same month again shows the existing invoice and what changed since;
+    --output then copies its issued files.
     """
     from apptool.domain.billing import Month  # lazy: keeps `apptool --help` instant
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
@@ -86,6 +129,7 @@ def invoice(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--month") from None
     day = parse_today(today)
+    _check_output_folder(out_dir)
     outcomes = invoicing.invoice_month(
         State.workspace,
         period,
@@ -100,8 +144,7 @@ def invoice(
         who = outcome.convention + (f" (order {outcome.order})" if outcome.order else "")
         if outcome.status == "nothing":
             err.print(f"{who}: nothing billable in {period}; no invoice issued", markup=False)
-            continue
-        if outcome.status == "existing":
+        elif outcome.status == "existing":
             err.print(
                 f"{who}: {period} is already invoiced: {outcome.number} of "
                 f"{outcome.issued_on} (no second invoice is issued)",
@@ -123,15 +166,20 @@ def invoice(
                 err.print(f"  written to {path}", markup=False)
         for warning in outcome.warnings:
             err.print(f"  warning: {warning}", markup=False)
-        _print_document(outcome, output, out_dir)
+        if outcome.status != "nothing":
+            _emit_document(outcome, output, out_dir)
 
 
 @app.command("credit-note")
 def credit_note(
     number: Annotated[str, typer.Argument(help="Number of the invoice to cancel.")],
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why (kept in the record).")
+        str | None, typer.Option("--reason", help="Why (printed on the credit note).")
     ] = None,
+    refund: Annotated[
+        bool,
+        typer.Option("--refund", help="The invoice was paid: the money is paid back (recorded)."),
+    ] = False,
     no_facturx: Annotated[
         bool, typer.Option("--no-facturx", help="A plain PDF/A without the embedded XML.")
     ] = False,
@@ -139,32 +187,87 @@ def credit_note(
 ) -> None:
     """Issue a credit note (facture d'avoir) cancelling an invoice; the month can be invoiced again.
 
-    It cites the original number and date, carries positive amounts (type 381 in the
-    e-invoice) and takes the next number of the credit-note series.
+    It cites the invoice's number and date and the reason, carries positive amounts (type
+    381 in the e-invoice), asks for no payment, and takes the next number of the credit-note
+    series. A paid invoice is credited only with --refund. The month's new invoice says
+    which invoice it replaces.
     """
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     outcome = invoicing.credit_note(
-        State.workspace, number, parse_today(today), reason, facturx=not no_facturx
+        State.workspace, number, parse_today(today), reason, refund, facturx=not no_facturx
     )
     out = console()
-    out.print(f"issued credit note {outcome.number} cancelling {number}", markup=False)
+    out.print(
+        f"issued credit note {outcome.number} cancelling {number}"
+        + (" (refund recorded)" if refund else ""),
+        markup=False,
+    )
     for path in outcome.written:
         out.print(f"  written to {path}", markup=False)
+
+
+@app.command()
+def interest(
+    number: Annotated[str, typer.Argument(help="Number of the invoice paid late.")],
+    no_facturx: Annotated[
+        bool, typer.Option("--no-facturx", help="A plain PDF/A without the embedded XML.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Issue the claim of a late payment: moratorium interest and the 40 EUR indemnity.
+
+    Art. L2192-13 and R2192-31 of the code de la commande publique: interest at the ECB
+    rate in force on the first day of the half-year in which the lateness began, + 8
+    points, for each day late (365-day year), and a fixed 40 EUR recovery indemnity, both
+    owed of right. The claim is an invoice of its own (Factur-X), in the invoice series.
+    """
+    from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
+
+    outcome = invoicing.interest_claim(
+        State.workspace, number, parse_today(today), facturx=not no_facturx
+    )
+    out = console()
+    out.print(
+        f"issued {outcome.number}: late payment of {number}, "
+        f"{outcome.record.amount if outcome.record else 0} EUR",
+        markup=False,
+    )
+    for path in outcome.written:
+        out.print(f"  written to {path}", markup=False)
+
+
+def _standing_text(s: Any) -> str:
+    if s.status in ("overdue", "paid late"):
+        owed = (
+            f"interest {s.interest} EUR ({s.rate} %) + indemnity {s.indemnity} EUR"
+            if s.rate is not None
+            else "interest unknown: add the ECB rate of its half-year to ecb-rates.yaml"
+        )
+        claimed = f", claimed by {s.claimed_by}" if s.claimed_by else ""
+        what = "OVERDUE" if s.status == "overdue" else f"paid {s.paid_on}, LATE"
+        return f"{what} {s.days_late} days: {owed}{claimed}"
+    if s.status == "paid":
+        return f"paid {s.paid_on}"
+    return str(s.status)
 
 
 @app.command()
 def invoices(
     year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = OutputFormat.table,
+        RegisterFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = RegisterFormat.table,
     today: TodayOption = None,
 ) -> None:
-    """The invoice register: number, date, buyer, amount, status (issued, paid, overdue, credited).
+    """The invoice register: number, date, buyer, amount, due date, status.
 
-    Overdue invoices show the days late, the moratorium interest (ECB rate + 8 points) and
-    the 40 EUR recovery indemnity owed, and that interventions may be suspended (art. 9.2).
+    Statuses: issued, deposited, paid, paid late, overdue, credited, credit-note. The due
+    date runs from the deposit on Chorus Pro (`apptool deposited`), else from the issue
+    date. A late invoice shows the days late, the moratorium interest (ECB rate of the
+    half-year + 8 points) and the 40 EUR indemnity, owed even after a late payment until
+    claimed (`apptool interest`); unpaid invoices may lead to suspending the interventions
+    (art. 9.2 of the CCAS convention).
     """
     import json  # lazy: keeps `apptool --help` instant
 
@@ -172,7 +275,7 @@ def invoices(
 
     day = parse_today(today)
     standings = invoicing.list_invoices(State.workspace, day, year)
-    if output is not OutputFormat.table:
+    if output is RegisterFormat.json:
         payload = {
             "invoices": [
                 {
@@ -184,9 +287,14 @@ def invoices(
                     "buyer": s.record.document.buyer.name,
                     "amount": str(s.record.amount),
                     "status": s.status,
+                    "due": str(s.due) if s.due else None,
+                    "paid_on": str(s.paid_on) if s.paid_on else None,
                     "days_late": s.days_late,
+                    "rate": str(s.rate) if s.rate is not None else None,
                     "interest": str(s.interest),
                     "indemnity": str(s.indemnity),
+                    "claimed_by": s.claimed_by,
+                    "claims": s.record.claims,
                 }
                 for s in standings
             ]
@@ -196,22 +304,17 @@ def invoices(
     from rich.table import Table  # lazy: keeps `apptool --help` instant
 
     table = Table()
-    for column in ("number", "date", "buyer", "month", "amount", "status"):
+    for column in ("number", "date", "buyer", "month", "amount", "due", "status"):
         table.add_column(column, justify="right" if column == "amount" else "left")
     for s in standings:
-        status: str = s.status
-        if s.status == "overdue":
-            status = (
-                f"OVERDUE {s.days_late} days: interest {s.interest} EUR + indemnity "
-                f"{s.indemnity} EUR"
-            )
         table.add_row(
             s.record.number,
             str(s.record.issue_date),
             s.record.document.buyer.name,
             s.record.month,
             f"{s.record.amount} EUR",
-            status,
+            str(s.due) if s.due else "",
+            _standing_text(s),
         )
     out = console()
     out.print(table)
@@ -224,17 +327,64 @@ def invoices(
 
 
 @app.command()
+def deposited(
+    number: Annotated[str, typer.Argument(help="Invoice number.")],
+    on: Annotated[
+        str, typer.Option("--on", metavar="YYYY-MM-DD", help="Day it was deposited on Chorus Pro.")
+    ],
+) -> None:
+    """Record the day an invoice was deposited on Chorus Pro: its payment period runs from it.
+
+    Art. R2192-12 of the code de la commande publique: the period runs from the day the
+    buyer receives the invoice, on Chorus Pro the day it is made available to the buyer.
+    Without a recorded deposit, the issue date is taken.
+    """
+    from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
+
+    day = parse_date(on, "--on")
+    assert day is not None
+    record = invoicing.mark_deposited(State.workspace, number, day)
+    console().print(f"{record.number}: deposited on {day}", markup=False)
+
+
+@app.command()
 def paid(
     number: Annotated[str, typer.Argument(help="Invoice number.")],
     on: Annotated[str, typer.Option("--on", metavar="YYYY-MM-DD", help="Day the payment arrived.")],
+    method: Annotated[
+        Method, typer.Option("--method", help="How it was paid (for the livre des recettes).")
+    ] = Method.virement,
 ) -> None:
     """Record the payment of an invoice (the issued record itself is never rewritten)."""
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     day = parse_date(on, "--on")
     assert day is not None
-    record = invoicing.mark_paid(State.workspace, number, day)
-    console().print(f"{record.number}: paid on {day}", markup=False)
+    record = invoicing.mark_paid(State.workspace, number, day, method.value)
+    console().print(f"{record.number}: paid on {day} ({method.value})", markup=False)
+
+
+@app.command()
+def ledger(
+    year: Annotated[int, typer.Option("--year", help="The year of the receipts.")],
+    output: Annotated[
+        LedgerFormat, typer.Option("--format", "-f", help="md (default) or csv.")
+    ] = LedgerFormat.md,
+) -> None:
+    """The livre des recettes of a year: each amount received, in date order.
+
+    Date received, client, invoice, amount and payment method, as a micro-entrepreneur
+    keeps them (refunds negative), with the year's total and a warning when it nears or
+    passes the VAT franchise thresholds for services (billing.vat_franchise in
+    practitioner.yaml; 37 500 EUR and 41 250 EUR by default).
+    """
+    from apptool.output.ledger import ledger_csv, ledger_markdown  # lazy: keeps `--help` fast
+    from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
+
+    book = invoicing.ledger(State.workspace, year)
+    sys.stdout.write(ledger_csv(book) if output is LedgerFormat.csv else ledger_markdown(book))
+    if book.warning:
+        console(stderr=True).print(f"warning: {book.warning}", markup=False)
 
 
 order_app = App(

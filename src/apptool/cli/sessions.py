@@ -222,17 +222,24 @@ def sessions(
         str | None, typer.Option("--convention", help="Only this convention.")
     ] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="planned, held, moved, cancelled or due.")
+        str | None,
+        typer.Option("--status", help="planned, held, unconfirmed, moved, cancelled or due."),
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
     output: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json or ics.")
     ] = ListFormat.table,
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Confirm that the unconfirmed sessions listed took place."),
+    ] = False,
     today: TodayOption = None,
 ) -> None:
     """List the sessions of the record with their status and history.
 
-    A past session that was neither moved nor cancelled counts as held.
+    A past session that was neither moved nor cancelled counts as held, unless it was
+    written into the calendar after its date (a plan made after the fact): it is then
+    unconfirmed, and not billed until confirmed (--confirm, or `apptool held`).
     """
     from apptool.domain.schedule import DISPLAY_STATUSES  # lazy: keeps `apptool --help` instant
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
@@ -245,6 +252,15 @@ def sessions(
     workspace, found = use_cases.list_sessions(
         State.workspace, day, parse_month(month), convention, status, year
     )
+    if confirm:
+        waiting = [s.id for s in found if s.display_status(day) == "unconfirmed"]
+        held = use_cases.confirm_held(State.workspace, waiting, day) if waiting else None
+        console(stderr=True).print(
+            f"{len(held.confirmed) if held else 0} session(s) confirmed as held", markup=False
+        )
+        workspace, found = use_cases.list_sessions(
+            State.workspace, day, parse_month(month), convention, status, year
+        )
     if output is ListFormat.json:
         # lazy: keeps `apptool --help` instant
         from apptool.output.export import sessions_history_json
@@ -424,4 +440,48 @@ def terminate(
     for s in outcome.cancelled:
         out.print(f"cancelled (not due) {s.id}: {s.date} {s.start:%H:%M}", markup=False)
     out.print(f"{len(outcome.cancelled)} later session(s) cancelled", markup=False)
+    print_written(out, outcome.written, dry_run)
+
+
+@app.command()
+def held(
+    session_ids: Annotated[
+        list[str], typer.Argument(help="Session ids, e.g. ccas-dreux/seniors-1/2025-05.")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", metavar="YYYY-MM-DD", help="The day it took place, if not as recorded."
+        ),
+    ] = None,
+    slot: Annotated[
+        str | None, typer.Option("--slot", metavar="HH:MM", help="Its start, if not as recorded.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the change without writing.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Confirm that sessions took place, so that they can be billed.
+
+    Only what took place is billed: a session written into the calendar after its date (a
+    plan made after the fact) stays unconfirmed, and is not invoiced, until confirmed here.
+    With --on (one session), it took place that day: the record is corrected (a move in its
+    history) and every hard rule still holds.
+    """
+    from apptool.domain.models import parse_time  # lazy: keeps `apptool --help` instant
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    try:
+        start = parse_time(slot) if slot is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--slot") from None
+    outcome = use_cases.confirm_held(
+        State.workspace, session_ids, parse_today(today), parse_date(on, "--on"), start, dry_run
+    )
+    out = console()
+    for s in outcome.confirmed:
+        out.print(f"held: {s.id} on {s.date} {s.start:%H:%M}-{s.end:%H:%M}", markup=False)
+    for s in outcome.already:
+        out.print(f"already held: {s.id} (in the calendar before its date)", markup=False)
     print_written(out, outcome.written, dry_run)

@@ -21,15 +21,18 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator
 
 from apptool.domain.models import Billing, Convention, Fee, split_address
-from apptool.domain.schedule import Session, took_place
+from apptool.domain.schedule import Session, awaits_confirmation, took_place
 from apptool.domain.source import Document
 from apptool.errors import Problem
 
 CENT = Decimal("0.01")
-LineKind = Literal["session", "cancellation", "individual"]
+LineKind = Literal["session", "cancellation", "individual", "interest", "indemnity"]
+Unit = Literal["session", "hour", "unit"]
 DocumentKind = Literal["invoice", "credit-note"]
 #: UN/ECE Recommendation 20 unit codes (BT-130): one unit, one hour.
-UNIT_CODES = {"session": "C62", "hour": "HUR"}
+UNIT_CODES = {"session": "C62", "hour": "HUR", "unit": "C62"}
+#: Quantities carry at most four decimals (EN 16931, BT-129).
+QUANTITY = Decimal("0.0001")
 #: UNTDID 1001 document type codes (BT-3).
 TYPE_CODES = {"invoice": "380", "credit-note": "381"}
 
@@ -120,13 +123,18 @@ class Line(Issued):
     kind: LineKind
     day: date
     description: str  # BT-153 item name
-    quantity: Decimal  # BT-129
-    unit: Literal["session", "hour"]  # BT-130 via UNIT_CODES
+    quantity: Decimal  # BT-129 (hours: to four decimals)
+    unit: Unit  # BT-130 via UNIT_CODES
     unit_price: Decimal  # BT-146
     source: str  # the session or consultation id (kept in the record, never printed)
+    #: The exact duration of a line billed by the hour: its amount is priced on the minutes,
+    #: not on the rounded quantity (20 min at 80 EUR/h = 26.67 EUR, not 0.33 h = 26.40).
+    minutes: int | None = None
 
     @property
     def amount(self) -> Decimal:  # BT-131
+        if self.minutes is not None:
+            return round_cents(Decimal(self.minutes) * self.unit_price / 60)
         return round_cents(self.quantity * self.unit_price)
 
 
@@ -152,7 +160,7 @@ class InvoiceDocument(Issued):
     kind: DocumentKind  # BT-3: 380 invoice, 381 credit note
     number: str | None  # BT-1; None for a draft
     issue_date: date  # BT-2
-    due_date: date  # BT-9
+    due_date: date | None  # BT-9: none on a credit note (nothing is payable on an avoir)
     period: MonthField  # BG-14: BT-73, BT-74
     seller: Party  # BG-4
     buyer: Party  # BG-7
@@ -164,10 +172,22 @@ class InvoiceDocument(Issued):
     vat_exemption: str | None  # BT-120: e.g. "TVA non applicable, art. 293 B du CGI"
     iban: str | None  # BT-84
     bic: str | None  # BT-86
-    payment_terms: str  # BT-20
+    payment_terms: str | None  # BT-20
     notes: tuple[tuple[str, str], ...]  # BG-1: (subject code BT-21, text BT-22)
-    preceding: tuple[str, date] | None = None  # BG-3: credited invoice number and date
+    #: BG-3 (BT-25, BT-26): for a credit note, the invoice it cancels; for an invoice, the
+    #: invoice it replaces (annule et remplace); for a claim, the invoice paid late.
+    preceding: tuple[str, date] | None = None
     currency: str = "EUR"  # BT-5
+    #: What is billed: the services of a month, or what a late payment owes (interest and
+    #: the recovery indemnity, art. L2192-13 code de la commande publique).
+    subject: Literal["services", "late-payment"] = "services"
+    reason: str | None = None  # a credit note's reason, printed
+    #: Whether the contract (BT-12) is a convention or a framework agreement (accord-cadre).
+    contract_kind: Literal["convention", "framework-agreement"] = "convention"
+    #: The buyer's engagement number when it differs from the purchase order (BT-13).
+    engagement_reference: str | None = None
+    #: The payment period, in days from receipt (art. R2192-10, -11), on an invoice.
+    payment_days: int | None = None
 
 
 # --- the month's lines ----------------------------------------------------------------------
@@ -183,15 +203,41 @@ class Consultation:
 
 
 def is_billable_session(session: Session, today: date) -> bool:
-    """Held (a past session, planned or moved, not cancelled), or cancelled and due (art. 4)."""
+    """Only what took place is billed: a session held (past, not cancelled, in the record
+    before its date or confirmed by the practitioner), or cancelled and due (art. 4)."""
     return session.status == "due" or took_place(session, today)
 
 
+def unconfirmed_in_month(
+    convention: Convention,
+    sessions: Iterable[Session],
+    month: Month,
+    today: date,
+    order: str | None = None,
+) -> list[Session]:
+    """The month's past sessions written after the fact and not confirmed: not billed until
+    ``apptool held`` confirms they took place."""
+    return [
+        s
+        for s in sessions
+        if convention.group(s.group).order == order
+        and month.contains(s.date)
+        and awaits_confirmation(s, today)
+    ]
+
+
 def quantity(fee: Fee, duration_minutes: int) -> Decimal:
-    """1 for a fee per session; hours (to the hundredth) for a fee per hour (art. 4)."""
+    """1 for a fee per session; hours (to four decimals, BT-129) for a fee per hour (art. 4).
+
+    The amount of an hourly line is priced on the exact minutes (:attr:`Line.minutes`)."""
     if fee.per == "hour":
-        return (Decimal(duration_minutes) / 60).quantize(CENT, rounding=ROUND_HALF_UP)
+        return (Decimal(duration_minutes) / 60).quantize(QUANTITY, rounding=ROUND_HALF_UP)
     return Decimal(1)
+
+
+def exact_minutes(fee: Fee, duration_minutes: int) -> int | None:
+    """The minutes an hourly fee is priced on; None for a fee per session."""
+    return duration_minutes if fee.per == "hour" else None
 
 
 class LineWording(Protocol):
@@ -235,6 +281,7 @@ def month_lines(
                 day=session.date,
                 description=wording.session(convention, session, kind),
                 quantity=quantity(fee, convention.session_duration),
+                minutes=exact_minutes(fee, convention.session_duration),
                 unit=fee.per,
                 unit_price=fee.amount,
                 source=session.id,
@@ -248,6 +295,7 @@ def month_lines(
                 day=c.day,
                 description=wording.consultation(c),
                 quantity=quantity(individual, c.duration),
+                minutes=exact_minutes(individual, c.duration),
                 unit=individual.per,
                 unit_price=individual.amount,
                 source=c.id,
@@ -313,6 +361,11 @@ def seller_party(billing: Billing) -> Party:
         vat_number=billing.vat_number,
         legal_form=billing.legal_form,
         email=billing.email,
+        tax_registration=billing.tax_registration,
+        electronic_address=billing.electronic_address.id if billing.electronic_address else None,
+        electronic_scheme=(
+            billing.electronic_address.scheme if billing.electronic_address else None
+        ),
     )
 
 
@@ -325,4 +378,10 @@ def buyer_party(convention: Convention) -> Party:
         postcode=postcode,
         city=city,
         siret=establishment.siret,
+        electronic_address=(
+            establishment.electronic_address.id if establishment.electronic_address else None
+        ),
+        electronic_scheme=(
+            establishment.electronic_address.scheme if establishment.electronic_address else None
+        ),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -232,6 +232,59 @@ def cancellation_due(by: Party, given_days: int, convention: Convention) -> bool
         and given_days < convention.notice_days
         and convention.cancellation.by_establishment_without_rescheduling == "due"
     )
+
+
+# --- payment (art. 4, art. 9.2; code de la commande publique) ------------------------------
+
+#: Art. D2192-35 code de la commande publique: the fixed recovery indemnity a late public
+#: buyer owes, of right, on top of the interest.
+RECOVERY_INDEMNITY = Decimal("40.00")
+#: Art. R2192-31: the ECB rate is raised by eight points.
+LATE_INTEREST_POINTS = Decimal("8")
+
+
+def payment_period_days(convention: Convention) -> int:
+    """Art. R2192-10 and R2192-11 code de la commande publique: a public buyer pays within
+    30 days of receiving the invoice (the State, local authorities and their public bodies,
+    a CCAS included), 50 days for a public health establishment; the convention's
+    ``payment_days`` when it says otherwise."""
+    if convention.payment_days is not None:
+        return convention.payment_days
+    return 50 if convention.establishment.kind == "public-health-establishment" else 30
+
+
+def payment_due(received: date, days: int) -> date:
+    """Art. R2192-12: the payment period runs from the day the buyer receives the invoice (on
+    Chorus Pro, the day it is made available to the buyer: its deposit)."""
+    return received + timedelta(days=days)
+
+
+def half_year_start(day: date) -> date:
+    """The first day of the half-year of ``day``: 1 January or 1 July."""
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def ecb_rate_in_force(rates: Iterable[tuple[date, Decimal]], day: date) -> Decimal | None:
+    """The ECB main refinancing rate in force on ``day``: the last change on or before it."""
+    found = [(since, rate) for since, rate in rates if since <= day]
+    return max(found)[1] if found else None
+
+
+def late_payment_rate(rates: Iterable[tuple[date, Decimal]], due: date) -> Decimal | None:
+    """Art. R2192-31: the rate of moratorium interest is the ECB main refinancing rate in force
+    on the first day of the half-year in which the interest began to run (the day after the
+    due date), raised by eight points (None when the table does not reach that day)."""
+    rate = ecb_rate_in_force(rates, half_year_start(due + timedelta(days=1)))
+    return None if rate is None else rate + LATE_INTEREST_POINTS
+
+
+def moratorium_interest(amount: Decimal, rate: Decimal, days_late: int) -> Decimal:
+    """Art. R2192-32: simple interest on the amount due, for each day late, on 365 days,
+    rounded to the cent (half up)."""
+    if days_late <= 0:
+        return Decimal("0.00")
+    value = amount * rate / 100 * days_late / 365
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # --- purchase orders and framework agreements ----------------------------------------------

@@ -203,6 +203,40 @@ def reschedule(
     return candidate.model_copy(update={"status": "moved", "history": [*session.history, change]})
 
 
+def record_held_on(
+    session: Session,
+    day: date,
+    start: time | None,
+    today: date,
+    others: list[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+) -> Session:
+    """The session as it really took place, on ``day`` (and at ``start``), recorded after
+    the fact by the practitioner: a move in its history, the hard rules still holding (a
+    session that broke one means the record is wrong elsewhere: fix that first)."""
+    convention = conventions[session.convention]
+    candidate = moved_to(session, day, start or session.start, convention)
+    problems = placement_problems(candidate, others, conventions, practitioner)
+    if problems:
+        raise RuleRefused(
+            f"{session.id} cannot be recorded on {day} {candidate.start:%H:%M}: "
+            + "; ".join(problems)
+        )
+    change = Change(
+        action="moved",
+        requested_on=today,
+        by="practitioner",
+        reason=f"tenue le {day.isoformat()} (enregistrée après la séance)",
+        notice_days=notice_days(session, today),
+        status="moved",
+        previous_date=session.date,
+        previous_start=session.start,
+        previous_end=session.end,
+    )
+    return candidate.model_copy(update={"status": "moved", "history": [*session.history, change]})
+
+
 @dataclass(frozen=True)
 class CancellationResult:
     """A cancelled session, whether it is due (art. 4) and the notice given."""

@@ -184,18 +184,29 @@ class DayRange(Strict):
 InvoiceRequirement = Literal["siret", "service_code", "engagement_number"]
 
 
+class ElectronicAddress(Strict):
+    """An electronic invoicing address (BT-34 seller, BT-49 buyer) and its scheme (EAS code,
+    e.g. ``0225`` for the French directory, ``0009`` a SIRET, ``EM`` an e-mail)."""
+
+    scheme: str = Field(pattern=r"^[A-Z0-9]{2,4}$")
+    id: str = Field(min_length=1, max_length=100)
+
+
 class Establishment(Strict):
     """The buyer: the public body that signs the convention (preamble of the convention).
 
     ``invoice_requires`` lists what this buyer's invoices must carry (Chorus Pro rejects an
     invoice without them): its SIRET, its service code (BT-10), an engagement number (BT-13).
+    ``kind`` sets the legal payment period (30 days, 50 for a public health establishment).
     """
 
     name: str
+    kind: Literal["local-authority", "state", "public-health-establishment"] = "local-authority"
     address: list[str] = Field(min_length=1)
     siret: str | None = None
     chorus_service_code: str | None = None
     engagement_number: str | None = None
+    electronic_address: ElectronicAddress | None = None
     invoice_requires: list[InvoiceRequirement] = []
 
     @property
@@ -320,6 +331,7 @@ class Convention(Strict):
     slots: list[SlotField] = Field(min_length=1)
     excluded_months: list[Annotated[int, Field(ge=1, le=12)]] = []
     notice_days: int = Field(ge=0)
+    payment_days: int | None = Field(default=None, ge=1, le=60)
     cancellation: CancellationTerms = CancellationTerms()
     invoicing: Literal["monthly"] = "monthly"
     school_holidays: SchoolHolidays
@@ -378,6 +390,23 @@ class Vat(Strict):
     rate: Money | None = None
 
 
+def retired(message: str) -> Any:
+    """A key earlier versions read and this one refuses with what to do instead."""
+
+    def refuse(value: Any) -> None:
+        raise ValueError(message)
+
+    return Annotated[None, PlainValidator(refuse)]
+
+
+class VatFranchise(Strict):
+    """The VAT franchise thresholds for services (CGI art. 293 B), to warn before crossing:
+    the base threshold and the higher one, crossed within the year, that ends it at once."""
+
+    threshold: Money = Decimal("37500")
+    tolerance: Money = Decimal("41250")
+
+
 class Billing(Strict):
     """The practitioner's identity and terms on invoices (mandatory mentions)."""
 
@@ -391,10 +420,19 @@ class Billing(Strict):
     email: str | None = None
     iban: str
     bic: str
+    electronic_address: ElectronicAddress | None = None
     number_pattern: str = "{year}-{seq:04d}"
     credit_note_pattern: str = "AV-{year}-{seq:04d}"
-    payment_days: int = Field(default=30, ge=0, le=60)
-    ecb_rate: Money = Decimal("2.15")
+    vat_franchise: VatFranchise = VatFranchise()
+    payment_days: retired(  # type: ignore[valid-type]
+        "no longer here: the payment period is the buyer's (30 days from receipt, 50 for a "
+        "public health establishment): set payment_days in a convention if it differs, and "
+        "remove this line"
+    ) = None
+    ecb_rate: retired(  # type: ignore[valid-type]
+        "no longer used: late-payment interest takes the ECB rate of its half-year from the "
+        "dated table shipped with apptool (newer rates go in ecb-rates.yaml); remove this line"
+    ) = None
 
 
 class Practitioner(Strict):

@@ -1,10 +1,12 @@
-"""The invoice register as data: issued invoices and credit notes, payments, their standing.
+"""The invoice register as data: issued invoices and credit notes, their deposit, payment,
+refund, and where each stands (due date, lateness, interest owed).
 
 An issued invoice or credit note is an :class:`InvoiceRecord`: the typed document as issued,
 its number in its series, and the hash of its content and files. Numbers of a series are
-unique, chronological and continuous within a year (CGI art. 242 nonies A,
-:func:`~apptool.domain.contract.next_in_series`). The files themselves are read and written
-by :mod:`apptool.store.register`.
+unique, chronological and continuous (CGI art. 242 nonies A,
+:func:`~apptool.domain.contract.next_in_series`). What happens to an invoice after its issue
+(deposit on Chorus Pro, payment, refund) is a :class:`RegisterEvents`. The files themselves
+are read and written by :mod:`apptool.store.register`.
 """
 
 from __future__ import annotations
@@ -20,17 +22,22 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from apptool.domain.billing import DocumentKind, InvoiceDocument, round_cents
-from apptool.domain.contract import next_in_series, series_gaps
-from apptool.domain.models import Day, Identifier, Strict
+from apptool.domain.billing import DocumentKind, InvoiceDocument
+from apptool.domain.contract import (
+    RECOVERY_INDEMNITY,
+    late_payment_rate,
+    moratorium_interest,
+    next_in_series,
+    payment_due,
+    series_gaps,
+)
+from apptool.domain.models import Day, Identifier, Money, Strict
 from apptool.errors import InvalidInput, Problem
 
 INVOICES = "invoices"
 Series = Literal["invoice", "credit-note"]
-#: Fixed recovery indemnity owed by a late public buyer (art. D. 2192-35 code de la commande
-#: publique): forty euros.
-RECOVERY_INDEMNITY = Decimal("40.00")
-LATE_INTEREST_POINTS = Decimal("8")
+PaymentMethod = Literal["virement", "chèque", "espèces", "carte", "autre"]
+ZERO = Decimal("0.00")
 
 
 def content_hash(data: Any) -> str:
@@ -41,6 +48,12 @@ def content_hash(data: Any) -> str:
 
 def file_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+def yearly_series(pattern: str) -> bool:
+    """A number pattern with ``{year}`` numbers each year from 1; without it, the sequence
+    runs on from year to year and never restarts (so a number is never given twice)."""
+    return "{year" in pattern
 
 
 class InvoiceRecord(Strict):
@@ -55,6 +68,8 @@ class InvoiceRecord(Strict):
     issue_date: Day
     order: str | None = None
     reason: str | None = None
+    #: For an interest claim: the invoice whose late payment it claims.
+    claims: str | None = None
     document: InvoiceDocument = Field(strict=False)
     content_hash: str
     files: dict[str, str] = {}
@@ -75,13 +90,19 @@ class InvoiceRecord(Strict):
 
     @property
     def preceding(self) -> str | None:
-        """For a credit note, the number of the invoice it cancels (BG-3)."""
+        """The invoice it cancels (credit note), replaces (invoice) or claims for (BG-3)."""
         return self.document.preceding[0] if self.document.preceding else None
+
+    @property
+    def payment_days(self) -> int | None:
+        """The payment period the invoice was issued with (its due date from its issue)."""
+        due = self.document.due_date
+        return None if due is None else (due - self.issue_date).days
 
     @property
     def sources(self) -> dict[str, Decimal]:
         """The billed items: source id -> amount (to tell what changed since)."""
-        return {line.source: line.quantity * line.unit_price for line in self.document.lines}
+        return {line.source: line.amount for line in self.document.lines}
 
 
 def new_record(
@@ -91,6 +112,7 @@ def new_record(
     convention_id: str,
     order: str | None,
     reason: str | None = None,
+    claims: str | None = None,
 ) -> InvoiceRecord:
     """The record of a document being issued, with the hash of its content."""
     assert doc.number is not None
@@ -104,27 +126,86 @@ def new_record(
         issue_date=doc.issue_date,
         order=order,
         reason=reason,
+        claims=claims,
         document=doc,
         content_hash=content_hash(doc.model_dump(mode="json")),
     )
 
 
+# --- what happens after issue ----------------------------------------------------------------
+
+
+class Deposit(Strict):
+    """The day an invoice was made available to the buyer (deposited on Chorus Pro): the
+    payment period runs from it (art. R2192-12)."""
+
+    number: str
+    on: Day
+
+
 class Payment(Strict):
+    """A payment received for an invoice: the livre des recettes' entry."""
+
     number: str
     paid_on: Day
+    method: PaymentMethod = "virement"
 
 
-class Payments(Strict):
+class Refund(Strict):
+    """Money paid back to the buyer for a credit note on an invoice already paid."""
+
+    number: str  # the credit note
+    on: Day
+    amount: Money
+    method: PaymentMethod = "virement"
+
+
+class RegisterEvents(Strict):
+    """``invoices/payments.yaml``: deposits, payments and refunds, in the order recorded."""
+
+    deposits: list[Deposit] = []
     payments: list[Payment] = []
+    refunds: list[Refund] = []
+
+
+class EcbRate(Strict):
+    """A change of the ECB main refinancing rate, in percent, and the day it took effect."""
+
+    since: Day = Field(alias="from")
+    rate: Money
+
+
+class EcbRates(Strict):
+    """The dated table of the ECB main refinancing rate (shipped, plus a workspace's rows)."""
+
+    rates: list[EcbRate] = []
+
+    def table(self) -> list[tuple[date, Decimal]]:
+        return sorted((r.since, r.rate) for r in self.rates)
+
+
+# --- the register ----------------------------------------------------------------------------
 
 
 @dataclass
 class Register:
-    """Every record of ``invoices/``, the payments, and the problems found reading them."""
+    """Every record of ``invoices/``, what happened to them, and the problems found reading."""
 
     records: list[InvoiceRecord]
-    payments: dict[str, date]
+    events: RegisterEvents
     problems: list[Problem]
+
+    @property
+    def payments(self) -> dict[str, Payment]:
+        return {p.number: p for p in self.events.payments}
+
+    @property
+    def deposits(self) -> dict[str, date]:
+        return {d.number: d.on for d in self.events.deposits}
+
+    @property
+    def refunds(self) -> dict[str, Refund]:
+        return {r.number: r for r in self.events.refunds}
 
     def find(self, number: str) -> InvoiceRecord:
         for record in self.records:
@@ -140,6 +221,10 @@ class Register:
             if r.series == "credit-note" and r.preceding is not None
         }
 
+    def claims(self) -> dict[str, InvoiceRecord]:
+        """Invoice number -> the interest claim issued for its late payment."""
+        return {r.claims: r for r in self.records if r.claims is not None}
+
     def active_invoice(
         self, convention: str, month: str, order: str | None = None
     ) -> InvoiceRecord | None:
@@ -148,6 +233,7 @@ class Register:
         for record in self.records:
             if (
                 record.series == "invoice"
+                and record.claims is None
                 and record.convention == convention
                 and record.month == month
                 and record.order == order
@@ -156,6 +242,22 @@ class Register:
                 return record
         return None
 
+    def last_credited(
+        self, convention: str, month: str, order: str | None = None
+    ) -> InvoiceRecord | None:
+        """The month's last invoice cancelled by a credit note: the one a new invoice of the
+        month replaces ("annule et remplace")."""
+        credited = self.credited()
+        found = [
+            r
+            for r in self.records
+            if r.series == "invoice"
+            and r.claims is None
+            and (r.convention, r.month, r.order) == (convention, month, order)
+            and r.number in credited
+        ]
+        return max(found, key=lambda r: (r.issue_date, r.year, r.seq), default=None)
+
     def order_invoices(self, convention: str, order: str) -> list[InvoiceRecord]:
         """The invoices of a purchase order that no credit note cancels."""
         credited = self.credited()
@@ -163,6 +265,7 @@ class Register:
             r
             for r in self.records
             if r.series == "invoice"
+            and r.claims is None
             and r.convention == convention
             and r.order == order
             and r.number not in credited
@@ -170,21 +273,29 @@ class Register:
 
     def order_consumption(self, convention: str, order: str) -> Decimal:
         """Amount HT already invoiced on a purchase order (invoices not cancelled)."""
-        return sum((r.net for r in self.order_invoices(convention, order)), Decimal("0.00"))
+        return sum((r.net for r in self.order_invoices(convention, order)), ZERO)
 
     def next_number(self, series: Series, year: int, pattern: str) -> tuple[str, int]:
-        """The next number of a series in a year: continuous, never reused once recorded."""
-        seq = next_in_series(r.seq for r in self.records if r.series == series and r.year == year)
+        """The next number of a series: continuous, never reused once recorded; each year
+        from 1 when the pattern holds ``{year}``, else running on across years."""
+        yearly = yearly_series(pattern)
+        seq = next_in_series(
+            r.seq for r in self.records if r.series == series and (not yearly or r.year == year)
+        )
         return pattern.format(year=year, seq=seq), seq
 
 
-def series_problems(register: Register) -> list[Problem]:
-    """Duplicates, gaps and out-of-order dates in each series (CGI art. 242 nonies A)."""
+def series_problems(register: Register, yearly: dict[str, bool] | None = None) -> list[Problem]:
+    """Duplicates, gaps and out-of-order dates in each series (CGI art. 242 nonies A).
+
+    ``yearly`` says, per series, whether its numbers restart each year (default: yes).
+    """
     problems = []
     by_series: dict[tuple[str, int], list[InvoiceRecord]] = defaultdict(list)
     seen: set[str] = set()
     for record in register.records:
-        by_series[(record.series, record.year)].append(record)
+        restarts = (yearly or {}).get(record.series, True)
+        by_series[(record.series, record.year if restarts else 0)].append(record)
         if record.number in seen:
             problems.append(
                 Problem(
@@ -196,7 +307,8 @@ def series_problems(register: Register) -> list[Problem]:
             )
         seen.add(record.number)
     for (series, year), records in sorted(by_series.items()):
-        records.sort(key=lambda r: r.seq)
+        records.sort(key=lambda r: (r.seq, r.year))
+        label = f"the {series} series of {year}" if year else f"the {series} series"
         by_seq = {r.seq: r for r in reversed(records)}  # the first record of each number
         runs, twice = series_gaps(r.seq for r in records)
         for first, last, after_seq in runs:
@@ -207,8 +319,7 @@ def series_problems(register: Register) -> list[Problem]:
                     f"{INVOICES}/{after.number}.yaml",
                     None,
                     "seq",
-                    f"gap in the {series} series of {year}: {missing} "
-                    f"missing before {after.number}",
+                    f"gap in {label}: {missing} missing before {after.number}",
                 )
             )
         for seq in twice:
@@ -218,7 +329,7 @@ def series_problems(register: Register) -> list[Problem]:
                         f"{INVOICES}/{record.number}.yaml",
                         None,
                         "seq",
-                        f"{series} {year}: sequence {seq} used twice",
+                        f"{label}: sequence {seq} used twice",
                     )
                 )
         for before_, after in itertools.pairwise(records):
@@ -237,39 +348,160 @@ def series_problems(register: Register) -> list[Problem]:
 
 # --- standing -------------------------------------------------------------------------------
 
+Status = Literal["issued", "deposited", "paid", "paid late", "overdue", "credited", "credit-note"]
+
 
 @dataclass(frozen=True)
 class Standing:
-    """Where an invoice stands: status, and what a late payer owes."""
+    """Where an invoice stands: status, due date, and what a late payer owes.
+
+    The interest and the indemnity are owed of right from the day after the due date, without
+    a reminder, and stay owed after a late payment (art. L2192-13 code de la commande
+    publique) until an interest claim is issued and paid.
+    """
 
     record: InvoiceRecord
-    status: Literal["issued", "paid", "overdue", "credited", "credit-note"]
+    status: Status
+    due: date | None = None
     days_late: int = 0
-    interest: Decimal = Decimal("0.00")
-    indemnity: Decimal = Decimal("0.00")
+    rate: Decimal | None = None  # percent: the ECB rate of the half-year + 8 points
+    interest: Decimal = ZERO
+    indemnity: Decimal = ZERO
+    paid_on: date | None = None
+    claimed_by: str | None = None
+
+    @property
+    def owed_for_lateness(self) -> Decimal:
+        """Interest and indemnity still owed (zero once claimed)."""
+        return ZERO if self.claimed_by else self.interest + self.indemnity
 
 
-def standing(register: Register, record: InvoiceRecord, today: date, ecb_rate: Decimal) -> Standing:
-    """Issued, paid, credited, or overdue with the moratorium interest and indemnity owed.
+def standing(
+    register: Register,
+    record: InvoiceRecord,
+    today: date,
+    rates: list[tuple[date, Decimal]],
+) -> Standing:
+    """Issued, deposited, paid, credited, or late with the moratorium interest and indemnity.
 
-    Public buyer: interest at the ECB rate + 8 points, per day late over 365 (rounded to the
-    cent half up, like every amount), plus the fixed 40 EUR recovery indemnity.
+    The due date runs from the deposit (the issue date when none is recorded) for the payment
+    period the invoice carries; lateness from the day after it, to the payment or to today;
+    interest at the ECB rate of the half-year in which lateness began + 8 points
+    (:func:`~apptool.domain.contract.late_payment_rate`), simple, on 365 days.
     """
     if record.series == "credit-note":
         return Standing(record, "credit-note")
     if record.number in register.credited():
         return Standing(record, "credited")
-    if record.number in register.payments:
-        return Standing(record, "paid")
-    due = record.document.due_date
-    if today <= due:
+    days = record.payment_days
+    if days is None:
         return Standing(record, "issued")
-    days = (today - due).days
-    rate = (ecb_rate + LATE_INTEREST_POINTS) / 100
-    interest = round_cents(record.amount * rate * days / 365)
-    return Standing(record, "overdue", days, interest, RECOVERY_INDEMNITY)
+    received = register.deposits.get(record.number, record.issue_date)
+    due = payment_due(received, days)
+    payment = register.payments.get(record.number)
+    end = payment.paid_on if payment else today
+    late = (end - due).days
+    claimed = register.claims().get(record.number)
+    if late <= 0:
+        status: Status = (
+            "paid" if payment else ("deposited" if record.number in register.deposits else "issued")
+        )
+        return Standing(record, status, due, paid_on=payment.paid_on if payment else None)
+    rate = late_payment_rate(rates, due)
+    interest = ZERO if rate is None else moratorium_interest(record.amount, rate, late)
+    return Standing(
+        record,
+        "paid late" if payment else "overdue",
+        due,
+        late,
+        rate,
+        interest,
+        RECOVERY_INDEMNITY,
+        payment.paid_on if payment else None,
+        claimed.number if claimed else None,
+    )
 
 
-def due_date(issue: date, days: int) -> date:
-    """Payment due ``days`` after receipt (taken as the issue date): 30 for a public buyer."""
+@dataclass(frozen=True)
+class Balance:
+    """The register's arithmetic: issued − credited − paid (+ refunded) = outstanding."""
+
+    issued: Decimal
+    credited: Decimal
+    paid: Decimal
+    refunded: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.issued - self.credited - self.paid + self.refunded
+
+
+def balance(register: Register) -> Balance:
+    """The amounts TTC of the register: issued invoices, credit notes, payments, refunds."""
+    invoices = {r.number: r for r in register.records if r.series == "invoice"}
+    return Balance(
+        issued=sum((r.amount for r in invoices.values()), ZERO),
+        credited=sum((r.amount for r in register.records if r.series == "credit-note"), ZERO),
+        paid=sum((invoices[p.number].amount for p in register.events.payments), ZERO),
+        refunded=sum((r.amount for r in register.events.refunds), ZERO),
+    )
+
+
+def received_in(register: Register, year: int) -> list[tuple[date, InvoiceRecord, Decimal, str]]:
+    """The livre des recettes of a year: each amount received (a refund negative), in date
+    order: (date, invoice or credit note, amount TTC, method)."""
+    invoices = {r.number: r for r in register.records}
+    entries = [
+        (p.paid_on, invoices[p.number], invoices[p.number].amount, p.method)
+        for p in register.events.payments
+        if p.paid_on.year == year and p.number in invoices
+    ]
+    entries += [
+        (r.on, invoices[r.number], -r.amount, r.method)
+        for r in register.events.refunds
+        if r.on.year == year and r.number in invoices
+    ]
+    return sorted(entries, key=lambda e: (e[0], e[1].number))
+
+
+@dataclass
+class Ledger:
+    """The livre des recettes of a year, and the VAT franchise thresholds it is held to."""
+
+    year: int
+    entries: list[tuple[date, InvoiceRecord, Decimal, str]]
+    threshold: Decimal
+    tolerance: Decimal
+
+    @property
+    def turnover(self) -> Decimal:
+        return sum((amount for _, _, amount, _ in self.entries), Decimal("0.00"))
+
+    @property
+    def warning(self) -> str | None:
+        """CGI art. 293 B: the franchise holds while the year's receipts stay under the
+        threshold; past the higher one, VAT is due from the day it is crossed."""
+        total = self.turnover
+        if total > self.tolerance:
+            return (
+                f"{self.year}: {total} EUR received, over the higher VAT franchise threshold "
+                f"({self.tolerance} EUR): VAT is due from the day it was crossed"
+            )
+        if total > self.threshold:
+            return (
+                f"{self.year}: {total} EUR received, over the VAT franchise threshold "
+                f"({self.threshold} EUR): the franchise ends next year (and at once past "
+                f"{self.tolerance} EUR)"
+            )
+        if total >= self.threshold * Decimal("0.9"):
+            return (
+                f"{self.year}: {total} EUR received, 90 % of the VAT franchise threshold "
+                f"({self.threshold} EUR) reached"
+            )
+        return None
+
+
+def default_due(issue: date, days: int) -> date:
+    """The due date printed on an invoice: its payment period from its issue, the day it is
+    taken as deposited unless a later deposit is recorded."""
     return issue + timedelta(days=days)

@@ -25,8 +25,9 @@ from apptool.domain.models import (
 )
 
 SessionStatus = Literal["planned", "moved", "cancelled", "due"]
-#: Statuses shown to users; ``held`` is derived (a past session neither moved nor cancelled).
-DISPLAY_STATUSES = ("planned", "held", "moved", "cancelled", "due")
+#: Statuses shown to users; ``held`` is derived (a past session neither moved nor cancelled),
+#: ``unconfirmed`` too (a past session written into the record after its date, not confirmed).
+DISPLAY_STATUSES = ("planned", "held", "unconfirmed", "moved", "cancelled", "due")
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +105,10 @@ class Session(Strict):
     location: Identifier
     status: SessionStatus = "planned"
     moved_out_of_period: bool = False
+    #: Written into the calendar of record on or after its date (a plan made after the
+    #: fact): whether it took place is for the practitioner to confirm (``apptool held``).
+    unconfirmed: bool = False
+    confirmed_on: Day | None = None
     history: list[Change] = []
 
     @property
@@ -120,15 +125,39 @@ class Session(Strict):
         return self.status in ("planned", "moved")
 
     def display_status(self, today: dt.date) -> str:
-        """``held`` for a past session that was neither moved nor cancelled."""
+        """``held`` for a past session that was neither moved nor cancelled; ``unconfirmed``
+        for a past one written after its date and not confirmed yet."""
+        if self.occupies_time and self.date < today and self.unconfirmed:
+            return "unconfirmed"
         if self.status == "planned" and self.date < today:
             return "held"
         return self.status
 
 
 def took_place(session: Session, today: date) -> bool:
-    """A past session, planned or moved, not cancelled: it was held."""
-    return session.status in ("planned", "moved") and session.date < today
+    """A past session, planned or moved, not cancelled, that was in the calendar of record
+    before its date or that the practitioner confirmed: it was held."""
+    return session.occupies_time and session.date < today and not session.unconfirmed
+
+
+def awaits_confirmation(session: Session, today: date) -> bool:
+    """A past session written into the record after its date and not confirmed yet: never
+    billed, never counted as held, until ``apptool held`` confirms it."""
+    return session.occupies_time and session.date < today and session.unconfirmed
+
+
+def recorded_on(session: Session, today: date) -> Session:
+    """The session as written into the calendar of record on ``today``: unconfirmed when its
+    date is not after the day it is recorded (the record cannot vouch that it took place)."""
+    unconfirmed = session.occupies_time and session.date <= today
+    if unconfirmed == session.unconfirmed and (unconfirmed or session.confirmed_on is None):
+        return session
+    return session.model_copy(update={"unconfirmed": unconfirmed, "confirmed_on": None})
+
+
+def confirmed(session: Session, today: date) -> Session:
+    """The session confirmed as held by the practitioner on ``today``."""
+    return session.model_copy(update={"unconfirmed": False, "confirmed_on": today})
 
 
 class CalendarFile(Strict):
@@ -149,8 +178,9 @@ def calendar_to_data(calendar: CalendarFile) -> dict[str, Any]:
         data = session.model_dump(mode="json", by_alias=True)
         if not data["history"]:
             del data["history"]
-        if not data["moved_out_of_period"]:
-            del data["moved_out_of_period"]
+        for flag in ("moved_out_of_period", "unconfirmed", "confirmed_on"):
+            if not data[flag]:
+                del data[flag]
         sessions.append(data)
     return {"year": calendar.year, "sessions": sessions}
 

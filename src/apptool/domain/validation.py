@@ -386,14 +386,36 @@ def vat_status_complete(billing: Billing, doc: Document) -> list[Problem]:
     return []
 
 
+def _numbers(pattern: str) -> dict[str, tuple[int, int]]:
+    """Numbers a pattern gives over a few years and seqs, and a duplicate if there is one.
+
+    A pattern without ``{year}`` runs on across years (it never restarts): one year says it.
+    """
+    years = range(2024, 2028) if "{year" in pattern else range(2025, 2026)
+    numbers: dict[str, tuple[int, int]] = {}
+    for year in years:
+        for seq in range(1, 121):
+            number = pattern.format(year=year, seq=seq)
+            if number in numbers:
+                raise ValueError(
+                    f"gives {number} twice ({numbers[number]} and {(year, seq)} as (year, "
+                    "seq)): an issued number must never be given again"
+                )
+            numbers[number] = (year, seq)
+    return numbers
+
+
 def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
-    """Invoice numbers are built from a pattern with {year} and {seq} (e.g. {year}-{seq:04d})."""
+    """Numbers are unique forever (CGI art. 242 nonies A): a pattern holds ``{seq}``, and
+    either ``{year}`` (the sequence restarts each year) or no year (it never restarts); the
+    invoice and credit-note series never give the same number."""
     problems = []
+    given: dict[str, dict[str, tuple[int, int]]] = {}
     for key in ("number_pattern", "credit_note_pattern"):
         pattern = getattr(billing, key)
         try:
             sample = pattern.format(year=2025, seq=1)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
             problems.append(doc.problem(("billing", key), f"{pattern!r}: {exc}"))
             continue
         if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", sample):
@@ -404,12 +426,21 @@ def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
                     "and give up to 20 letters, digits, '-' or '_'",
                 )
             )
-    if billing.number_pattern.format(year=2025, seq=1) == billing.credit_note_pattern.format(
-        year=2025, seq=1
-    ):
-        problems.append(
-            doc.problem(("billing", "credit_note_pattern"), "credit notes need their own series")
-        )
+            continue
+        try:
+            given[key] = _numbers(pattern)
+        except ValueError as exc:
+            problems.append(doc.problem(("billing", key), f"{pattern!r} {exc}"))
+    if len(given) == 2:
+        shared = sorted(set(given["number_pattern"]) & set(given["credit_note_pattern"]))
+        if shared:
+            problems.append(
+                doc.problem(
+                    ("billing", "credit_note_pattern"),
+                    f"credit notes need their own series: {shared[0]} would be both an "
+                    "invoice and a credit note",
+                )
+            )
     return problems
 
 

@@ -46,6 +46,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,6 +57,8 @@ from apptool.output.pdf import PDF_LOCK, pdf_instant
 if TYPE_CHECKING:
     from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
+#: The producer both PDF metadata (information dictionary and XMP) name.
+PRODUCER = "apptool (WeasyPrint, factur-x)"
 #: Factur-X profile: EN 16931 ("comfort").
 LEVEL = "en16931"
 #: BT-23, billing mode of the French rules (BR-FR-08): S1 = service invoice, deposited by the
@@ -220,7 +223,6 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
         "BT-2": doc.issue_date,
         "BT-3": TYPE_CODES[doc.kind],
         "BT-5": doc.currency,
-        "BT-9": doc.due_date,
         "BT-23": BILLING_MODE,
         "BG-1": [{"BT-21": code, "BT-22": text} for code, text in doc.notes],
         "BG-4": _party(doc.seller, tax_registration=seller_tax_registration),
@@ -262,6 +264,7 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
         "BT-10": doc.buyer_reference,  # the Chorus Pro service code
         "BT-12": doc.contract_reference,
         "BT-13": doc.order_reference,
+        "BT-9": doc.due_date,  # none on a credit note: nothing is payable
         "BT-20": doc.payment_terms,
     }
     terms.update({key: value for key, value in optional.items() if value})
@@ -528,7 +531,34 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
     def metadata_timestamp() -> str:
         return instant.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
-    patches = {"_get_pdf_timestamp": pdf_timestamp, "_get_metadata_timestamp": metadata_timestamp}
+    original_xmp = facturx_module.generate_xmp_bytes
+    original_info = facturx_module._prepare_pdf_metadata_txt
+
+    def xmp_bytes(*args: Any) -> bytes:
+        """factur-x's XMP, with the producer and keywords of the information dictionary
+        (PDF/A: the two must agree, veraPDF rule 6.6.2.3.1)."""
+        xml = bytes(original_xmp(*args))
+        producer = f"<pdf:Producer>{escape(PRODUCER)}</pdf:Producer>"
+        keywords = f"<pdf:Keywords>{escape(metadata['keywords'])}</pdf:Keywords>"
+        fixed = re.sub(
+            rb"<pdf:Producer>[^<]*</pdf:Producer>",
+            (producer + keywords).encode("utf-8"),
+            xml,
+            count=1,
+        )
+        if fixed == xml:
+            raise EInvoiceInvalid("cannot align the PDF/A metadata: factur-x changed its XMP")
+        return fixed
+
+    def info_dict(pdf_metadata: dict[str, str]) -> dict[str, str]:
+        return {**original_info(pdf_metadata), "/Producer": PRODUCER}
+
+    patches = {
+        "_get_pdf_timestamp": pdf_timestamp,
+        "_get_metadata_timestamp": metadata_timestamp,
+        "generate_xmp_bytes": xmp_bytes,
+        "_prepare_pdf_metadata_txt": info_dict,
+    }
     saved = {name: getattr(facturx_module, name, None) for name in patches}
     with PDF_LOCK:  # the patch is process-wide: one embedding at a time
         for name, patch in patches.items():

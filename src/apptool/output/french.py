@@ -47,3 +47,11 @@ def number(value: Decimal) -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, format="#,##0.00", locale=LOCALE))
+
+
+def duration(total_minutes: int) -> str:
+    """``1 h 30``, ``2 h``, ``45 min``."""
+    hours, mins = divmod(total_minutes, 60)
+    if not hours:
+        return f"{mins} min"
+    return f"{hours} h {mins:02d}" if mins else f"{hours} h"

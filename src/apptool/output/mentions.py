@@ -1,10 +1,17 @@
 """The mandatory mentions of a French invoice to a public buyer: one place holds them all.
 
 Code de commerce art. L441-9 and R123-237, CGI art. 242 nonies A (and art. 293 B for the
-franchise mention), code de la commande publique art. R2192-10 to R2192-36 (30 days' payment
-period, moratorium interest at the ECB rate + 8 points, 40 EUR recovery indemnity). The
-templates print :func:`invoice_mentions`; the e-invoice carries the coded notes (PMT, PMD,
-AAB) with the same texts; a test asserts that each mention appears in each rendering.
+franchise mention), code de la commande publique art. L2192-13, R2192-10 to R2192-36 (30
+days' payment period from receipt, 50 for a public health establishment; moratorium interest
+at the ECB rate in force on the first day of the half-year + 8 points; 40 EUR recovery
+indemnity). The templates print :func:`invoice_mentions`; the e-invoice carries the coded
+notes (PMT, PMD, AAB) with the same texts; a test asserts that each mention appears in each
+rendering.
+
+A credit note (facture d'avoir) asks for no payment: it shows no due date, no payment terms,
+no bank details and no penalty mention, but the invoice it cancels, its reason, and whether
+the money was refunded. (Its e-invoice still carries the coded notes: the French rules
+BR-FR-05 require them on every document.)
 """
 
 from __future__ import annotations
@@ -14,16 +21,23 @@ from apptool.output.french import euros, number, short_date
 
 CATEGORY = "Catégorie de l'opération : prestations de services"
 LATE_PAYMENT = (
-    "Pénalités de retard : en cas de retard de paiement, intérêts moratoires au taux "
+    "Pénalités de retard (art. L2192-13 et R2192-31 du code de la commande publique) : "
+    "intérêts moratoires, dus de plein droit dès le lendemain de l'échéance, au taux "
     "d'intérêt appliqué par la Banque centrale européenne à ses opérations principales de "
-    "refinancement les plus récentes, majoré de huit points de pourcentage"
+    "refinancement en vigueur au premier jour du semestre au cours duquel ils ont commencé à "
+    "courir, majoré de huit points de pourcentage"
 )
 RECOVERY_INDEMNITY = (
     "Indemnité forfaitaire pour frais de recouvrement due en cas de retard de paiement : "
-    "40 € (quarante euros)"
+    "40 € (quarante euros), art. D2192-35 du code de la commande publique"
 )
 NO_DISCOUNT = "Aucun escompte pour paiement anticipé"
-PAYMENT_TERMS = "Paiement à {days} jours à compter de la réception de la facture, par virement"
+PAYMENT_TERMS = (
+    "Paiement à {days} jours à compter de la réception de la facture (art. R2192-10 du code "
+    "de la commande publique), par virement"
+)
+CREDIT_TERMS = "Avoir : aucun paiement n'est dû à ce titre"
+REFUND_TERMS = "Avoir : le montant déjà réglé est remboursé par virement"
 
 #: Coded notes of the e-invoice (BG-1; subject codes UNTDID 4451, required by the French rules).
 NOTES = (("PMT", RECOVERY_INDEMNITY), ("PMD", LATE_PAYMENT), ("AAB", NO_DISCOUNT))
@@ -33,12 +47,26 @@ def address_text(lines: tuple[str, ...], postcode: str, city: str) -> str:
     return ", ".join([*lines, f"{postcode} {city}"])
 
 
+def iban_text(iban: str) -> str:
+    """``FR76 3000 6000 0112 3456 7890 189``: an IBAN in groups of four."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _title(doc: InvoiceDocument) -> str:
+    if doc.kind == "credit-note":
+        return "Facture d'avoir"
+    if doc.subject == "late-payment":
+        return "Facture d'intérêts moratoires et d'indemnité forfaitaire"
+    return "Facture"
+
+
 def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
-    """Every mention the invoice must show, keyed by what it is (order of printing)."""
+    """Every mention the document must show, keyed by what it is (order of printing)."""
     seller, buyer = doc.seller, doc.buyer
     credit = doc.kind == "credit-note"
     mentions = {
-        "title": "Facture d'avoir" if credit else "Facture",
+        "title": _title(doc),
         "number": f"N° {doc.number}"
         if doc.number
         else "BROUILLON — non numérotée, sans valeur de facture",
@@ -61,22 +89,45 @@ def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
             else doc.vat_exemption or ""
         ),
         "total_gross": f"Total TTC : {euros(doc.totals.gross)}",
-        "due_date": f"Date d'échéance : {short_date(doc.due_date)} — {doc.payment_terms}",
-        "late_payment": LATE_PAYMENT,
-        "recovery_indemnity": RECOVERY_INDEMNITY,
-        "no_discount": NO_DISCOUNT,
-        "bank": f"IBAN : {doc.iban} — BIC : {doc.bic}",
     }
+    if doc.subject == "late-payment":
+        del mentions["service_period"]  # the lines give the days late
+    if credit:
+        mentions["settlement"] = doc.payment_terms or CREDIT_TERMS
+        if doc.reason:
+            mentions["reason"] = f"Motif : {doc.reason}"
+    else:
+        due = short_date(doc.due_date) if doc.due_date else "à réception"
+        mentions["due_date"] = f"Date d'échéance : {due} — {doc.payment_terms}"
+        mentions["late_payment"] = LATE_PAYMENT
+        mentions["recovery_indemnity"] = RECOVERY_INDEMNITY
+        mentions["no_discount"] = NO_DISCOUNT
+        if doc.iban:
+            mentions["bank"] = f"IBAN : {iban_text(doc.iban)} — BIC : {doc.bic}"
     if doc.buyer_reference:
         mentions["service_code"] = f"Code service (Chorus Pro) : {doc.buyer_reference}"
     if doc.order_reference:
-        mentions["order"] = f"N° d'engagement / bon de commande : {doc.order_reference}"
-    if doc.contract_reference:
-        mentions["contract"] = f"Convention : {doc.contract_reference}"
-    if doc.preceding:
-        mentions["preceding"] = (
-            f"Avoir annulant la facture n° {doc.preceding[0]} du {short_date(doc.preceding[1])}"
+        label = (
+            "N° de bon de commande"
+            if doc.contract_kind == "framework-agreement"
+            else "N° d'engagement / bon de commande"
         )
+        mentions["order"] = f"{label} : {doc.order_reference}"
+    if doc.engagement_reference:
+        mentions["engagement"] = f"N° d'engagement : {doc.engagement_reference}"
+    if doc.contract_reference:
+        label = "Accord-cadre" if doc.contract_kind == "framework-agreement" else "Convention"
+        mentions["contract"] = f"{label} : {doc.contract_reference}"
+    if doc.preceding:
+        invoice = f"la facture N° {doc.preceding[0]} du {short_date(doc.preceding[1])}"
+        if credit:
+            mentions["preceding"] = f"Avoir sur {invoice}"
+        elif doc.subject == "late-payment":
+            mentions["preceding"] = f"Retard de paiement de {invoice}"
+        else:
+            mentions["preceding"] = f"Annule et remplace {invoice}"
     if seller.vat_number:
         mentions["seller_vat"] = f"N° TVA intracommunautaire : {seller.vat_number}"
+    if seller.tax_registration:
+        mentions["seller_tax"] = f"N° d'identification fiscale : {seller.tax_registration}"
     return mentions

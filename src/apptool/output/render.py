@@ -18,7 +18,10 @@ from apptool.output import french
 
 
 def quantity_text(line: Line) -> str:
-    """``1`` for a session, ``1,50 h`` for hours."""
+    """``1`` for a session; for hours, the exact duration (``1 h 30``, ``20 min``) when the
+    line was priced on it, else ``1,50 h``."""
+    if line.unit == "hour" and line.minutes is not None:
+        return french.duration(line.minutes)
     if line.unit == "hour":
         return f"{french.number(line.quantity)} h"
     return (

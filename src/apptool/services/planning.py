@@ -9,10 +9,12 @@ from pathlib import Path
 from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.domain.planner import Plan, plan_year
-from apptool.domain.schedule import CalendarFile, Session
+from apptool.domain.register import yearly_series
+from apptool.domain.schedule import CalendarFile, Session, recorded_on
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
 from apptool.store.calendars import load_calendar, save_calendar
+from apptool.store.rates import RATES, workspace_rates
 from apptool.store.register import load_register, register_problems
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
 
@@ -113,6 +115,9 @@ def plan(
         except NoValidPlan as exc:
             exc.problems = [_with_line(workspace, p) for p in exc.problems]
             raise
+        placed = set(result.placed)
+        # A session placed on or before today is written after the fact: unconfirmed.
+        result.sessions = [recorded_on(s, today) if s.id in placed else s for s in result.sessions]
         path = workspace.calendar_path(year)
         warnings = [
             str(p)
@@ -172,5 +177,16 @@ def check(root: Path) -> CheckOutcome:
     register = load_register(workspace.root)
     if register.records or register.problems:
         checked.append(f"invoices/ ({len(register.records)} record(s))")
-    problems += register_problems(register)
+    billing = workspace.practitioner.billing
+    yearly = {
+        "invoice": yearly_series(billing.number_pattern) if billing else True,
+        "credit-note": yearly_series(billing.credit_note_pattern) if billing else True,
+    }
+    problems += register_problems(workspace.root, register, yearly)
+    if (workspace.root / RATES).exists():
+        checked.append(RATES)
+        try:
+            workspace_rates(workspace.root)
+        except InvalidInput as exc:
+            problems += exc.problems
     return CheckOutcome(problems, notes, checked)

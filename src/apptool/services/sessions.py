@@ -18,7 +18,7 @@ from apptool.domain.records import (
     Termination,
     Terminations,
 )
-from apptool.domain.schedule import Party, Session
+from apptool.domain.schedule import Party, Session, confirmed, recorded_on
 from apptool.errors import InvalidInput, Problem, RuleRefused
 from apptool.services.common import known_convention
 from apptool.store.calendars import load_calendars
@@ -60,7 +60,7 @@ def reschedule(
                 session, others, ws.conventions, ws.practitioner, requested, count
             )
             return RescheduleOutcome(session, None, found, requested)
-        moved = lifecycle.reschedule(
+        moved = lifecycle.reschedule(  # moved to a date already past: unconfirmed
             session,
             to,
             start,
@@ -72,6 +72,7 @@ def reschedule(
             ws.conventions,
             ws.practitioner,
         )
+        moved = recorded_on(moved, today)
         outcome = RescheduleOutcome(session, moved, [], requested)
         if not dry_run:
             outcome.written = record.save(record.replace(moved))
@@ -257,4 +258,62 @@ def terminate(
                 root, TERMINATIONS, Terminations(terminations=[*recorded.terminations, termination])
             )
             outcome.written.append(ws.root / RECORDS / TERMINATIONS)
+        return outcome
+
+
+@dataclass
+class HeldOutcome:
+    confirmed: list[Session]
+    already: list[Session]
+    written: list[Path] = field(default_factory=list)
+
+
+def confirm_held(
+    root: Path,
+    session_ids: list[str],
+    today: date,
+    on: date | None = None,
+    start: time | None = None,
+    dry_run: bool = False,
+) -> HeldOutcome:
+    """``apptool held ID...``: confirm that sessions took place, so that they can be billed.
+
+    A session written into the calendar after its date (a plan made after the fact) is
+    ``unconfirmed`` and never billed until confirmed. With ``on`` (one session), it took
+    place that day (and at ``start``): the record is corrected, as a move the practitioner
+    made, and every hard rule still holds.
+    """
+    if on is not None and len(session_ids) != 1:
+        raise InvalidInput("--on gives the day one session took place: name one session")
+    with locked(root):
+        record = load_calendars(root)
+        ws = record.workspace
+        sessions = [record.find(session_id) for session_id in dict.fromkeys(session_ids)]
+        done, already = [], []
+        for session in sessions:
+            if not session.occupies_time:
+                raise RuleRefused(f"{session.id} was {session.status}: it did not take place")
+            day = on or session.date
+            if day >= today:
+                raise RuleRefused(
+                    f"{session.id}: {day} is not past (today is {today}): confirm a session "
+                    "once it has taken place"
+                )
+            if on is not None and (on, start or session.start) != (session.date, session.start):
+                session = lifecycle.record_held_on(
+                    session,
+                    on,
+                    start,
+                    today,
+                    record.others(session),
+                    ws.conventions,
+                    ws.practitioner,
+                )
+            elif not session.unconfirmed:
+                already.append(session)
+                continue
+            done.append(confirmed(session, today))
+        outcome = HeldOutcome(done, already)
+        if done and not dry_run:
+            outcome.written = record.save(record.replace(*done))
         return outcome

@@ -13,19 +13,14 @@ import typer
 from apptool.cli.common import (
     App,
     DocFormat,
-    OutputFormat,
     State,
+    TableFormat,
     TodayOption,
     app,
     console,
     parse_date,
     parse_today,
 )
-
-
-class RegisterFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class LedgerFormat(StrEnum):
@@ -165,7 +160,7 @@ def invoice(
             for path in outcome.written:
                 err.print(f"  written to {path}", markup=False)
         for warning in outcome.warnings:
-            err.print(f"  warning: {warning}", markup=False)
+            err.print(f"  warning: {warning}", markup=False, soft_wrap=True)
         if outcome.status != "nothing":
             _emit_document(outcome, output, out_dir)
 
@@ -256,8 +251,8 @@ def _standing_text(s: Any) -> str:
 def invoices(
     year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
     output: Annotated[
-        RegisterFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = RegisterFormat.table,
+        TableFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = TableFormat.table,
     today: TodayOption = None,
 ) -> None:
     """The invoice register: number, date, buyer, amount, due date, status.
@@ -275,7 +270,7 @@ def invoices(
 
     day = parse_today(today)
     standings = invoicing.list_invoices(State.workspace, day, year)
-    if output is RegisterFormat.json:
+    if output is TableFormat.json:
         payload = {
             "invoices": [
                 {
@@ -461,8 +456,8 @@ def orders(
         str | None, typer.Option("--convention", help="Only this agreement.")
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = OutputFormat.table,
+        TableFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = TableFormat.table,
     today: TodayOption = None,
 ) -> None:
     """Purchase orders: sessions ordered, planned, held, invoiced; amount used vs maximum."""
@@ -471,13 +466,13 @@ def orders(
     from apptool.services.orders import order_statuses  # lazy: keeps `apptool --help` instant
 
     statuses = order_statuses(State.workspace, parse_today(today), convention)
-    if not statuses and output is OutputFormat.table:
+    if not statuses and output is TableFormat.table:
         console().print(
             "no purchase order: orders belong to framework agreements (kind: framework-agreement)",
             markup=False,
         )
         return
-    if output is not OutputFormat.table:
+    if output is not TableFormat.table:
         payload = {
             "orders": [
                 {

@@ -130,6 +130,13 @@ TodayOption = Annotated[
 ]
 
 
+class TableFormat(StrEnum):
+    """For lists that have no calendar form: a table, or JSON."""
+
+    table = "table"
+    json = "json"
+
+
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"

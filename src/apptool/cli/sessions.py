@@ -11,8 +11,8 @@ from apptool.cli.common import (
     App,
     ByParty,
     ListFormat,
-    OutputFormat,
     State,
+    TableFormat,
     TodayOption,
     app,
     console,
@@ -361,8 +361,8 @@ def individual_list(
         str | None, typer.Option("--month", metavar="YYYY-MM", help="Only this month.")
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = OutputFormat.table,
+        TableFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = TableFormat.table,
 ) -> None:
     """List the recorded individual consultations."""
     import json  # lazy: keeps `apptool --help` instant
@@ -373,7 +373,7 @@ def individual_list(
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
 
     found = use_cases.list_individual(State.workspace, convention, parse_month(month))
-    if output is not OutputFormat.table:
+    if output is not TableFormat.table:
         payload = {"consultations": [c.model_dump(mode="json") for c in found]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return

@@ -249,6 +249,9 @@ class InvoiceRunRefused(AppToolError):
         super().__init__(message, problems)
         self.exit_code = InvalidInput.exit_code if invalid else RuleRefused.exit_code
 
+    def lines(self) -> list[str]:
+        return [*super().lines(), self.message]
+
 
 @dataclass
 class _Pending:
@@ -269,11 +272,12 @@ def _not_over_problem(billables: Billables, month: Month, today: date) -> str | 
         (s for s in billables.sessions if month.contains(s.date) and s.occupies_time),
         key=lambda s: s.date,
     )
-    what = (
-        f"{len(planned)} session(s) planned, the last on {planned[-1].date}"
-        if planned
-        else "no session planned in it"
-    )
+    if planned:
+        what = f"{len(planned)} session(s) planned, the last on {planned[-1].date}"
+    elif month.year not in billables.calendars.calendars:
+        what = f"no calendar of record for {month.year} yet (run `apptool plan {month.year}`)"
+    else:
+        what = "no session planned in it"
     return (
         f"{month} is not over (today is {today}): {what}; invoice it from "
         f"{date.fromordinal(month.last.toordinal() + 1)} on, or use --draft"
@@ -337,8 +341,8 @@ def invoice_month(
         register = load_register(root, strict=True)
         if not draft:
             for problem in (
-                _no_plan_problem(billables, workspace, month),
                 _not_over_problem(billables, month, today),
+                _no_plan_problem(billables, workspace, month),
             ):
                 if problem:
                     raise RuleRefused(problem)
@@ -356,7 +360,7 @@ def invoice_month(
                 )
                 problems += found
                 invalid = invalid or bad
-                if outcome is not None and outcome.status != "nothing":
+                if outcome is not None and (outcome.status != "nothing" or outcome.warnings):
                     shown.append(outcome)
                 if candidate is not None:
                     pending.append(candidate)

@@ -37,6 +37,9 @@ session_duration: 1h30
 slots: ["09:00-10:30", "10:30-12:00", "13:30-15:00", "15:00-16:30"]
 excluded_months: [7, 8]
 notice_days: 15
+clauses: {schedule: art. 2.1, notice: art. 2.1, individual: art. 2.2, report: art. 2.3,
+          sites: art. 3, fees: art. 4, cancellation: art. 4, confidentiality: art. 6,
+          payment: art. 9.2, termination: art. 9.3}
 school_holidays: {zone: B, policy: avoid}
 locations:
   - {id: office, name: Office}

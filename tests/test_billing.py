@@ -52,14 +52,21 @@ def test_due_cancellation_and_individual_consultation(example: Path) -> None:
     ws = load_workspace(example)
     convention = ws.conventions["ccas-dreux"]
     target = next(s for s in sessions if s.id == "ccas-dreux/seniors-2/2025-05")
-    due = lifecycle.cancel(target, "establishment", target.date, "grève", convention).session
+    others = [s for s in sessions if s.id != target.id]
+    due = lifecycle.cancel(
+        target, "establishment", target.date, "grève", others, ws.conventions, ws.practitioner
+    ).session
+    early = next(s for s in sessions if s.id == "ccas-dreux/seniors-3/2025-05")
     cancelled_early = lifecycle.cancel(
-        next(s for s in sessions if s.id == "ccas-dreux/seniors-3/2025-05"),
+        early,
         "establishment",
         date(2025, 4, 1),
         None,
-        convention,
+        [s for s in sessions if s.id != early.id],
+        ws.conventions,
+        ws.practitioner,
     ).session
+    assert (due.status, cancelled_early.status) == ("due", "report-pending")
     record = [
         due if s.id == due.id else cancelled_early if s.id == cancelled_early.id else s
         for s in sessions

@@ -124,16 +124,51 @@ def test_a_session_in_its_period_has_no_period_problem(
 # --- art. 2.1 and 4: notice, and a cancelled session moved without it ----------------------
 
 
+def _cancel(
+    ws: Workspace,
+    sessions: list[Session],
+    session: Session,
+    by: str,
+    requested: date,
+    no_report: bool = False,
+) -> lifecycle.CancellationResult:
+    return lifecycle.cancel(
+        session,
+        by,
+        requested,
+        None,  # type: ignore[arg-type]
+        [s for s in sessions if s.id != session.id],
+        ws.conventions,
+        ws.practitioner,
+        no_report,
+    )
+
+
+def _move(
+    ws: Workspace, sessions: list[Session], session: Session, day: date, requested: date
+) -> Session:
+    return lifecycle.reschedule(
+        session,
+        day,
+        None,
+        requested,
+        "establishment",
+        None,
+        False,
+        [s for s in sessions if s.id != session.id],
+        ws.conventions,
+        ws.practitioner,
+    )
+
+
 def test_a_cancelled_session_moves_without_the_notice(
     summer: tuple[Workspace, list[Session]],
 ) -> None:
-    """The notice is about moving a planned date; the report of a session already cancelled
-    (with notice, not due) can be agreed later, days before the new date."""
+    """The notice is about moving a planned date; a session the practitioner cancelled (not
+    due) can be rescheduled later, days before the new date."""
     ws, sessions = summer
     may = session_of(sessions, "alpha", "2025-05")
-    cancelled = lifecycle.cancel(
-        may, "establishment", may.date - timedelta(days=20), None, ws.conventions["test"]
-    ).session
+    cancelled = _cancel(ws, sessions, may, "practitioner", may.date - timedelta(days=20)).session
     assert cancelled.status == "cancelled"
     requested = may.date - timedelta(days=3)
     others = [s for s in sessions if s.id != may.id]
@@ -144,45 +179,82 @@ def test_a_cancelled_session_moves_without_the_notice(
         )
         if a.in_period
     )
-    moved = lifecycle.reschedule(
-        cancelled,
-        new_day,
-        None,
-        requested,
-        "establishment",
-        None,
-        False,
-        others,
-        ws.conventions,
-        ws.practitioner,
-    )
+    moved = _move(ws, sessions, cancelled, new_day, requested)
     assert (moved.status, moved.date) == ("moved", new_day)
     assert not contract.move_needs_notice(cancelled)
     assert contract.move_needs_notice(may)
     with pytest.raises(RuleRefused, match="3 days' notice, the convention requires 15"):
-        lifecycle.reschedule(
-            may,
-            new_day,
-            None,
-            requested,
-            "establishment",
-            None,
-            False,
-            others,
-            ws.conventions,
-            ws.practitioner,
-        )
+        _move(ws, sessions, may, new_day, requested)
+
+
+def test_a_cancellation_by_the_establishment_awaits_its_report_then_moves(
+    summer: tuple[Workspace, list[Session]],
+) -> None:
+    """Art. 4: cancelled 17 days ahead, a report is possible: pending, with its dates; the
+    report keeps the notice of the cancellation (17 days), so it may be agreed later."""
+    ws, sessions = summer
+    may = session_of(sessions, "alpha", "2025-05")
+    result = _cancel(ws, sessions, may, "establishment", may.date - timedelta(days=17))
+    assert (result.status, result.due) == ("report-pending", False)
+    assert result.reports and all(a.in_period for a in result.reports)
+    pending = result.session
+    moved = _move(ws, sessions, pending, result.reports[0].date, may.date - timedelta(days=2))
+    assert (moved.status, moved.date) == ("moved", result.reports[0].date)
+
+
+def test_no_report_makes_a_pending_cancellation_due(
+    summer: tuple[Workspace, list[Session]],
+) -> None:
+    ws, sessions = summer
+    may = session_of(sessions, "alpha", "2025-05")
+    pending = _cancel(ws, sessions, may, "establishment", may.date - timedelta(days=17)).session
+    due = _cancel(
+        ws, sessions, pending, "establishment", may.date - timedelta(days=16), no_report=True
+    )
+    assert due.status == "due" and due.session.history[-1].status == "due"
+    with pytest.raises(RuleRefused, match="report pending"):
+        _cancel(ws, sessions, pending, "practitioner", may.date - timedelta(days=16))
+
+
+def test_a_late_cancellation_leaves_no_report_and_is_due_at_once(
+    summer: tuple[Workspace, list[Session]],
+) -> None:
+    ws, sessions = summer
+    may = session_of(sessions, "alpha", "2025-05")
+    result = _cancel(ws, sessions, may, "establishment", may.date - timedelta(days=10))
+    assert (result.status, result.reports) == ("due", [])
 
 
 @pytest.mark.parametrize(
-    ("by", "given", "due"),
-    [("establishment", 14, True), ("establishment", 15, False), ("practitioner", 1, False)],
+    ("by", "report", "no_report", "status"),
+    [
+        ("establishment", True, False, "report-pending"),
+        ("establishment", False, False, "due"),
+        ("establishment", True, True, "due"),
+        ("practitioner", False, False, "cancelled"),
+        ("practitioner", True, True, "cancelled"),
+    ],
 )
-def test_cancellation_due_only_from_the_establishment_without_notice(
-    summer: tuple[Workspace, list[Session]], by: str, given: int, due: bool
+def test_a_cancellation_is_due_only_from_the_establishment_without_report(
+    summer: tuple[Workspace, list[Session]],
+    by: str,
+    report: bool,
+    no_report: bool,
+    status: str,
+) -> None:
+    """Art. 4: "sans report possible ... la prestation sera due"; never by the practitioner."""
+    ws, _ = summer
+    assert contract.cancellation_status(by, ws.conventions["test"], report, no_report) == status  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("given", "dates_left", "possible"), [(15, True, True), (14, True, False), (30, False, False)]
+)
+def test_a_report_needs_the_notice_and_a_date_left(
+    summer: tuple[Workspace, list[Session]], given: int, dates_left: bool, possible: bool
 ) -> None:
     ws, _ = summer
-    assert contract.cancellation_due(by, given, ws.conventions["test"]) is due  # type: ignore[arg-type]
+    assert contract.report_possible(given, ws.conventions["test"], dates_left) is possible
 
 
 # --- art. 9.3: termination -----------------------------------------------------------------

@@ -334,11 +334,11 @@ def test_notice_of_a_due_cancellation_says_it_is_billable(example: Path) -> None
     assert "to send the notice: apptool notice ccas-dreux/seniors-2/2025-05" in result.output
     text = run(example, "notice", "ccas-dreux/seniors-2/2025-05").stdout
     assert "Annulation de la séance du mardi 27 mai 2025, 10h30-12h00" in text
-    assert "reste due (art. 4 de la convention)" in text and "facture de mai 2025" in text
+    assert "cette séance reste due (art. 4)" in text and "facture de mai 2025" in text
     assert "7 jours, pour 15 jours requis (art. 2.1) — délai non respecté" in text
 
 
-def test_notice_of_a_cancellation_with_notice_is_not_billable(
+def test_notice_of_a_cancellation_with_notice_proposes_a_report(
     example: Path, tmp_path: Path
 ) -> None:
     run(
@@ -353,7 +353,8 @@ def test_notice_of_a_cancellation_with_notice_is_not_billable(
         TODAY,
     )
     text = run(example, "notice", "ccas-dreux/seniors-2/2025-05").stdout
-    assert "n'est pas facturée (art. 4)" in text and "reste due" not in text
+    assert "une nouvelle date vous est proposée dans la même période" in text
+    assert "à défaut de report possible, la séance reste due (art. 4)" in text
     out = tmp_path / "out"
     run(example, "notice", "ccas-dreux/seniors-2/2025-05", "--format", "pdf", "--output", str(out))
     assert (out / "avis-ccas-dreux-seniors-2-2025-05-1.pdf").read_bytes().startswith(b"%PDF")

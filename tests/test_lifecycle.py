@@ -241,7 +241,7 @@ def test_new_date_must_come_after_the_request(planned: tuple[Workspace, list[Ses
     [
         ("establishment", 14, "due", True),
         ("establishment", 0, "due", True),
-        ("establishment", 15, "cancelled", False),
+        ("establishment", 15, "report-pending", False),
         ("practitioner", 3, "cancelled", False),
         ("practitioner", 30, "cancelled", False),
     ],
@@ -252,12 +252,15 @@ def test_cancellation_is_due_only_from_the_establishment_without_notice(
     ws, sessions = planned
     session = first_of(sessions, "alpha", "2025-05")
     requested = date.fromordinal(session.date.toordinal() - days_before)
+    others = [s for s in sessions if s.id != session.id]
     result = lifecycle.cancel(
         session,
-        by,
+        by,  # type: ignore[arg-type]
         requested,
-        None,  # type: ignore[arg-type]
-        ws.conventions["test"],
+        None,
+        others,
+        ws.conventions,
+        ws.practitioner,
     )
     assert (result.session.status, result.due, result.notice_days) == (status, due, days_before)
     assert result.session.history[-1].action == "cancelled"
@@ -271,7 +274,10 @@ def test_due_rule_comes_from_the_convention(workspace: Path) -> None:
     sessions = planning.plan(workspace, 2025, TODAY).plan.sessions
     ws = load_workspace(workspace)
     session = first_of(sessions, "alpha", "2025-05")
-    result = lifecycle.cancel(session, "establishment", session.date, None, ws.conventions["test"])
+    others = [s for s in sessions if s.id != session.id]
+    result = lifecycle.cancel(
+        session, "establishment", session.date, None, others, ws.conventions, ws.practitioner
+    )
     assert not result.due and result.session.status == "cancelled"
 
 
@@ -280,11 +286,14 @@ def test_a_cancelled_session_cannot_be_cancelled_twice(
 ) -> None:
     ws, sessions = planned
     session = first_of(sessions, "alpha", "2025-05")
+    others = [s for s in sessions if s.id != session.id]
     once = lifecycle.cancel(
-        session, "practitioner", date(2025, 4, 1), None, ws.conventions["test"]
+        session, "practitioner", date(2025, 4, 1), None, others, ws.conventions, ws.practitioner
     ).session
     with pytest.raises(RuleRefused, match="already cancelled"):
-        lifecycle.cancel(once, "practitioner", date(2025, 4, 1), None, ws.conventions["test"])
+        lifecycle.cancel(
+            once, "practitioner", date(2025, 4, 1), None, others, ws.conventions, ws.practitioner
+        )
 
 
 # --- termination (art. 9.3) -----------------------------------------------------------------

@@ -261,8 +261,8 @@ def invoices(
     date runs from the deposit on Chorus Pro (`apptool deposited`), else from the issue
     date. A late invoice shows the days late, the moratorium interest (ECB rate of the
     half-year + 8 points) and the 40 EUR indemnity, owed even after a late payment until
-    claimed (`apptool interest`); unpaid invoices may lead to suspending the interventions
-    (art. 9.2 of the CCAS convention).
+    claimed (`apptool interest`); where a convention says so (its `clauses.payment`, the
+    CCAS's art. 9.2), unpaid invoices may lead to suspending the interventions.
     """
     import json  # lazy: keeps `apptool --help` instant
 
@@ -313,12 +313,15 @@ def invoices(
         )
     out = console()
     out.print(table)
-    if any(s.status == "overdue" for s in standings):
-        out.print(
-            "overdue invoices: per art. 9.2 of the convention, unpaid invoices may "
-            "lead to the suspension of the interventions",
-            markup=False,
-        )
+    clauses = invoicing.payment_clauses(State.workspace)
+    for conv_id in sorted({s.record.convention for s in standings if s.status == "overdue"}):
+        if clauses.get(conv_id):
+            out.print(
+                f"{conv_id}: overdue invoices; per {clauses[conv_id]} of the convention, unpaid "
+                "invoices may lead to the suspension of the interventions",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()

@@ -167,17 +167,29 @@ def cancel(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why, recorded in the history.")
     ] = None,
+    no_report: Annotated[
+        bool,
+        typer.Option(
+            "--no-report",
+            help="No report is possible: the session cancelled by the "
+            "establishment is due (art. 4).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the change without writing.")
     ] = False,
     today: TodayOption = None,
 ) -> None:
-    """Cancel a session; by the establishment without the notice, it stays due.
+    """Cancel a session; by the establishment and with no report possible, it stays due.
 
-    Art. 4 of the convention: a cancellation without possible rescheduling is due.
+    Art. 4 of the CCAS convention: "en cas d'annulation d'une séance de la part de
+    l'Etablissement et sans report possible de la part du praticien, la prestation sera due".
 
-    With enough notice, or by the practitioner, it is not due, and the alternatives to
-    reschedule it are shown.
+    By the establishment: the valid dates for a report in the session's period are listed and
+    the session is "report pending"; then either move it (apptool reschedule, the notice
+    counted from the cancellation) or record that no report is possible (--no-report): it is
+    due and billed. With no valid date left (or less than the notice), it is due at once. By
+    the practitioner, or under a contract without the clause, it is never due.
     """
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
 
@@ -190,17 +202,18 @@ def cancel(
         parse_date(requested_on, "--requested-on"),
         reason,
         dry_run,
+        no_report,
     )
     result = outcome.cancellation
     session = result.session
     change = session.history[-1]
     out = console()
-    verdict = (
-        "DUE: billable, cancelled by the establishment without the notice and not "
-        "rescheduled (art. 4)"
-        if result.due
-        else "not due"
-    )
+    verdict = {
+        "due": "DUE: billable, cancelled by the establishment with no report possible (art. 4)",
+        "report-pending": "REPORT PENDING: move it to one of the dates below, or record "
+        f"`apptool cancel {session.id} --by establishment --no-report` (then it is due)",
+        "cancelled": "not due",
+    }[result.status]
     out.print(
         f"cancelled {session.id} of {change.previous_date} "
         f"{change.previous_start:%H:%M} by the {change.by} on {change.requested_on} "

@@ -12,6 +12,7 @@ import calendar as _calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
@@ -24,6 +25,35 @@ FAR_FUTURE = date(9999, 12, 31)
 FORCE_MAJEURE_NOTICE_DAYS = 15
 #: Framework agreement: a warning once this share of a purchase order's maximum is invoiced.
 ORDER_WARNING_SHARE = Decimal("0.8")
+
+
+# --- where each rule is written -------------------------------------------------------------
+
+ClauseName = Literal[
+    "schedule",
+    "notice",
+    "individual",
+    "report",
+    "sites",
+    "fees",
+    "cancellation",
+    "confidentiality",
+    "renewal",
+    "payment",
+    "termination",
+]
+
+
+def clause(convention: Convention, name: ClauseName) -> str | None:
+    """Where the contract writes a rule (``art. 2.1``), as its YAML's ``clauses`` says; None
+    when it does not say: then nothing cites an article this contract may not have."""
+    return getattr(convention.clauses, name)  # type: ignore[no-any-return]
+
+
+def cited(text: str, convention: Convention, name: ClauseName) -> str:
+    """``text (art. 2.1)``, or ``text`` alone when the contract gives no such clause."""
+    where = clause(convention, name)
+    return f"{text} ({where})" if where else text
 
 
 # --- duration and renewal (art. 9.1), termination (art. 9.3) -------------------------------
@@ -169,7 +199,7 @@ def period_problem(session: Session, convention: Convention) -> str | None:
     A session moved out of its period (flagged) may leave it, but never into an excluded month.
     """
     if month_excluded(convention, session.date.month):
-        return f"{session.date}: no session in an excluded month (art. 2.1)"
+        return cited(f"{session.date}: no session in an excluded month", convention, "schedule")
     if session.moved_out_of_period:
         return None
     if not in_period(session, convention, session.date):
@@ -194,22 +224,43 @@ def notice_problem(session: Session, convention: Convention, requested_on: date)
     """Art. 2.1: "Les dates d'intervention pourront être modifiées sous réserve d'un délai de
     prévenance de 15 jours": a session moves only if asked ``notice_days`` before its date.
 
-    A session already cancelled is not a date being moved: its report is offered later
-    without the notice (see :func:`move_needs_notice`).
+    For a session the establishment cancelled and that awaits its report, the notice counts
+    from the cancellation's request (:func:`report_notice_days`).
     """
+    if session.status == "report-pending":
+        given = report_notice_days(session)
+        if not notice_respected(given, convention):
+            return cited(
+                f"{session.id} was cancelled {given} days before its date: with less than "
+                f"the {convention.notice_days} days' notice no report can be agreed; record "
+                "that no report is possible (apptool cancel ... --no-report)",
+                convention,
+                "notice",
+            )
+        return None
     given = notice_days(session, requested_on)
-    if given < convention.notice_days:
-        return (
+    if not notice_respected(given, convention):
+        return cited(
             f"requested {requested_on} for a session on {session.date}: {given} days' "
-            f"notice, the convention requires {convention.notice_days} (art. 2.1)"
+            f"notice, the convention requires {convention.notice_days}",
+            convention,
+            "notice",
         )
     return None
 
 
 def move_needs_notice(session: Session) -> bool:
-    """The notice of art. 2.1 applies to moving a planned date; a session already cancelled
-    (with notice, not due) may be rescheduled later without it."""
+    """The notice of art. 2.1 applies to moving a planned date; a session cancelled without
+    being due (by the practitioner, or under a contract without art. 4's clause) may be
+    rescheduled later without it. A session awaiting its report keeps the notice of its
+    cancellation (:func:`notice_problem`)."""
     return session.status != "cancelled"
+
+
+def report_notice_days(session: Session) -> int:
+    """The notice a cancelled session's report counts from: the cancellation's request."""
+    cancellations = [c for c in session.history if c.action == "cancelled"]
+    return cancellations[-1].notice_days if cancellations else 0
 
 
 def cancellation_clause(convention: Convention) -> bool:
@@ -219,19 +270,28 @@ def cancellation_clause(convention: Convention) -> bool:
     return convention.cancellation.by_establishment_without_rescheduling == "due"
 
 
-def cancellation_due(by: Party, given_days: int, convention: Convention) -> bool:
-    """Art. 4: "En cas d'annulation d'une séance de la part de l'Etablissement et sans report
-    possible [...], la prestation sera due."
+def report_possible(given_days: int, convention: Convention, dates_left: bool) -> bool:
+    """A cancelled session can be reported ("report possible") when the cancellation gave the
+    notice a date change needs (art. 2.1) and a valid date is left in its period."""
+    return notice_respected(given_days, convention) and dates_left
 
-    Due when the establishment cancels with less than the notice (no report possible) and the
-    convention keeps the clause (``cancellation.by_establishment_without_rescheduling``); a
-    cancellation by the practitioner is never due.
+
+def cancellation_status(
+    by: Party, convention: Convention, report: bool, no_report: bool = False
+) -> Literal["cancelled", "report-pending", "due"]:
+    """Art. 4: "En cas d'annulation d'une séance de la part de l'Etablissement et sans report
+    possible de la part du praticien, la prestation sera due."
+
+    Cancelled by the practitioner, or under a contract without the clause: ``cancelled``,
+    never due. By the establishment: ``report-pending`` while a report is possible (the
+    practitioner then moves it, or records that none is possible), ``due`` when none is
+    (``report`` false, or ``no_report`` recorded).
     """
-    return (
-        by == "establishment"
-        and given_days < convention.notice_days
-        and convention.cancellation.by_establishment_without_rescheduling == "due"
-    )
+    if by != "establishment" or not cancellation_clause(convention):
+        return "cancelled"
+    if no_report or not report:
+        return "due"
+    return "report-pending"
 
 
 # --- payment (art. 4, art. 9.2; code de la commande publique) ------------------------------

@@ -13,21 +13,26 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
 from apptool.domain.calendar_fr import days_of_month
 from apptool.domain.contract import (
-    cancellation_due,
+    cancellation_status,
+    cited,
     in_period,
     move_needs_notice,
     notice_days,
     notice_problem,
+    notice_respected,
+    report_notice_days,
+    report_possible,
 )
 from apptool.domain.hard_rules import placement_problems
 from apptool.domain.models import Convention, Practitioner, minutes
 from apptool.domain.planner import usual_habits
-from apptool.domain.schedule import Change, Party, Period, Session, SessionStatus
+from apptool.domain.schedule import Change, Party, Period, Session
 from apptool.errors import RuleRefused
 
 
@@ -168,7 +173,11 @@ def reschedule(
     """
     convention = conventions[session.convention]
     if session.status == "due":
-        raise RuleRefused(f"{session.id} was cancelled and is due (art. 4); it cannot move")
+        raise RuleRefused(
+            cited(
+                f"{session.id} was cancelled and is due: it cannot move", convention, "cancellation"
+            )
+        )
     if move_needs_notice(session) and (
         problem := notice_problem(session, convention, requested_on)
     ):
@@ -239,18 +248,50 @@ def record_held_on(
 
 @dataclass(frozen=True)
 class CancellationResult:
-    """A cancelled session, whether it is due (art. 4) and the notice given."""
+    """A cancelled session, its status (art. 4), the notice given, and the dates left in its
+    period for a report (best first) while one is pending."""
 
     session: Session
-    due: bool
+    status: Literal["cancelled", "report-pending", "due"]
     notice_days: int
+    reports: list[Alternative]
+
+    @property
+    def due(self) -> bool:
+        return self.status == "due"
 
 
 def cancel(
-    session: Session, by: Party, requested_on: date, reason: str | None, convention: Convention
+    session: Session,
+    by: Party,
+    requested_on: date,
+    reason: str | None,
+    others: list[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+    no_report: bool = False,
+    count: int = 5,
 ) -> CancellationResult:
-    """Cancel a session; :func:`~apptool.domain.contract.cancellation_due` says whether it
-    stays due (art. 4)."""
+    """Cancel a session, as art. 4 says (:func:`~apptool.domain.contract.cancellation_status`).
+
+    By the establishment, under the clause: while a valid date is left in the session's
+    period for a report (and the cancellation gave the notice a date change needs), the
+    session is ``report-pending`` with those dates; otherwise, or with ``no_report``, it is
+    ``due``. A pending session becomes ``due`` when the establishment's cancellation is
+    recorded again with ``no_report``.
+    """
+    convention = conventions[session.convention]
+    if session.status == "report-pending":
+        if not (by == "establishment" and no_report):
+            raise RuleRefused(
+                f"{session.id} is already cancelled, its report pending: move it (apptool "
+                "reschedule), or record that no report is possible (apptool cancel "
+                f"{session.id} --by establishment --no-report)"
+            )
+        given = report_notice_days(session)
+        return _cancelled(
+            session, "due", by, requested_on, reason or "aucun report possible", given, []
+        )
     if session.status in ("cancelled", "due"):
         raise RuleRefused(f"{session.id} is already {session.status}")
     if requested_on > session.date:
@@ -258,8 +299,33 @@ def cancel(
             f"{session.id} took place on {session.date}, before the request date {requested_on}"
         )
     given = notice_days(session, requested_on)
-    due = cancellation_due(by, given, convention)
-    status: SessionStatus = "due" if due else "cancelled"
+    reports: list[Alternative] = []
+    if by == "establishment" and not no_report and notice_respected(given, convention):
+        found = alternatives(session, others, conventions, practitioner, requested_on, 100)
+        reports = [a for a in found if a.in_period][:count]
+    status = cancellation_status(
+        by, convention, report_possible(given, convention, bool(reports)), no_report
+    )
+    return _cancelled(
+        session,
+        status,
+        by,
+        requested_on,
+        reason,
+        given,
+        reports if status == "report-pending" else [],
+    )
+
+
+def _cancelled(
+    session: Session,
+    status: Literal["cancelled", "report-pending", "due"],
+    by: Party,
+    requested_on: date,
+    reason: str | None,
+    given: int,
+    reports: list[Alternative],
+) -> CancellationResult:
     change = Change(
         action="cancelled",
         requested_on=requested_on,
@@ -272,7 +338,7 @@ def cancel(
         previous_end=session.end,
     )
     updated = session.model_copy(update={"status": status, "history": [*session.history, change]})
-    return CancellationResult(updated, due, given)
+    return CancellationResult(updated, status, given, reports)
 
 
 def terminate_sessions(
@@ -289,7 +355,7 @@ def terminate_sessions(
         if (
             session.convention != convention_id
             or session.date <= end
-            or session.status in ("cancelled", "due")
+            or session.status in ("cancelled", "report-pending", "due")
         ):
             continue
         change = Change(

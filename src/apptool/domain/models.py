@@ -252,9 +252,37 @@ class SchoolHolidays(Strict):
 
 
 class CancellationTerms(Strict):
-    """What a cancellation by the establishment costs (art. 4)."""
+    """What a cancellation by the establishment costs (art. 4).
+
+    ``due`` (the CCAS wording, the default): "en cas d'annulation d'une séance de la part de
+    l'Etablissement et sans report possible de la part du praticien, la prestation sera due";
+    ``not-due``: the contract has no such clause.
+    """
 
     by_establishment_without_rescheduling: Literal["due", "not-due"] = "due"
+
+
+ClauseText = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class Clauses(Strict):
+    """Where each rule is written in this contract (``art. 2.1``), for the documents to cite.
+
+    A document cites a clause only when its contract gives it; without it, the sentence
+    reads well without a reference.
+    """
+
+    schedule: ClauseText | None = None  # slots, months without sessions, school holidays
+    notice: ClauseText | None = None  # the notice to move a date
+    individual: ClauseText | None = None  # individual consultations
+    report: ClauseText | None = None  # the annual report (bilan)
+    sites: ClauseText | None = None  # where sessions take place
+    fees: ClauseText | None = None  # the fees, invoicing
+    cancellation: ClauseText | None = None  # a cancellation without report stays due
+    confidentiality: ClauseText | None = None
+    renewal: ClauseText | None = None
+    payment: ClauseText | None = None  # non-payment may suspend the interventions
+    termination: ClauseText | None = None
 
 
 class Location(Strict):
@@ -333,6 +361,7 @@ class Convention(Strict):
     notice_days: int = Field(ge=0)
     payment_days: int | None = Field(default=None, ge=1, le=60)
     cancellation: CancellationTerms = CancellationTerms()
+    clauses: Clauses = Clauses()
     invoicing: Literal["monthly"] = "monthly"
     school_holidays: SchoolHolidays
     closures: list[DayRange] = []

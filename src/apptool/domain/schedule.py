@@ -24,10 +24,11 @@ from apptool.domain.models import (
     minutes,
 )
 
-SessionStatus = Literal["planned", "moved", "cancelled", "due"]
+#: ``report-pending``: cancelled by the establishment, a report still possible (art. 4).
+SessionStatus = Literal["planned", "moved", "cancelled", "report-pending", "due"]
 #: Statuses shown to users; ``held`` is derived (a past session neither moved nor cancelled),
 #: ``unconfirmed`` too (a past session written into the record after its date, not confirmed).
-DISPLAY_STATUSES = ("planned", "held", "unconfirmed", "moved", "cancelled", "due")
+DISPLAY_STATUSES = ("planned", "held", "unconfirmed", "moved", "cancelled", "report-pending", "due")
 
 
 @dataclass(frozen=True, order=True)

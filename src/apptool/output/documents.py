@@ -21,7 +21,14 @@ from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from apptool.domain.contract import cancellation_clause, month_excluded, notice_respected
+from apptool.domain.contract import (
+    cancellation_clause,
+    cited,
+    clause,
+    month_excluded,
+    notice_respected,
+    report_notice_days,
+)
 from apptool.domain.models import Convention, Practitioner, format_duration
 from apptool.domain.records import (
     DistributedSession,
@@ -34,15 +41,11 @@ from apptool.domain.schedule import Change, Session, sort_key, took_place
 from apptool.errors import InvalidInput, RuleRefused
 from apptool.output import french
 
-#: Articles of the convention the documents cite (the CCAS de Dreux model, see README).
-ART_CALENDAR = "art. 2.1"
-ART_INDIVIDUAL = "art. 2.2"
-ART_BILAN = "art. 2.3"
-ART_SITES = "art. 3"
-ART_FEES = "art. 4"
+#: The documents cite the articles the convention's ``clauses`` give, and only those
+#: (:func:`~apptool.domain.contract.clause`): without one a sentence reads well on its own.
 #: Below this many individual consultations the bilan shows "moins de 3" (art. 2.2).
 MIN_CONSULTATIONS = 3
-CANCELLED = ("cancelled", "due")
+CANCELLED = ("cancelled", "report-pending", "due")
 PARTIES = {"establishment": "l'établissement", "practitioner": "le praticien"}
 
 
@@ -110,8 +113,9 @@ def snapshot(sessions: list[Session]) -> dict[str, DistributedSession]:
     }
 
 
-def status_text(session: Session) -> str:
-    """``prévue``, ``déplacée, initialement le ...``, ``annulée``, ``annulée, due (art. 4)``."""
+def status_text(session: Session, convention: Convention) -> str:
+    """``prévue``, ``déplacée, initialement le ...``, ``annulée``, ``annulée, report à
+    convenir``, ``annulée, due (art. 4)``."""
     if session.status == "moved" and session.history:
         first = session.history[0]
         original = french.long_date(first.previous_date)
@@ -120,8 +124,10 @@ def status_text(session: Session) -> str:
         return f"déplacée, initialement le {original}"
     if session.status == "cancelled":
         return "annulée"
+    if session.status == "report-pending":
+        return "annulée, report à convenir"
     if session.status == "due":
-        return f"annulée, due ({ART_FEES})"
+        return cited("annulée, due", convention, "cancellation")
     return "prévue"
 
 
@@ -158,16 +164,23 @@ def calendar_changes(
             if is_off and not was_off:
                 sentence = f"la séance du {when(old)} est annulée"
                 if new.status == "due":
-                    sentence += f" ; elle reste due ({ART_FEES})"
+                    sentence += " ; " + cited("elle reste due", convention, "cancellation")
+                elif new.status == "report-pending":
+                    sentence += " ; une nouvelle date est à convenir"
             elif was_off and not is_off:
                 sentence = f"la séance annulée du {when(old)} est reprogrammée le {when(new)}"
                 if new.location != old.location:
                     sentence += f", {site(new)}"
             elif is_off and old.status != new.status:
-                sentence = (
-                    f"la séance annulée du {when(old)} est désormais due ({ART_FEES})"
+                state = (
+                    "est désormais due"
                     if new.status == "due"
-                    else f"la séance annulée du {when(old)} n'est plus due ({ART_FEES})"
+                    else "attend une nouvelle date"
+                    if new.status == "report-pending"
+                    else "n'est plus due"
+                )
+                sentence = cited(
+                    f"la séance annulée du {when(old)} {state}", convention, "cancellation"
                 )
             elif not is_off and moved:
                 sentence = f"la séance du {when(old)} est déplacée au {when(new)}"
@@ -180,6 +193,39 @@ def calendar_changes(
             assert key is not None
             found.append((key.date, key.start, sid, f"{group} : {sentence}."))
     return [text for *_, text in sorted(found)]
+
+
+class Citations:
+    """`` (art. 2.1)`` for each clause the convention gives, ``""`` for the others: what the
+    templates print after a title (``{{ doc.cite.sites }}``)."""
+
+    def __init__(self, convention: Convention) -> None:
+        self._clauses = convention.clauses
+
+    def __getattr__(self, name: str) -> str:
+        where = getattr(self._clauses, name, None)
+        return f" ({where})" if where else ""
+
+
+def _confidentiality_intro(convention: Convention) -> str:
+    """``Rapport synthétique prévu à l'art. 2.3 de la convention. Conformément aux art. 2.2 et
+    6, il`` when the convention gives those clauses; plainer without them."""
+    report = clause(convention, "report")
+    intro = (
+        f"Rapport synthétique prévu à l'{report} de la convention."
+        if report
+        else "Rapport synthétique."
+    )
+    refs = [
+        r for r in (clause(convention, "individual"), clause(convention, "confidentiality")) if r
+    ]
+    if not refs:
+        return f"{intro} Il"
+    if len(refs) == 1:
+        return f"{intro} Conformément à l'{refs[0]}, il"
+    if all(r.startswith("art. ") for r in refs):
+        return f"{intro} Conformément aux art. {refs[0][5:]} et {refs[1][5:]}, il"
+    return f"{intro} Conformément à l'{refs[0]} et à l'{refs[1]}, il"
 
 
 @dataclass(frozen=True)
@@ -274,6 +320,7 @@ class CalendarDocument:
     rules: list[str]
     count: int
     file_stem: str
+    cite: Citations
 
 
 def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[str]:
@@ -281,33 +328,58 @@ def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[s
     slots = [slot_text(s.start, s.end) for s in sorted(convention.slots)]
     rules = [
         f"Horaires : {list_text(slots)} ; chaque séance dure "
-        f"{format_duration(convention.session_duration)} ({ART_CALENDAR})."
+        + cited(format_duration(convention.session_duration), convention, "schedule")
+        + "."
     ]
     excluded = [m for m in range(1, 13) if month_excluded(convention, m)]
     if excluded:
         months = [french.month_name(2000, m).removesuffix(" 2000") for m in excluded]
-        rules.append(f"Aucune séance de groupe en {list_text(months)} ({ART_CALENDAR}).")
+        rules.append(
+            cited(f"Aucune séance de groupe en {list_text(months)}", convention, "schedule") + "."
+        )
     if convention.school_holidays.policy != "ignore":
         rules.append(
-            "Le calendrier tient compte des vacances scolaires (zone "
-            f"{convention.school_holidays.zone}) ({ART_CALENDAR})."
+            cited(
+                "Le calendrier tient compte des vacances scolaires de la zone "
+                f"{convention.school_holidays.zone}",
+                convention,
+                "schedule",
+            )
+            + "."
         )
     contact = practitioner.name + (f", {_contact(practitioner)}" if _contact(practitioner) else "")
     notice = days_text(convention.notice_days)
     rules.append(
-        f"Changement de date : une séance peut être déplacée d'un commun accord, sous "
-        f"réserve d'un délai de prévenance de {notice} ({ART_CALENDAR}). Pour "
-        f"demander un changement, écrivez au praticien ({contact}) au moins {notice} "
+        "Changement de date : "
+        + cited(
+            "une séance peut être déplacée d'un commun accord, sous réserve d'un délai de "
+            f"prévenance de {notice}",
+            convention,
+            "notice",
+        )
+        + f". Pour demander un changement, écrivez au praticien ({contact}) au moins {notice} "
         "avant la séance, en indiquant le groupe et la date concernés."
     )
     if cancellation_clause(convention):
         rules.append(
-            f"Annulation : une séance annulée par l'établissement moins de {notice} "
-            f"avant sa date, sans report possible, reste due ({ART_FEES})."
+            "Annulation : "
+            + cited(
+                "une séance annulée par l'établissement est reportée à une date convenue dans "
+                "la même période ; sans report possible, elle reste due",
+                convention,
+                "cancellation",
+            )
+            + "."
         )
     rules.append(
-        "Lieux : le lieu de chaque séance est indiqué ci-dessus ; les lieux sont "
-        f"« communiqués lors de la diffusion du calendrier » ({ART_SITES})."
+        "Lieux : "
+        + cited(
+            "le lieu de chaque séance est indiqué ci-dessus ; les lieux sont "
+            "« communiqués lors de la diffusion du calendrier »",
+            convention,
+            "sites",
+        )
+        + "."
     )
     return rules
 
@@ -330,7 +402,7 @@ def calendar_document(
             slot=slot_text(s.start, s.end),
             group=convention.group(s.group).name,
             site=convention.location(s.location).name,
-            status=status_text(s),
+            status=status_text(s, convention),
             state=s.status,
         )
         for s in mine
@@ -375,6 +447,7 @@ def calendar_document(
         rules=calendar_rules(convention, practitioner),
         count=len(mine),
         file_stem=stem,
+        cite=Citations(convention),
     )
 
 
@@ -403,33 +476,40 @@ class NoticeDocument:
 def notice_verdict(given: int, convention: Convention) -> str:
     """``20 jours, pour 15 jours requis (art. 2.1) — délai respecté``."""
     verdict = "délai respecté" if notice_respected(given, convention) else "délai non respecté"
-    required = days_text(convention.notice_days)
-    return f"{days_text(given)}, pour {required} requis ({ART_CALENDAR}) — {verdict}"
+    required = cited(f"{days_text(convention.notice_days)} requis", convention, "notice")
+    return f"{days_text(given)}, pour {required} — {verdict}"
 
 
 def _billing_sentence(session: Session, change: Change, convention: Convention) -> str:
     """Whether a cancelled session is billable (art. 4), and why."""
-    required = days_text(convention.notice_days)
     if session.status == "due":
         month = french.month_name(change.previous_date.year, change.previous_date.month)
-        return (
-            f"Annulée par l'établissement moins de {required} avant sa date et sans report "
-            f"possible, cette séance reste due ({ART_FEES} de la convention) : elle "
-            f"figurera sur la facture de {month}."
+        reason = (
+            "annulée par l'établissement moins de "
+            f"{days_text(convention.notice_days)} avant sa date"
+            if not notice_respected(report_notice_days(session), convention)
+            else "annulée par l'établissement"
         )
+        return (
+            f"{reason[0].upper()}{reason[1:]} et sans report possible, "
+            + cited("cette séance reste due", convention, "cancellation")
+            + f" : elle figurera sur la facture de {month}."
+        )
+    if session.status == "report-pending":
+        return (
+            "Comme le prévoit la convention, "
+            + cited(
+                "une nouvelle date vous est proposée dans la même période ; à défaut de "
+                "report possible, la séance reste due",
+                convention,
+                "cancellation",
+            )
+            + "."
+        )
+    agree = cited("Une nouvelle date peut être convenue d'un commun accord", convention, "notice")
     if change.by == "practitioner":
-        return (
-            f"Cette annulation, à l'initiative du praticien, n'est pas facturée "
-            f"({ART_FEES}). Une nouvelle date peut être convenue d'un commun accord "
-            f"({ART_CALENDAR})."
-        )
-    if change.by == "establishment" and notice_respected(change.notice_days, convention):
-        return (
-            f"Annoncée avec le délai de prévenance de {required}, cette annulation n'est "
-            f"pas facturée ({ART_FEES}). Une nouvelle date peut être convenue d'un commun "
-            f"accord ({ART_CALENDAR})."
-        )
-    return f"Cette séance annulée n'est pas facturée ({ART_FEES})."
+        return f"Cette annulation, à l'initiative du praticien, n'est pas facturée. {agree}."
+    return f"Cette séance annulée n'est pas facturée. {agree}."
 
 
 def notice_document(
@@ -470,10 +550,11 @@ def notice_document(
             paragraphs.append(
                 f"Je vous propose de déplacer {what}, prévue le {before} ({site}), au {after}."
             )
+            where = clause(convention, "notice")
             paragraphs.append(
-                f"Conformément à l'{ART_CALENDAR} de la convention, les dates "
-                "sont modifiées d'un commun accord : je vous remercie de me "
-                "confirmer votre accord."
+                (f"Conformément à l'{where} de la convention, les dates" if where else "Les dates")
+                + " sont modifiées d'un commun accord : je vous remercie de me confirmer votre "
+                "accord."
             )
         elif change.by == "establishment":
             paragraphs.append(
@@ -575,6 +656,8 @@ class BilanDocument:
     individual_hours: str
     file_stem: str
     created: date
+    cite: Citations
+    intro: str
 
 
 def _figures(
@@ -677,4 +760,6 @@ def bilan_document(
         individual_hours=hours,
         file_stem=f"bilan-{convention_id}-{year}",
         created=today,
+        cite=Citations(convention),
+        intro=_confidentiality_intro(convention),
     )

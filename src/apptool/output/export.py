@@ -81,7 +81,7 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention], to
         event.add("location", ", ".join(filter(None, [location.name, location.address])))
         event.add("description", f"Séance {session.period} — {session.id}")
         event.add("sequence", len(session.history))
-        event.add("status", "CANCELLED" if session.status in ("cancelled", "due") else "CONFIRMED")
+        event.add("status", "CANCELLED" if not session.occupies_time else "CONFIRMED")
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return str(calendar.to_ical().decode("utf-8"))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from apptool.domain.billing import Consultation, LineKind
+from apptool.domain.contract import clause
 from apptool.domain.models import Convention, format_duration
 from apptool.domain.schedule import Session
 from apptool.output import french
@@ -22,9 +23,9 @@ def session_text(convention: Convention, session: Session, kind: LineKind) -> st
         f"{site}"
     )
     if kind == "cancellation":
-        text += (
-            " — séance annulée par l'établissement sans report possible, due (art. 4 de "
-            "la convention)"
+        where = clause(convention, "cancellation")
+        text += " — séance annulée par l'établissement sans report possible, due" + (
+            f" ({where} de la convention)" if where else ""
         )
     return text
 

@@ -32,6 +32,7 @@ from apptool.domain.billing import (
 from apptool.domain.contract import (
     RECOVERY_INDEMNITY,
     active_until,
+    clause,
     ecb_rate_in_force,
     half_year_start,
     order_maximum_problem,
@@ -172,6 +173,12 @@ class Billables:
             order,
         )
 
+    def pending_reports(
+        self, convention_id: str, month: Month, order: str | None, workspace: Workspace
+    ) -> list[Session]:
+        """The month's sessions the establishment cancelled whose report is still pending."""
+        return _pending(self, convention_id, month, order, workspace)
+
     def unconfirmed(
         self,
         workspace: Workspace,
@@ -187,6 +194,20 @@ class Billables:
             today,
             order,
         )
+
+
+def _pending(
+    billables: Billables, conv_id: str, month: Month, order: str | None, workspace: Workspace
+) -> list[Session]:
+    convention = workspace.conventions[conv_id]
+    return [
+        s
+        for s in billables.sessions
+        if s.convention == conv_id
+        and s.status == "report-pending"
+        and month.contains(s.date)
+        and convention.group(s.group).order == order
+    ]
 
 
 def load_billables(root: Path) -> tuple[Workspace, Billables]:
@@ -405,6 +426,12 @@ def _prepare(
         f"{s.id} ({s.date}) not billed: written into the calendar after its date and not "
         f"confirmed; if it took place, run `apptool held {s.id}`"
         for s in billables.unconfirmed(workspace, conv_id, month, today, order)
+    ]
+    warnings += [
+        f"{s.id} ({s.date}) cancelled by the establishment, its report pending: move it "
+        f"(`apptool reschedule {s.id} ...`), or record that no report is possible "
+        f"(`apptool cancel {s.id} --by establishment --no-report`): it is then due and billed"
+        for s in billables.pending_reports(conv_id, month, order, workspace)
     ]
     existing = register.active_invoice(conv_id, str(month), order)
     if existing is not None:
@@ -839,6 +866,13 @@ def _claim_document(
 
 
 # --- the register ------------------------------------------------------------------------------
+
+
+def payment_clauses(root: Path) -> dict[str, str | None]:
+    """Each convention's clause on unpaid invoices suspending the interventions (the CCAS's
+    art. 9.2), None where its contract has none."""
+    workspace = load_workspace(root)
+    return {conv_id: clause(c, "payment") for conv_id, c in workspace.conventions.items()}
 
 
 def list_invoices(root: Path, today: date, year: int | None = None) -> list[Standing]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from apptool.domain import lifecycle
-from apptool.domain.contract import is_active, term_text, termination_end
+from apptool.domain.contract import cited, is_active, term_text, termination_end
 from apptool.domain.records import (
     IndividualConsultation,
     IndividualConsultations,
@@ -94,23 +94,24 @@ def cancel(
     requested_on: date | None = None,
     reason: str | None = None,
     dry_run: bool = False,
+    no_report: bool = False,
 ) -> CancelOutcome:
-    """``apptool cancel``: due or not due (art. 4); alternatives when it is not due."""
+    """``apptool cancel``: cancelled, report pending (with the dates left for it) or due, as
+    art. 4 says; for a cancellation that is not due, the alternatives to reschedule it."""
     requested = requested_on or today
     with locked(root):
         record = load_calendars(root)
         ws = record.workspace
         session = record.find(session_id)
+        others = record.others(session)
         result = lifecycle.cancel(
-            session, by, requested, reason, ws.conventions[session.convention]
+            session, by, requested, reason, others, ws.conventions, ws.practitioner, no_report
         )
-        found = (
-            []
-            if result.due
-            else lifecycle.alternatives(
-                session, record.others(session), ws.conventions, ws.practitioner, requested
+        found = result.reports
+        if result.status == "cancelled":
+            found = lifecycle.alternatives(
+                session, others, ws.conventions, ws.practitioner, requested
             )
-        )
         outcome = CancelOutcome(result, found)
         if not dry_run:
             outcome.written = record.save(record.replace(result.session))
@@ -243,9 +244,9 @@ def terminate(
             effective_end=end,
         )
         reason = (
-            "résiliation pour force majeure (art. 9.3)"
+            cited("résiliation pour force majeure", ws.conventions[convention], "termination")
             if force_majeure
-            else "résiliation de la convention (art. 9.3)"
+            else cited("résiliation de la convention", ws.conventions[convention], "termination")
         )
         cancelled = lifecycle.terminate_sessions(
             record.sessions, convention, end, notice_on, by, reason

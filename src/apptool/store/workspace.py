@@ -84,7 +84,8 @@ def find_root(path: Path) -> Path:
         if (root / BUYER).exists():
             message = (
                 "a buyer workspace (buyer.yaml): this command is for a practitioner's "
-                "workspace; a buyer uses allocate, decline and lots"
+                "workspace; a buyer uses allocate, decline, lots, order-history, order-form, "
+                "orders-export and check"
             )
             raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
         message = (

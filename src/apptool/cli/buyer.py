@@ -341,7 +341,7 @@ def order_history(
         HistoryFormat, typer.Option("--format", "-f", help="table or json.")
     ] = HistoryFormat.table,
 ) -> None:
-    """An order's history: each offer, holder skipped (and why), decline and re-offer.
+    """An order's history: each offer, skipped holder (and why), decline and new offer.
 
     Buyer workspace. The history is appended to, never rewritten: who held the order
     before, when, and why each holder was skipped.

@@ -1041,16 +1041,20 @@ def choose_holder(
     declined: set[str],
     number: str | None = None,
     after: str | None = None,
+    day: date | None = None,
 ) -> Choice:
     """The holder who takes the order of ``group`` by the lot's rule, with the reason.
 
     Rotation: in rank order, starting after ``after`` (default: the holder of the lot's last
     order), round robin. Cascade: in rank order from rank 1, or, after a decline by ``after``,
     from the rank below it (the cascade goes on down, never back up). Skipped: holders who
-    declined the order, are at capacity, or (rotation) serve a group of the same team.
+    declined the order, are at capacity, or (rotation) serve a group of the same team, over
+    ``span`` from ``day`` on (the day of the decision).
     """
     holders = lot.holders
     ids = [h.id for h in holders]
+    if day is not None:  # what serves until the decision no longer counts
+        span = (max(span[0], day), span[1])
     if lot.allocation == "rotation":
         previous = after if after is not None else _last_holder(orders, lot.number)
         start = ids.index(previous) + 1 if previous in ids else 0
@@ -1230,7 +1234,7 @@ def allocate(
             continue
         continuing = latest is not None and latest.end + timedelta(days=1) == first
         span = (first if continuing else day, min(last, group.end or last))
-        choice = choose_holder(spec, current, the_lot, group, span, set())
+        choice = choose_holder(spec, current, the_lot, group, span, set(), day=day)
         if choice.holder is None:
             outcome.refused.append(
                 Refusal(
@@ -1296,7 +1300,14 @@ def _offer_again(
     every holder who declined it excluded; it then takes the date of its new offer."""
     lot = spec.lot(order.lot)
     choice = choose_holder(
-        spec, current, lot, group, (order.start, order.end), set(order.declined_by), order.number
+        spec,
+        current,
+        lot,
+        group,
+        (order.start, order.end),
+        set(order.declined_by),
+        order.number,
+        day=day,
     )
     if choice.holder is None:
         outcome.refused.append(
@@ -1423,7 +1434,15 @@ def decline(
         return DeclineOutcome(current, order, new, None, [f"order {number}: {head}; {why}"])
     declined = set(order.declined_by) | {decliner}
     choice = choose_holder(
-        spec, orders, lot, group, (order.start, order.end), declined, order.number, after=decliner
+        spec,
+        orders,
+        lot,
+        group,
+        (order.start, order.end),
+        declined,
+        order.number,
+        after=decliner,
+        day=day,
     )
     refusal = None
     if choice.holder is not None:

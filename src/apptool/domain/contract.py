@@ -310,9 +310,17 @@ def agreement_year(start: date, day: date) -> int:
 def agreement_year_bounds(start: date, year: int) -> tuple[date, date]:
     """The first and last day of agreement year ``year`` (1-based): 12 months from the start,
     each year ending the day before the next begins (a 29 February start included)."""
-    first = start + relativedelta(months=12 * (year - 1))
-    last = start + relativedelta(months=12 * year) - timedelta(days=1)
-    return first, last
+    first = _years_after(start, year - 1)
+    after = _years_after(start, year)
+    return first, after if after == date.max else after - timedelta(days=1)
+
+
+def _years_after(start: date, years: int) -> date:
+    """``start`` plus ``years`` years (month arithmetic), or the last date there is."""
+    try:
+        return start + relativedelta(months=12 * years)
+    except (ValueError, OverflowError):
+        return date.max
 
 
 def agreement_years(start: date, until: date) -> list[tuple[int, date, date]]:

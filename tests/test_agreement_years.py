@@ -411,6 +411,39 @@ orders:
     assert (orders(root)[0]["year"], orders(root)[0]["to"]) == (2, date(2026, 2, 18))
 
 
+def test_orders_of_the_previous_version_over_a_ceiling_load_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    """The previous version counted calendar years: its record may pass a yearly maximum."""
+    root = write_buyer(tmp_path / "b", lot_groups(2, 2, "p"))
+    (root / "records").mkdir()
+    entries = "".join(
+        f"""\
+- number: BC-{year}-0001
+  lot: 2
+  group: p{index}
+  date: {year}-{month}
+  sessions: 10
+  status: assigned
+  holder: c{index}
+  unit_price: '7000.00'
+  amount: '70000.00'
+  reason: 'cascade'
+"""
+        for index, year, month in ((1, 2025, "12-20"), (2, 2026, "01-10"))
+    )
+    (root / "records" / "orders.yaml").write_text("orders:\n" + entries, encoding="utf-8")
+    code, output = run(root, "check")
+    assert code == 0, output
+    assert (
+        "lot 2, agreement year 2 (2025-02-19 to 2026-02-18): the orders recorded commit "
+        "140000.00 EUR HT, over the yearly maximum 120000.00 EUR HT: no new order fits this year"
+    ) in flat(output)
+    write_buyer(root, lot_groups(2, 3, "p"))
+    code, output = run(root, "allocate", "--date", "2026-01-12")
+    assert code == 4 and "would bring the committed amount to 144700.00 EUR HT" in flat(output)
+
+
 # --- 4. partial allocation -----------------------------------------------------------------
 
 

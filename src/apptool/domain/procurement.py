@@ -1570,7 +1570,7 @@ def default_years(spec: BuyerFile, orders: list[BuyerOrder], today: date) -> lis
         return years
     current = spec.agreement.year_of(today)
     known = [number for number, _, _ in spec.agreement.years()]
-    return [current if current in known else known[0]]
+    return [min(max(current, known[0]), known[-1])]
 
 
 def lot_figures(spec: BuyerFile, orders: list[BuyerOrder], years: list[int]) -> list[LotFigures]:

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from apptool.domain.calendar_fr import days_of_month
 from apptool.domain.models import Convention, Group, minutes
 from apptool.domain.schedule import Party, Period, Session
 
@@ -92,7 +91,7 @@ def _month_open(convention: Convention, group: Group | None, year: int, month: i
     if month_excluded(convention, month):
         return False
     first = date(year, month, 1)
-    last = days_of_month(year, month)[-1]
+    last = date(year, month, _calendar.monthrange(year, month)[1])
     start = max(convention.period.start, group.start if group and group.start else first)
     end = min(active_until(convention), group.end if group and group.end else last)
     return start <= last and first <= end and start <= end
@@ -103,7 +102,8 @@ def window_months(convention: Convention, group: Group) -> list[tuple[int, int]]
     assert group.start is not None and group.end is not None
     months = []
     year, month = group.start.year, group.start.month
-    while (year, month) <= (group.end.year, group.end.month):
+    end = min(group.end, active_until(convention))  # no month is open after the end
+    while (year, month) <= (end.year, end.month):
         if _month_open(convention, group, year, month):
             months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

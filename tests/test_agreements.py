@@ -253,3 +253,174 @@ def test_a_convention_cannot_carry_orders(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"test": text})
     code, output = run(root, "check")
     assert code == 2 and "orders: only a framework-agreement has purchase orders" in output
+
+
+# --- issue 14, point 8: orders that fit, problems where they were written ----------------------
+
+
+def order_add(root: Path, *args: str) -> tuple[int, str]:
+    base = ["order", "add", AGREEMENT, "--unit-price", "320", "--location", "cdas-fougeres"]
+    return run(root, *base, *args)
+
+
+def test_order_add_refuses_sessions_beyond_the_maximum_or_the_months(both: Path) -> None:
+    # monthly from January to December but August: 11 sessions x 320 = 3 520 > 3 200
+    code, output = order_add(
+        both,
+        *("--number", "N-1", "--date", "2025-01-20", "--maximum", "3200", "--group", "g1"),
+        *("--name", "G1", "--cadence", "monthly", "--from", "2025-01-01", "--to", "2025-12-31"),
+    )
+    assert code == 4
+    assert (
+        "11 session(s) x 320.00 EUR = 3520.00 EUR HT exceed the order's maximum of 3200.00 "
+        "EUR HT: at most 10 session(s) fit"
+    ) in " ".join(output.split())
+    # 12 sessions against 320: neither the months nor the maximum
+    code, output = order_add(
+        both,
+        *("--number", "N-2", "--date", "2025-01-20", "--maximum", "320", "--group", "g2"),
+        *("--name", "G2", "--sessions", "12", "--from", "2025-01-01", "--to", "2025-12-31"),
+    )
+    assert code == 4
+    text = " ".join(output.split())
+    assert "group g2: 12 sessions cannot fit between 2025-01-01 and 2025-12-31" in text
+    assert "there are 11: at most 11 can be ordered" in text
+    assert "at most 1 session(s) fit" in text
+    # 10 sessions from March to December but August: 9 months, at most 9 (never 9 silently)
+    code, output = order_add(
+        both,
+        *("--number", "N-3", "--date", "2025-02-20", "--maximum", "3200", "--group", "g3"),
+        *("--name", "G3", "--sessions", "10", "--from", "2025-03-01", "--to", "2025-12-31"),
+    )
+    assert code == 4 and "there are 9: at most 9 can be ordered" in " ".join(output.split())
+    # past the agreement's end (renewal not recorded)
+    code, output = order_add(
+        both,
+        *("--number", "N-4", "--date", "2025-02-20", "--maximum", "3200", "--group", "g4"),
+        *("--name", "G4", "--sessions", "4", "--from", "2025-09-01", "--to", "2026-06-30"),
+    )
+    assert code == 4 and "2026-06-30 is after the agreement's end (2026-02-18)" in output
+    code, output = order_add(
+        both,
+        *("--number", "N-4", "--date", "2025-02-20", "--maximum", "3200", "--group", "g4"),
+        *("--name", "G4", "--sessions", "4", "--from", "2025-09-01", "--to", "9999-12-31"),
+    )
+    assert code == 4 and "9999-12-31 is after the agreement's end" in output
+    assert not (both / "records" / "purchase-orders.yaml").exists()
+    # the same order that fits is recorded
+    code, output = order_add(
+        both,
+        *("--number", "N-5", "--date", "2025-02-20", "--maximum", "2880", "--group", "g5"),
+        *("--name", "G5", "--sessions", "9", "--from", "2025-03-01", "--to", "2025-12-31"),
+    )
+    assert code == 0, output
+
+
+def test_the_lots_yearly_maximum_counts_per_agreement_year(both: Path) -> None:
+    # EXEMPLE-BC-2025-014 (3 200, dated 2025-01-20) is in agreement year 1 (to 2025-02-18)
+    args = ("--group", "g1", "--name", "G1", "--sessions", "1", "--to", "2025-12-31")
+    code, output = order_add(
+        both, "--number", "N-1", "--date", "2025-02-10", "--maximum", "297000", *args
+    )
+    assert code == 4
+    assert (
+        "lot 3, agreement year 1 (2024-02-19 to 2025-02-18): order N-1 (297000.00 EUR HT) would "
+        "bring the committed amount to 300200.00 EUR HT, over the yearly maximum 300000.00"
+    ) in " ".join(output.split())
+    code, output = order_add(
+        both, "--number", "N-1", "--date", "2025-02-19", "--maximum", "297000", *args
+    )
+    assert code == 0, output  # agreement year 2 has only EXEMPLE-BC-2025-027 (1 920)
+    code, output = run(both, "orders", "--today", "2025-03-01")
+    assert (
+        "ille-et-vilaine-lot3, agreement year 2 (2025-02-19 to 2026-02-18): orders 298920.00 "
+        "EUR HT (their maxima), 99.6 % of the lot's yearly maximum 300000.00 EUR HT"
+    ) in " ".join(output.split())
+    code, output = run(both, "orders", "--format", "json", "--today", "2025-03-01")
+    assert [o["agreement_year"] for o in json.loads(output)["orders"]] == [1, 2, 2]
+    # the ceiling is checked on load too: the order that crosses it, at its line
+    set_agreement(both, agreement_text(both).replace("maximum: 1920", "maximum: 299000"))
+    code, output = run(both, "check")
+    assert code == 2
+    assert (
+        f"conventions/{AGREEMENT}.yaml:66: orders[1].maximum: lot 3, agreement year 2 "
+        "(2025-02-19 to 2026-02-18): order EXEMPLE-BC-2025-027 (299000.00 EUR HT) would bring "
+        "the committed amount to 596000.00 EUR HT"
+    ) in " ".join(output.split())
+
+
+def test_a_recorded_orders_problem_points_at_the_records_file(both: Path) -> None:
+    code, output = order_add(
+        both,
+        *("--number", "N-1", "--date", "2025-02-20", "--maximum", "1280", "--group", "g1"),
+        *("--name", "G1", "--sessions", "4", "--from", "2025-09-01", "--to", "2025-12-31"),
+    )
+    assert code == 0, output
+    path = both / "records" / "purchase-orders.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "cadence" not in text and "preferences" not in text  # only what was given
+    path.write_text(text.replace("id: g1", "id: rennes-nord-equipe-1"), encoding="utf-8")
+    code, output = run(both, "check")
+    assert code == 2
+    line = path.read_text(encoding="utf-8").splitlines().index("    - from: '2025-09-01'") + 2
+    assert (
+        f"records/purchase-orders.yaml:{line}: orders[0].order.groups[0].id: duplicate group id "
+        "'rennes-nord-equipe-1'"
+    ) in output
+    assert f"conventions/{AGREEMENT}.yaml" not in output
+    path.write_text(text.replace("sessions: 4", "sessions: 5"), encoding="utf-8")
+    code, output = run(both, "check")
+    assert code == 2
+    assert "records/purchase-orders.yaml:" in output
+    assert "orders[0].order.groups[0].sessions: 5 sessions need 5 eligible months" in output
+
+
+def test_recorded_orders_of_the_previous_version_still_load(both: Path) -> None:
+    (both / "records").mkdir(exist_ok=True)
+    (both / "records" / "purchase-orders.yaml").write_text(
+        """\
+# apptool records: purchase orders added with `apptool order add`.
+orders:
+- convention: ille-et-vilaine-lot3
+  order:
+    date: '2025-03-01'
+    groups:
+    - cadence: monthly
+      composition: null
+      from: '2025-09-01'
+      id: g1
+      location: cdas-fougeres
+      name: G1
+      preferences:
+        slots: []
+        weekdays: []
+      sessions: 4
+      to: '2025-12-31'
+    maximum: '1280.00'
+    number: X-1
+    unit_price: '320.00'
+""",
+        encoding="utf-8",
+    )
+    code, output = run(both, "check")
+    assert code == 0, output
+
+
+def test_a_merged_document_names_the_records_file() -> None:
+    from apptool.domain.source import Document, MergedDocument
+
+    base = Document(Path("c.yaml"), "conventions/c.yaml", {}, {("orders",): 40, ("orders", 0): 41})
+    records = Document(
+        Path("r.yaml"),
+        "records/purchase-orders.yaml",
+        {},
+        {("orders", 3, "order", "groups", 0): 17},
+    )
+    merged = MergedDocument(base, records, first=1, entries=[3])
+    assert (
+        str(merged.problem(("orders", 0, "date"), "x"))
+        == "conventions/c.yaml:41: orders[0].date: x"
+    )
+    assert str(merged.problem(("orders", 1, "groups", 0), "y")) == (
+        "records/purchase-orders.yaml:17: orders[3].order.groups[0]: y"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -60,7 +61,7 @@ def run(root: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def orders(root: Path) -> list[dict[str, object]]:
+def orders(root: Path) -> list[dict[str, Any]]:
     path = root / "records" / "orders.yaml"
     if not path.exists():
         return []
@@ -127,7 +128,9 @@ def test_rotation_skips_a_holder_serving_the_same_team(tmp_path: Path) -> None:
     )
 
 
-def test_every_holder_excluded_is_refused_and_nothing_is_assigned(tmp_path: Path) -> None:
+def test_a_group_nobody_can_take_is_reported_while_the_others_are_allocated(
+    tmp_path: Path,
+) -> None:
     groups = """\
         - {id: g1, name: G1, lot: 1, team: nord, sessions: 10}
         - {id: g2, name: G2, lot: 1, team: nord, sessions: 10}
@@ -137,19 +140,21 @@ def test_every_holder_excluded_is_refused_and_nothing_is_assigned(tmp_path: Path
     assert run(root, "allocate", "--date", "2025-03-03")[0] == 0
     path = root / "records" / "orders.yaml"
     before = path.read_bytes()
-    # a new group that could be served, then one that nobody can take
+    # one group nobody can take, then one that can be served
     write_buyer(
         root,
         groups
         + """\
-        - {id: g4, name: G4, lot: 1, team: sud, sessions: 10}
         - {id: g5, name: Cadres nord bis, lot: 1, team: nord, sessions: 10}
+        - {id: g4, name: G4, lot: 1, team: sud, sessions: 10}
         """,
     )
-    code, output = run(root, "allocate", "--date", "2025-04-01")
+    code, output = run(root, "allocate", "--date", "2025-04-01", "--all-or-nothing")
     assert code == 4
     message = " ".join(output.split())
-    assert "lot 1: no holder can take group g5 (Cadres nord bis)" in message
+    assert "buyer.yaml:31: groups[3]: lot 1: no holder can take group g5 (Cadres nord bis)" in (
+        message
+    )
     for why in (
         "h1 serves team nord via g1",
         "h2 serves team nord via g2",
@@ -158,6 +163,13 @@ def test_every_holder_excluded_is_refused_and_nothing_is_assigned(tmp_path: Path
     ):
         assert why in message
     assert path.read_bytes() == before
+    # without --all-or-nothing: g4 gets its order, g5 is reported, exit 4 at the end
+    code, output = run(root, "allocate", "--date", "2025-04-01")
+    assert code == 4
+    message = " ".join(output.split())
+    assert "1 order(s) issued, 0 offered again: written to" in message
+    assert "error: buyer.yaml:31: groups[3]: lot 1: no holder can take group g5" in message
+    assert holders(root) == {"g1": "h1", "g2": "h2", "g3": "h3", "g4": "h1"}
 
 
 def test_rotation_decline_passes_to_the_next_in_turn(tmp_path: Path) -> None:
@@ -178,9 +190,13 @@ def test_rotation_decline_passes_to_the_next_in_turn(tmp_path: Path) -> None:
     assert code == 0, output
     order = orders(root)[0]
     assert (order["status"], order["holder"], order["amount"]) == ("passed", "h2", "5000.00")
-    assert order["declines"] == [
-        {"date": date(2025, 3, 10), "holder": "h1", "reason": "no availability"}
+    assert order["date"] == date(2025, 3, 10)  # the date of its new offer
+    assert [(e["date"], e["action"], e["holder"]) for e in order["history"]] == [
+        (date(2025, 3, 3), "offered", "h1"),
+        (date(2025, 3, 10), "declined", "h1"),
+        (date(2025, 3, 10), "offered", "h2"),
     ]
+    assert order["history"][1]["reason"] == "no availability"
     assert order["reason"] == (
         "declined by h1 on 2025-03-10; rotation: after h1, h2 (rank 2) takes it"
     )
@@ -205,28 +221,39 @@ def test_cascade_with_capacity_and_declines(tmp_path: Path) -> None:
     assert orders(root)[1]["reason"] == (
         "cascade: c1 skipped (at capacity 1/1), c2 (rank 2) takes it"
     )
-    # c1 declines p1: c2 is at capacity, c3 takes it
+    # c1 declines p1: the cascade goes on down, c2 is at capacity (skipped), c3 takes it
     code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-05")
     assert code == 0, output
     assert "passed to c3" in output
     assert holders(root)["p1"] == "c3"
-    # c3 declines too: c1 declined, c2 full: nobody is left
+    assert [(e["action"], e["holder"], e.get("reason")) for e in orders(root)[0]["history"]][
+        -2:
+    ] == [
+        ("skipped", "c2", "at capacity 1/1"),
+        (
+            "offered",
+            "c3",
+            "cascade after c1 (rank 1): c2 skipped (at capacity 1/1), c3 (rank 3) takes it",
+        ),
+    ]
+    # c3 declines too: nobody is ranked below it
     code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-06")
     assert code == 4
     message = " ".join(output.split())
     assert (
-        "order BC-2025-0001 (p1) stays declined and unassigned: cascade: no holder can "
-        "take it: c1 declined this order; c2 at capacity 1/1; c3 declined this order"
+        "order BC-2025-0001 (p1) stays declined and unassigned: cascade after c3 (rank 3): "
+        "no holder is ranked below it"
     ) in message
     order = orders(root)[0]
     assert order["status"] == "declined" and "holder" not in order and "amount" not in order
-    assert [d["holder"] for d in order["declines"]] == ["c1", "c3"]  # type: ignore[union-attr]
+    assert [e["holder"] for e in order["history"] if e["action"] == "declined"] == ["c1", "c3"]
     # a declined order has no holder to decline it again
     code, output = run(root, "decline", "BC-2025-0001", "--date", "2025-03-07")
     assert code == 4 and "has no holder" in output
-    # allocate offers it again, and reports it while nobody can take it
+    # allocate offers it again (c1, c3 declined; c2 full): reported, exit 4, not "nothing to do"
     code, output = run(root, "allocate", "--date", "2025-03-07")
-    assert code == 0 and "order BC-2025-0001 (p1) stays unassigned" in output
+    assert code == 4 and "order BC-2025-0001 (p1) stays unassigned" in " ".join(output.split())
+    assert "nothing to allocate" not in output
     # c2 can now take two groups: the next allocate passes it to c2
     write_buyer(
         root,
@@ -238,7 +265,11 @@ def test_cascade_with_capacity_and_declines(tmp_path: Path) -> None:
     code, output = run(root, "allocate", "--date", "2025-03-08")
     assert code == 0, output
     order = orders(root)[0]
-    assert (order["status"], order["holder"]) == ("passed", "c2")
+    assert (order["status"], order["holder"], order["date"]) == (
+        "passed",
+        "c2",
+        date(2025, 3, 8),
+    )
     assert str(order["reason"]).startswith(
         "offered again on 2025-03-08: cascade: c1 skipped "
         "(declined this order), c2 (rank 2) takes it"
@@ -262,34 +293,39 @@ def test_lot_maximum_refuses_and_estimate_warns(tmp_path: Path) -> None:
         - {id: p1, name: P1, lot: 2, sessions: 8}
         - {id: p2, name: P2, lot: 2, sessions: 8}
         """
-    head = HEAD.replace("capacity: 1, price: 100", "capacity: 3, price: 100")
+    head = HEAD.replace("capacity: 1, price: 100", "capacity: 3, price: 100").replace(
+        "renewal_recorded: false", "renewal_recorded: true"
+    )
     root = write_buyer(tmp_path / "b", groups, head)
     code, output = run(root, "allocate", "--date", "2025-03-03")
     assert code == 0, output
     assert (
-        "warning: lot 2, 2025: committed 1600.00 EUR HT is past the yearly estimate "
-        "1000.00 EUR HT (160.0 %); maximum 2000.00 EUR HT"
+        "warning: lot 2, agreement year 2 (2025-02-19 to 2026-02-18): committed 1600.00 EUR "
+        "HT is past the yearly estimate 1000.00 EUR HT (160.0 %); maximum 2000.00 EUR HT"
     ) in " ".join(output.split())
-    path = root / "records" / "orders.yaml"
-    before = path.read_bytes()
     write_buyer(
         root,
         groups + "- {id: p3, name: P3, lot: 2, sessions: 2}\n"
         "- {id: p4, name: P4, lot: 2, sessions: 3}\n",
         head,
     )
-    code, output = run(root, "allocate", "--date", "2025-04-01")
+    code, output = run(root, "allocate", "--date", "2026-01-05")
     assert code == 4
     assert (
-        "lot 2, 2025: the order of group p4 to c2 (300.00 EUR HT) would bring the "
-        "committed amount to 2100.00 EUR HT, over the yearly maximum 2000.00 EUR HT; "
-        "nothing was assigned"
+        "lot 2, agreement year 2 (2025-02-19 to 2026-02-18): the order of group p4 to c2 "
+        "(300.00 EUR HT) would bring the committed amount to 2100.00 EUR HT, over the yearly "
+        "maximum 2000.00 EUR HT"
     ) in " ".join(output.split())
-    assert path.read_bytes() == before  # p3 (within the maximum) was not assigned either
-    # the yearly maximum is per year: in 2026 the same order is fine
-    code, output = run(root, "allocate", "--date", "2026-01-05")
-    assert code == 0, output
-    assert [o["number"] for o in orders(root)][-2:] == ["BC-2026-0001", "BC-2026-0002"]
+    assert [o["group"] for o in orders(root)] == ["p1", "p2", "p3"]  # p3 fits, p4 does not
+    # the yearly maximum is per agreement year: from 2026-02-19 (year 3) it starts again
+    code, output = run(root, "allocate", "--date", "2026-02-19")
+    assert code == 4
+    assert [(o["number"], o["group"], o["year"]) for o in orders(root)][-3:] == [
+        ("BC-2026-0002", "p1", 3),
+        ("BC-2026-0003", "p2", 3),
+        ("BC-2026-0004", "p3", 3),
+    ]
+    assert "agreement year 3 (2026-02-19 to 2027-02-18): the order of group p4" in output
 
 
 @pytest.mark.parametrize(
@@ -337,7 +373,8 @@ def test_lots_report_figures(tmp_path: Path) -> None:
     code, output = run(root, "lots", "--format", "json")
     assert code == 0, output
     lot1, lot2 = json.loads(output)["lots"]
-    assert (lot1["year"], lot1["orders"], lot1["committed"]) == (2025, 4, "21000.00")
+    assert (lot1["year"], lot1["from"], lot1["to"]) == (2, "2025-02-19", "2026-02-18")
+    assert (lot1["orders"], lot1["committed"]) == (4, "21000.00")
     assert (lot1["estimated_share"], lot1["maximum_share"]) == ("42.0", "26.3")
     assert [(h["id"], h["orders"], h["sessions"], h["amount"]) for h in lot1["holders"]] == [
         ("h1", 2, 15, "9000.00"),
@@ -352,12 +389,13 @@ def test_lots_report_figures(tmp_path: Path) -> None:
     ]
     code, output = run(root, "lots", "--year", "2025")
     assert code == 0, output
-    assert "Lot 1 (rotation), 2025: Cadres" in output
+    assert "Lot 1 (rotation), agreement year 2: Cadres" in output
     assert (
         "4 order(s), committed 21000.00 EUR HT: 42.0 % of the estimate 50000.00, "
         "26.3 % of the maximum 80000.00"
     ) in output
     code, output = run(root, "lots", "--year", "2024", "--format", "json")
+    assert json.loads(output)["lots"][0]["year"] == 1
     assert json.loads(output)["lots"][0]["orders"] == 0
 
 
@@ -469,8 +507,8 @@ def test_bad_orders_file_gives_file_line_errors(tmp_path: Path) -> None:
     )
     code, output = run(root, "lots")
     assert code == 2
-    assert "records/orders.yaml:12: orders[0].amount: 6001.00 is not 10 x 600.00" in output
-    assert "records/orders.yaml:20: orders[1].holder: 'h9' is not a holder of lot 1" in output
+    assert "records/orders.yaml:16: orders[0].amount: 6001.00 is not 10 x 600.00" in output
+    assert "records/orders.yaml:32: orders[1].holder: 'h9' is not a holder of lot 1" in output
     path.write_text(text.replace("BC-2025-0002", "BC-2025-0003"), encoding="utf-8")
     code, output = run(root, "allocate")
     assert code == 2 and "numbers are continuous; missing: BC-2025-0002" in output

@@ -415,7 +415,7 @@ def order_add(
     """Record a purchase order with one group (more groups: write the order in the YAML)."""
     from pydantic import ValidationError  # lazy: keeps `apptool --help` instant
 
-    from apptool.domain.models import Group, Order  # lazy: keeps `apptool --help` instant
+    from apptool.domain.models import Order  # lazy: keeps `apptool --help` instant
     from apptool.services.orders import add_order  # lazy: keeps `apptool --help` instant
 
     if (cadence is None) == (sessions is None):
@@ -438,7 +438,7 @@ def order_add(
                 "date": on,
                 "unit_price": unit_price,
                 "maximum": maximum,
-                "groups": [Group.model_validate(group_data).model_dump(by_alias=True)],
+                "groups": [group_data],
             }
         )
     except ValidationError as exc:
@@ -466,7 +466,8 @@ def orders(
     """Purchase orders: sessions ordered, planned, held, invoiced; amount used vs maximum."""
     import json  # lazy: keeps `apptool --help` instant
 
-    from apptool.services.orders import order_statuses  # lazy: keeps `apptool --help` instant
+    # lazy: keeps `apptool --help` instant
+    from apptool.services.orders import agreement_years, order_statuses
 
     statuses = order_statuses(State.workspace, parse_today(today), convention)
     if not statuses and output is TableFormat.table:
@@ -489,6 +490,7 @@ def orders(
                     "consumed": str(s.consumed),
                     "maximum": str(s.order.maximum),
                     "share": str(s.share),
+                    "agreement_year": s.agreement_year,
                 }
                 for s in statuses
             ]
@@ -526,6 +528,8 @@ def orders(
         )
     out = console()
     out.print(table)
+    for line in agreement_years(State.workspace, convention):
+        out.print(line.text(), markup=False, soft_wrap=True)
     for s in statuses:
         if s.warning:
             out.print(f"warning: order {s.order.number}: {s.warning}", markup=False)

@@ -1,4 +1,5 @@
-"""The buyer's commands: allocate, decline, lots (a framework agreement's purchase orders).
+"""The buyer's commands: allocate, decline, lots, order-history, order-form, orders-export
+(a framework agreement's purchase orders).
 
 The use cases are in :mod:`apptool.services.buyer`, imported inside the commands so that
 ``apptool --help`` stays instant.
@@ -8,19 +9,29 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apptool.cli.common import OutputFormat, State, app, console, parse_date
+from apptool.cli.common import DocFormat, OutputFormat, State, app, console, parse_date
 from apptool.errors import RuleRefused
 
 if TYPE_CHECKING:
-    from apptool.domain.procurement import BuyerOrder, LotFigures
+    from apptool.domain.procurement import BuyerOrder, YearFigures
 
 DateOption = Annotated[
     str | None,
     typer.Option("--date", metavar="YYYY-MM-DD", help="Date of the orders (default: today)."),
+]
+YearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        help="Only this agreement year: its number (1, 2...) or the calendar year it begins "
+        "in (2025).",
+    ),
 ]
 
 
@@ -28,14 +39,27 @@ def _day(value: str | None) -> date:
     return parse_date(value, "--date") or date.today()
 
 
+def _warn(text: str) -> None:
+    console(stderr=True).print(f"warning: {text}", markup=False, soft_wrap=True)
+
+
 def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
     from rich.table import Table  # lazy: keeps `apptool --help` instant
 
     table = Table(title=title, title_justify="left")
-    for column in ("order", "lot", "group", "holder", "sessions", "amount HT", "reason"):
+    for column in (
+        "order",
+        "lot",
+        "group",
+        "holder",
+        "sessions",
+        "amount HT",
+        "period",
+        "reason",
+    ):
         table.add_column(
             column,
-            no_wrap=column in ("order", "amount HT"),
+            no_wrap=column in ("order", "amount HT", "period"),
             justify="right" if column in ("sessions", "amount HT") else "left",
         )
     for order in orders:
@@ -46,6 +70,7 @@ def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
             order.holder or "-",
             str(order.sessions),
             f"{order.amount or 0:.2f}",
+            f"{order.start} to {order.end}",
             order.reason,
         )
     console().print(table)
@@ -54,43 +79,66 @@ def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
 @app.command()
 def allocate(
     on: DateOption = None,
+    lot: Annotated[int | None, typer.Option("--lot", help="Only the groups of this lot.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Only this group (its id).")] = None,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing",
+            help="Write nothing at all if one group cannot get its order.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the orders without writing them.")
     ] = False,
 ) -> None:
-    """Issue a purchase order for each group of buyer.yaml without a provider.
+    """Issue the orders of the agreement year: one for each group of buyer.yaml without one.
 
-    Buyer workspace. Rotation lots: in turn after the holder of the lot's last order,
-    skipping a holder at capacity or serving a group of the same team. Cascade lots: the
-    first-ranked holder with capacity. All or nothing: a group nobody can take, an order over
-    the lot's yearly maximum, or a date outside the agreement is refused (exit 4) and nothing
-    is written.
+    Buyer workspace. Agreement years run 12 months from the agreement's start; each active
+    group gets an order per year, the next year's following the last without gap. Rotation
+    lots: in turn after the holder of the lot's last order (across years), skipping a holder
+    at capacity or serving a group of the same team. Cascade lots: holders asked in rank
+    order, skips recorded. A declined order of the year is offered again. A group nobody can
+    take, or whose order would pass a yearly maximum, is reported (exit 4) while the others
+    are written, unless --all-or-nothing.
     """
     from apptool.services import buyer  # lazy: keeps `apptool --help` instant
 
     day = _day(on)
-    result = buyer.allocate(State.workspace, day, dry_run)
+    result = buyer.allocate(State.workspace, day, dry_run, lot, group, all_or_nothing)
     outcome, path = result.outcome, result.path
     out = console()
-    err = console(stderr=True)
+    span = f"agreement year {outcome.year}: {outcome.first} to {outcome.last}"
     if outcome.assigned:
-        _print_orders(f"Orders of {day}", outcome.assigned)
-    else:
-        out.print("every group that has started has a provider: nothing to allocate", markup=False)
-    for group, why in outcome.waiting:
-        out.print(f"not allocated: {group.id} ({why})", markup=False)
-    for order, why in outcome.unassigned:
-        err.print(
-            f"warning: order {order.number} ({order.group}) stays unassigned: {why}",
+        _print_orders(f"Orders of {day} ({span})", outcome.assigned)
+    elif not outcome.refused:
+        out.print(
+            f"every group active on {day} has its order for {span}: nothing to allocate",
             markup=False,
-            soft_wrap=True,
         )
+    for change in outcome.changes:
+        out.print(change.text(), markup=False, soft_wrap=True)
+    for order in outcome.lapsed:
+        out.print(
+            f"lapsed: {order.number} ({order.group}), agreement year {order.year} ended "
+            "without a holder",
+            markup=False,
+        )
+    for waiting, why in outcome.waiting:
+        out.print(f"not allocated: {waiting.id} ({why})", markup=False)
     for warning in outcome.warnings:
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        _warn(warning)
     if dry_run:
         out.print("dry run: nothing written", markup=False)
     elif path is not None:
-        out.print(f"{len(outcome.assigned)} order(s) written to {path}", markup=False)
+        out.print(
+            f"{len(outcome.issued)} order(s) issued, {len(outcome.reoffered)} offered again"
+            + (f", {len(outcome.lapsed)} lapsed" if outcome.lapsed else "")
+            + f": written to {path}",
+            markup=False,
+        )
+    if result.problems:
+        raise RuleRefused(f"{len(result.problems)} group(s) without an order", result.problems)
 
 
 @app.command()
@@ -108,10 +156,11 @@ def decline(
 ) -> None:
     """Record that an order's holder declined it, and pass the order on.
 
-    Buyer workspace. Cascade: to the next ranked holder with capacity that has not declined
-    it; rotation: to the next in turn, with the same exclusions as allocate. If nobody is
-    left, the decline is recorded, the order stays declined without holder, and the command
-    fails (exit 4); allocate offers it again later.
+    Buyer workspace. Cascade: to the ranks below the one who declined, in rank order;
+    rotation: to the next in turn, with the same exclusions as allocate. The order then
+    takes the date of its new offer. If nobody is left, the decline is recorded, the order
+    stays declined without holder, and the command fails (exit 4); allocate offers it again
+    later. A decline after the agreement's end (or its year's end) is recorded with a warning.
     """
     from apptool.services import buyer  # lazy: keeps `apptool --help` instant
 
@@ -121,32 +170,52 @@ def decline(
     out = console()
     before, order = outcome.before, outcome.order
     out.print(f"{number}: declined by {before.holder} on {day}", markup=False)
+    for warning in outcome.warnings:
+        _warn(warning)
     if outcome.refusal is not None:
         out.print(f"written to {path}", markup=False)
         raise RuleRefused(
             f"order {number} ({order.group}) stays declined and unassigned: "
             f"{outcome.refusal}; `apptool allocate` offers it again"
         )
-    out.print(
-        f"{number}: passed to {order.holder} ({order.amount:.2f} EUR HT): {order.reason}",
-        markup=False,
-        soft_wrap=True,
-    )
-    for warning in outcome.warnings:
-        console(stderr=True).print(f"warning: {warning}", markup=False, soft_wrap=True)
+    if order.holder is not None:
+        out.print(
+            f"{number}: passed to {order.holder} ({order.amount or 0:.2f} EUR HT): {order.reason}",
+            markup=False,
+            soft_wrap=True,
+        )
     out.print(f"written to {path}", markup=False)
 
 
-def _lots_json(figures: list[LotFigures]) -> str:
+def _share(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _lots_json(years: list[YearFigures], warnings: list[str]) -> str:
     import json  # lazy: keeps `apptool --help` instant
 
     payload = {
+        "years": [
+            {
+                "year": y.year,
+                "from": str(y.first),
+                "to": str(y.last),
+                "committed": str(y.committed),
+                "estimated": _share(y.estimated),
+                "estimated_share": _share(y.estimate_share),
+                "maximum": _share(y.maximum),
+                "maximum_share": _share(y.maximum_share),
+            }
+            for y in years
+        ],
         "lots": [
             {
                 "lot": f.lot.number,
                 "title": f.lot.title,
                 "allocation": f.lot.allocation,
                 "year": f.year,
+                "from": str(f.first),
+                "to": str(f.last),
                 "orders": f.orders,
                 "unassigned": f.unassigned,
                 "committed": str(f.committed),
@@ -154,6 +223,7 @@ def _lots_json(figures: list[LotFigures]) -> str:
                 "estimated_share": str(f.estimate_share),
                 "maximum": str(f.lot.maximum_yearly),
                 "maximum_share": str(f.maximum_share),
+                "holders_expected": f.holders_expected,
                 "holders": [
                     {
                         "rank": h.holder.rank,
@@ -168,22 +238,26 @@ def _lots_json(figures: list[LotFigures]) -> str:
                     for h in f.holders
                 ],
             }
-            for f in figures
-        ]
+            for y in years
+            for f in y.lots
+        ],
+        "warnings": warnings,
     }
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
 @app.command()
 def lots(
-    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    year: YearOption = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json.")
     ] = OutputFormat.table,
 ) -> None:
-    """Per lot and year: orders, amount committed versus estimate and maximum, per holder.
+    """Per agreement year and lot: orders, amount committed versus estimate and maximum.
 
-    Buyer workspace. Years are those of the orders' dates (default: every year with orders).
+    Buyer workspace. An agreement year runs 12 months from the agreement's start (renewal
+    years included); default: every agreement year with orders. Each holder's orders,
+    sessions, amount and declines show whether the allocation is fair.
     """
     from rich.table import Table  # lazy: keeps `apptool --help` instant
 
@@ -191,43 +265,172 @@ def lots(
 
     if output is OutputFormat.ics:
         raise typer.BadParameter("choose table or json", param_hint="--format")
-    figures = buyer.lots(State.workspace, date.today(), year)
+    report = buyer.lots(State.workspace, date.today(), year)
     if output is OutputFormat.json:
-        sys.stdout.write(_lots_json(figures))
+        sys.stdout.write(_lots_json(report.years, report.warnings))
         return
     out = console()
-    for f in figures:
-        lot = f.lot
-        out.print(
-            f"Lot {lot.number} ({lot.allocation}), {f.year}: {lot.title}",
-            markup=False,
-            soft_wrap=True,
+    for y in report.years:
+        line = (
+            f"Agreement year {y.year} ({y.first} to {y.last}): committed {y.committed:.2f} EUR HT"
         )
-        out.print(
-            f"  {f.orders} order(s), committed {f.committed:.2f} EUR HT: "
-            f"{f.estimate_share} % of the estimate {lot.estimated_yearly:.2f}, "
-            f"{f.maximum_share} % of the maximum {lot.maximum_yearly:.2f}",
-            markup=False,
-            soft_wrap=True,
-        )
-        table = Table()
-        for column in ("rank", "holder", "capacity", "orders", "sessions", "amount HT", "declines"):
-            table.add_column(column, justify="left" if column == "holder" else "right")
-        for h in f.holders:
-            table.add_row(
-                str(h.holder.rank),
-                h.holder.id,
-                str(h.holder.capacity),
-                str(h.orders),
-                str(h.sessions),
-                f"{h.amount:.2f}",
-                str(h.declines),
-            )
-        out.print(table)
-        if f.unassigned:
+        if y.estimated is not None:
+            line += f", {y.estimate_share} % of the overall estimate {y.estimated:.2f}"
+        if y.maximum is not None:
+            line += f", {y.maximum_share} % of the overall maximum {y.maximum:.2f}"
+        out.print(line, markup=False, soft_wrap=True)
+        for f in y.lots:
+            lot = f.lot
             out.print(
-                f"  {f.unassigned} order(s) without holder (declined by every holder they reached)",
+                f"Lot {lot.number} ({lot.allocation}), agreement year {f.year}: {lot.title}",
                 markup=False,
+                soft_wrap=True,
             )
-        if f.committed > lot.estimated_yearly:
-            out.print(f"  warning: past the yearly estimate ({f.estimate_share} %)", markup=False)
+            out.print(
+                f"  {f.orders} order(s), committed {f.committed:.2f} EUR HT: "
+                f"{f.estimate_share} % of the estimate {lot.estimated_yearly:.2f}, "
+                f"{f.maximum_share} % of the maximum {lot.maximum_yearly:.2f}",
+                markup=False,
+                soft_wrap=True,
+            )
+            table = Table()
+            for column in (
+                "rank",
+                "holder",
+                "capacity",
+                "orders",
+                "sessions",
+                "amount HT",
+                "declines",
+            ):
+                table.add_column(column, justify="left" if column == "holder" else "right")
+            for h in f.holders:
+                table.add_row(
+                    str(h.holder.rank),
+                    h.holder.id,
+                    str(h.holder.capacity),
+                    str(h.orders),
+                    str(h.sessions),
+                    f"{h.amount:.2f}",
+                    str(h.declines),
+                )
+            out.print(table)
+            if f.unassigned:
+                out.print(
+                    f"  {f.unassigned} order(s) without holder (declined by every holder they "
+                    "reached, or lapsed)",
+                    markup=False,
+                )
+            if f.committed > lot.estimated_yearly:
+                out.print(
+                    f"  warning: past the yearly estimate ({f.estimate_share} %)", markup=False
+                )
+    for warning in report.warnings:
+        _warn(warning)
+
+
+class HistoryFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("order-history")
+def order_history(
+    number: Annotated[str, typer.Argument(help="Order number, e.g. BC-2025-0003.")],
+    output: Annotated[
+        HistoryFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = HistoryFormat.table,
+) -> None:
+    """An order's history: each offer, skipped holder (and why), decline and new offer.
+
+    Buyer workspace. The history is appended to, never rewritten: who held the order
+    before, when, and why each holder was skipped.
+    """
+    from apptool.services import buyer  # lazy: keeps `apptool --help` instant
+
+    order = buyer.order_history(State.workspace, number).order
+    if output is HistoryFormat.json:
+        import json  # lazy: keeps `apptool --help` instant
+
+        payload = order.model_dump(mode="json", by_alias=True)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    from rich.table import Table  # lazy: keeps `apptool --help` instant
+
+    out = console()
+    out.print(
+        f"{order.number}: lot {order.lot}, group {order.group}, agreement year {order.year} "
+        f"({order.start} to {order.end}), {order.sessions} session(s); {order.status}"
+        + (f", holder {order.holder} ({order.amount or 0:.2f} EUR HT)" if order.holder else "")
+        + f", dated {order.date}",
+        markup=False,
+        soft_wrap=True,
+    )
+    table = Table()
+    for column in ("date", "event", "holder", "reason"):
+        table.add_column(column, no_wrap=column == "date")
+    for event in order.history:
+        table.add_row(str(event.date), event.action, event.holder or "-", event.reason or "")
+    out.print(table)
+
+
+@app.command("order-form")
+def order_form(
+    number: Annotated[str, typer.Argument(help="Order number, e.g. BC-2025-0003.")],
+    output: Annotated[
+        DocFormat, typer.Option("--format", "-f", help="md (default), html or pdf.")
+    ] = DocFormat.md,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            file_okay=False,
+            help="Folder to write the form to (a PDF without it: the current folder).",
+        ),
+    ] = None,
+) -> None:
+    """The order form (bon de commande) to send to the order's holder, in French.
+
+    Buyer workspace. Buyer, holder, lot, agreement reference, group, sessions, unit price,
+    amount, period, budget line and signature block. Markdown and HTML go to the terminal,
+    or to --output; a PDF (PDF/A) goes to --output, else to the current folder. A form
+    already written is never replaced by a different one.
+    """
+    from apptool.services import buyer  # lazy: keeps `apptool --help` instant
+
+    form = buyer.order_form(State.workspace, number)
+    if out_dir is None and output is not DocFormat.pdf:
+        sys.stdout.write(form.markdown if output is DocFormat.md else form.html)
+        return
+    folder = out_dir if out_dir is not None else Path.cwd()
+    path, written = buyer.write_order_form(form, output.value, folder)
+    message = "written to" if written else "already written, unchanged:"
+    console().print(f"{number}: order form {message} {path}", markup=False)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+
+
+@app.command("orders-export")
+def orders_export(
+    output: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv (the only format).")
+    ] = ExportFormat.csv,
+    year: YearOption = None,
+) -> None:
+    """The orders with a holder, for the buyer's finance system: commitment number, budget
+    line, amounts (CSV to standard output).
+
+    Buyer workspace. One line per order that commits an amount (assigned or passed), in
+    issue order: commitment number (the order's), date, agreement, lot, agreement year,
+    period, group, holder, sessions, unit price and amount HT (a dot for decimals), budget
+    line, status.
+    """
+    from apptool.services import buyer  # lazy: keeps `apptool --help` instant
+
+    text, warnings = buyer.orders_export(State.workspace, year)
+    for warning in warnings:
+        _warn(warning)
+    sys.stdout.write(text)

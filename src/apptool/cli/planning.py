@@ -173,9 +173,26 @@ def _summary(outcome: PlanOutcome) -> str:
 
 @app.command()
 def check() -> None:
-    """Validate the whole workspace, and every calendar file against the hard rules."""
+    """Validate the whole workspace, and every calendar file against the hard rules.
+
+    On a buyer workspace (buyer.yaml): the agreement, its lots and groups, and every order
+    recorded in records/orders.yaml; warnings for what is allowed but worth saying (fewer
+    holders than the agreement provides, a ceiling already passed, a decline after the end).
+    """
+    from apptool.services import buyer  # lazy: keeps `apptool --help` instant
     from apptool.services import planning as use_cases  # lazy: keeps `apptool --help` instant
 
+    if buyer.is_buyer_workspace(State.workspace):
+        found = buyer.check(State.workspace)
+        for warning in found.warnings:
+            console(stderr=True).print(f"warning: {warning}", markup=False, soft_wrap=True)
+        if found.problems:
+            report(
+                [str(p) for p in found.problems] + [f"{len(found.problems)} problem(s) found"],
+                EXIT_INVALID,
+            )
+        console().print(f"ok: {len(found.checked)} file(s) checked, no problem found", markup=False)
+        return
     outcome = use_cases.check(State.workspace)
     out = console()
     for note in outcome.notes:

@@ -7,6 +7,7 @@ blocked, or ``None``.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -83,8 +84,7 @@ def school_holidays(zone: str, year: int) -> dict[date, str]:
 
 def days_of_month(year: int, month: int) -> list[date]:
     first = date(year, month, 1)
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return [first + timedelta(days=n) for n in range((following - first).days)]
+    return [first + timedelta(days=n) for n in range(calendar.monthrange(year, month)[1])]
 
 
 def _in_ranges(day: date, ranges: Iterable[DayRange]) -> DayRange | None:

@@ -16,7 +16,6 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from apptool.domain.calendar_fr import days_of_month
 from apptool.domain.models import Convention, Group, minutes
 from apptool.domain.schedule import Party, Period, Session
 
@@ -122,7 +121,7 @@ def _month_open(convention: Convention, group: Group | None, year: int, month: i
     if month_excluded(convention, month):
         return False
     first = date(year, month, 1)
-    last = days_of_month(year, month)[-1]
+    last = date(year, month, _calendar.monthrange(year, month)[1])
     start = max(convention.period.start, group.start if group and group.start else first)
     end = min(active_until(convention), group.end if group and group.end else last)
     return start <= last and first <= end and start <= end
@@ -133,7 +132,8 @@ def window_months(convention: Convention, group: Group) -> list[tuple[int, int]]
     assert group.start is not None and group.end is not None
     months = []
     year, month = group.start.year, group.start.month
-    while (year, month) <= (group.end.year, group.end.month):
+    end = min(group.end, active_until(convention))  # no month is open after the end
+    while (year, month) <= (end.year, end.month):
         if _month_open(convention, group, year, month):
             months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -385,6 +385,65 @@ def yearly_ceiling_problem(
         f"{where}: {what} ({amount:.2f} EUR HT) would bring the committed amount to "
         f"{total:.2f} EUR HT, over the yearly maximum {maximum:.2f} EUR HT"
     )
+
+
+def overall_ceiling_problem(
+    committed: Decimal, amount: Decimal, maximum: Decimal | None, what: str, where: str
+) -> str | None:
+    """Deliberation of 9 May 2023: "un montant maximum de 500 000 € HT par an" for the three
+    lots together: an order that would bring the year's committed amount of every lot over
+    the agreement's overall yearly maximum is refused (no overall maximum: no limit)."""
+    if maximum is None:
+        return None
+    return yearly_ceiling_problem(committed, amount, maximum, what, where)
+
+
+def estimate_passed(committed: Decimal, estimate: Decimal | None) -> bool:
+    """The yearly estimate ("montant estimé HT par an") is not a limit: past it, a warning."""
+    return estimate is not None and committed > estimate
+
+
+# --- agreement years ------------------------------------------------------------------------
+
+
+def agreement_year(start: date, day: date) -> int:
+    """Deliberation of 9 May 2023: the amounts are "HT par an" of an agreement that runs "à
+    compter du 19 février 2024": agreement year 1 runs from the start for 12 months
+    (2024-02-19 to 2025-02-18), year 2 the next 12 months, renewal years included. The year
+    of ``day`` (1, 2...); 0 before the start."""
+    if day < start:
+        return 0
+    months = (day.year - start.year) * 12 + day.month - start.month
+    years = months // 12
+    while years > 0 and start + relativedelta(months=12 * years) > day:
+        years -= 1
+    return years + 1
+
+
+def agreement_year_bounds(start: date, year: int) -> tuple[date, date]:
+    """The first and last day of agreement year ``year`` (1-based): 12 months from the start,
+    each year ending the day before the next begins (a 29 February start included)."""
+    first = _years_after(start, year - 1)
+    after = _years_after(start, year)
+    return first, after if after == date.max else after - timedelta(days=1)
+
+
+def _years_after(start: date, years: int) -> date:
+    """``start`` plus ``years`` years (month arithmetic), or the last date there is."""
+    try:
+        return start + relativedelta(months=12 * years)
+    except (ValueError, OverflowError):
+        return date.max
+
+
+def agreement_years(start: date, until: date) -> list[tuple[int, date, date]]:
+    """Every agreement year from ``start`` to ``until`` (the agreement's last possible day,
+    renewal included): (number, first day, last day), the last one cut at ``until``."""
+    years = []
+    for year in range(1, agreement_year(start, until) + 1):
+        first, last = agreement_year_bounds(start, year)
+        years.append((year, first, min(last, until)))
+    return years
 
 
 # --- numbers (invoices, credit notes, purchase orders) -------------------------------------

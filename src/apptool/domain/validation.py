@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from stdnum import bic, iban
 from stdnum.fr import siret as siret_number
 
-from apptool.domain.contract import active_until, window_months
+from apptool.domain.contract import (
+    active_until,
+    agreement_year,
+    agreement_year_bounds,
+    window_months,
+    yearly_ceiling_problem,
+)
 from apptool.domain.models import (
     Billing,
     Convention,
@@ -293,19 +300,51 @@ def session_counts_fit(convention: Convention, doc: Document) -> list[Problem]:
     for group, path in group_entries(convention):
         if group.sessions is None or group.end is None:
             continue
-        months = window_months(
-            convention, group.model_copy(update={"start": group.start or convention.period.start})
+        first = group.start or (
+            convention.orders[path[1]].date
+            if path[0] == "orders" and isinstance(path[1], int)
+            else convention.period.start
         )
+        months = window_months(convention, group.model_copy(update={"start": first}))
         if group.sessions > len(months):
             problems.append(
                 doc.problem(
                     (*path, "sessions"),
                     f"{group.sessions} sessions need "
                     f"{group.sessions} eligible months between "
-                    f"{group.start} and {group.end}; there are "
+                    f"{first} and {group.end}; there are "
                     f"{len(months)}",
                 )
             )
+    return problems
+
+
+def orders_within_lot_maximum(convention: Convention, doc: Document) -> list[Problem]:
+    """A framework agreement's lot has a yearly maximum counted per agreement year (from the
+    agreement's start, 12 months each): the maxima of the orders of one agreement year
+    cannot exceed it (the whole lot, every holder together, may not be ordered more)."""
+    if convention.lot is None:
+        return []
+    start = convention.period.start
+    totals: dict[int, Decimal] = {}
+    problems = []
+    dated = sorted(enumerate(convention.orders), key=lambda e: (e[1].date, e[0]))
+    for index, order in dated:
+        year = agreement_year(start, order.date)
+        if year < 1:
+            continue  # outside the agreement: orders_consistent says so
+        before = totals.get(year, Decimal("0.00"))
+        totals[year] = before + order.maximum
+        first, last = agreement_year_bounds(start, year)
+        problem = yearly_ceiling_problem(
+            before,
+            order.maximum,
+            convention.lot.maximum_yearly,
+            f"order {order.number}",
+            f"lot {convention.lot.number}, agreement year {year} ({first} to {last})",
+        )
+        if problem is not None and before <= convention.lot.maximum_yearly:
+            problems.append(doc.problem(("orders", index, "maximum"), problem))
     return problems
 
 
@@ -313,6 +352,7 @@ CONVENTION_RULES: tuple[ConventionRule, ...] = (
     kind_matches_content,
     renewal_complete,
     orders_consistent,
+    orders_within_lot_maximum,
     group_has_cadence_or_count,
     session_counts_fit,
     unique_group_ids,

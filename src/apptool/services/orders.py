@@ -6,12 +6,16 @@ from datetime import date
 from pathlib import Path
 
 from apptool.domain.billing import is_billable_session
+from apptool.domain.contract import agreement_year
 from apptool.domain.models import Order
 from apptool.domain.orders import (
+    AgreementYearOrders,
     OrderStatus,
     RecordedOrder,
     RecordedOrders,
+    agreement_year_orders,
     new_order_problems,
+    order_text,
     sessions_ordered,
 )
 from apptool.errors import RuleRefused
@@ -33,12 +37,28 @@ def add_order(root: Path, convention_id: str, order: Order) -> Order:
             raise RuleRefused(f"order {order.number} refused: " + "; ".join(problems))
         recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
         entries = [*recorded.orders, RecordedOrder(convention=convention_id, order=order)]
-        data = RecordedOrders(orders=entries).model_dump(mode="json", by_alias=True)
+        data = {
+            "orders": [
+                {"convention": entry.convention, "order": order_text(entry.order)}
+                for entry in entries
+            ]
+        }
         write_atomic(
             records_path(root, PURCHASE_ORDERS),
             dump_yaml(data, "# apptool records: purchase orders added with `apptool order add`.\n"),
         )
         return order
+
+
+def agreement_years(root: Path, convention: str | None = None) -> list[AgreementYearOrders]:
+    """``apptool orders``: per agreement and agreement year, the orders against the lot."""
+    workspace = load_workspace(root)
+    return [
+        line
+        for conv_id, agreement in workspace.conventions.items()
+        if convention is None or conv_id == convention
+        for line in agreement_year_orders(conv_id, agreement)
+    ]
 
 
 def order_statuses(
@@ -68,6 +88,7 @@ def order_statuses(
                     held=sum(1 for s in sessions if is_billable_session(s, today)),
                     invoiced=sum(len(r.document.lines) for r in invoices),
                     consumed=register.order_consumption(conv_id, order.number),
+                    agreement_year=agreement_year(agreement.period.start, order.date),
                 )
             )
     return statuses

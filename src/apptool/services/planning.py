@@ -75,9 +75,7 @@ def _with_line(workspace: Workspace, problem: Problem) -> Problem:
     doc = workspace.documents.get(Path(problem.file).stem)
     if doc is None or problem.line is not None:
         return problem
-    return Problem(
-        doc.display, doc.line_of(field_path(problem.field)), problem.field, problem.message
-    )
+    return doc.problem(field_path(problem.field), problem.message)
 
 
 def plan(

@@ -22,8 +22,11 @@ from apptool.domain.procurement import (
     ORDERS_RULES,
     BuyerFile,
     BuyerOrder,
+    LegacyOrdersFile,
     OrdersFile,
+    migrate_legacy,
 )
+from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import lock, write_atomic
 from apptool.store.loading import read_yaml, validate_document
@@ -38,6 +41,10 @@ class BuyerWorkspace:
     root: Path
     spec: BuyerFile
     orders: list[BuyerOrder]
+    doc: Document  # buyer.yaml, with the line of every key
+    #: The orders file was written by the previous version (no history): it is read in
+    #: today's shape and written so by the next command that records something.
+    migrated: bool = False
 
     @property
     def orders_path(self) -> Path:
@@ -54,7 +61,8 @@ def find_buyer_root(path: Path) -> Path:
     elif (root / "practitioner.yaml").exists() or (root / "conventions").is_dir():
         message = (
             f"this is a practitioner workspace (practitioner.yaml, conventions/); "
-            f"allocate, decline and lots work on a buyer workspace ({BUYER}): create "
+            f"the buyer's commands (allocate, decline, lots, order-history, order-form, "
+            f"orders-export) work on a buyer workspace ({BUYER}): create "
             f"one with `apptool init --buyer DIR` and choose it with --workspace"
         )
     else:
@@ -69,8 +77,32 @@ def _by_line(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line or 0, p.field, p.message))
 
 
+def is_buyer_workspace(path: Path) -> bool:
+    """Whether ``path`` holds ``buyer.yaml`` and no practitioner's files."""
+    root = path.resolve()
+    return (
+        (root / BUYER).is_file()
+        and not (root / "practitioner.yaml").exists()
+        and not (root / "conventions").is_dir()
+    )
+
+
+def _legacy_shape(data: object) -> bool:
+    """An orders file of the previous version: orders, none of them with a history."""
+    if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
+        return False
+    entries = data["orders"]
+    return bool(entries) and all(
+        isinstance(entry, dict) and "history" not in entry for entry in entries
+    )
+
+
 def load_buyer(path: Path) -> BuyerWorkspace:
-    """Load and validate ``buyer.yaml`` and ``records/orders.yaml``; every problem at once."""
+    """Load and validate ``buyer.yaml`` and ``records/orders.yaml``; every problem at once.
+
+    An orders file of the previous version (one order per group, ``declines``, no history)
+    is read and given today's shape (:func:`~apptool.domain.procurement.migrate_legacy`).
+    """
     root = find_buyer_root(path)
     doc = read_yaml(root / BUYER, BUYER)
     spec, problems = validate_document(doc, BuyerFile)
@@ -80,18 +112,25 @@ def load_buyer(path: Path) -> BuyerWorkspace:
         raise InvalidInput(f"{BUYER} has errors", _by_line(problems))
     orders_path = root / RECORDS / ORDERS
     if not orders_path.exists():
-        return BuyerWorkspace(root, spec, [])
+        return BuyerWorkspace(root, spec, [], doc)
     orders_doc = read_yaml(orders_path, ORDERS_DISPLAY)
     if orders_doc.data is None:
-        return BuyerWorkspace(root, spec, [])
-    record, problems = validate_document(orders_doc, OrdersFile)
-    if record is not None:
-        problems += [
-            problem for rule in ORDERS_RULES for problem in rule(spec, record.orders, orders_doc)
-        ]
-    if record is None or problems:
+        return BuyerWorkspace(root, spec, [], doc)
+    migrated = _legacy_shape(orders_doc.data)
+    orders: list[BuyerOrder] | None = None
+    if migrated:
+        legacy, problems = validate_document(orders_doc, LegacyOrdersFile)
+        if legacy is not None:
+            orders = migrate_legacy(spec, list(legacy.orders))
+    else:
+        record, problems = validate_document(orders_doc, OrdersFile)
+        if record is not None:
+            orders = list(record.orders)
+    if orders is not None:
+        problems += [problem for rule in ORDERS_RULES for problem in rule(spec, orders, orders_doc)]
+    if orders is None or problems:
         raise InvalidInput(f"{ORDERS_DISPLAY} has errors", _by_line(problems))
-    return BuyerWorkspace(root, spec, list(record.orders))
+    return BuyerWorkspace(root, spec, orders, doc, migrated)
 
 
 @contextlib.contextmanager
@@ -111,18 +150,18 @@ class _Dumper(yaml.SafeDumper):
 
 ORDERS_HEADER = (
     "# apptool records: the buyer's purchase orders, written by `apptool allocate` and\n"
-    "# `apptool decline` in the order they were issued. Numbers run without gap per year.\n"
+    "# `apptool decline` in the order they were issued. Numbers run without gap per year;\n"
+    "# each order keeps its history (offers, skips, declines); dates never go backwards.\n"
 )
 
 
 def orders_text(orders: list[BuyerOrder]) -> str:
     """The orders file: fields in the model's order (number first), deterministic."""
     data: dict[str, Any] = {
-        "orders": [order.model_dump(mode="python", exclude_none=True) for order in orders]
+        "orders": [
+            order.model_dump(mode="python", by_alias=True, exclude_none=True) for order in orders
+        ]
     }
-    for entry in data["orders"]:
-        if not entry["declines"]:
-            del entry["declines"]
     return ORDERS_HEADER + yaml.dump(
         data,
         Dumper=_Dumper,

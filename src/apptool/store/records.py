@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from apptool.domain.models import Strict
 from apptool.domain.records import Themes
+from apptool.domain.source import Document
 from apptool.errors import InvalidInput
 from apptool.store.files import dump_yaml, write_atomic
 from apptool.store.loading import read_yaml, validate_document
@@ -33,16 +34,22 @@ def records_path(root: Path, name: str) -> Path:
 
 def load_records(root: Path, name: str, model: type[R]) -> R:
     """A records file, validated; an empty model when the file does not exist yet."""
+    return load_records_document(root, name, model)[0]
+
+
+def load_records_document(root: Path, name: str, model: type[R]) -> tuple[R, Document | None]:
+    """A records file, validated, with its document (the line of every key); an empty model
+    and no document when the file does not exist yet."""
     path = records_path(root, name)
     if not path.exists():
-        return model()
+        return model(), None
     doc = read_yaml(path, f"{RECORDS}/{name}")
     if doc.data is None:
-        return model()
+        return model(), doc
     record, problems = validate_document(doc, model)
     if record is None:
         raise InvalidInput(f"{doc.display} has errors", problems)
-    return record
+    return record, doc
 
 
 def write_records(root: Path, name: str, record: Strict) -> Path:

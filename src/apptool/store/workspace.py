@@ -24,14 +24,21 @@ from pathlib import Path
 
 from apptool.domain.contract import effective_termination
 from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
-from apptool.domain.orders import RecordedOrders, with_orders
+from apptool.domain.orders import RecordedOrders, recorded_order, with_orders
 from apptool.domain.records import Terminations
-from apptool.domain.source import Document
+from apptool.domain.source import Document, MergedDocument
 from apptool.domain.validation import convention_problems, practitioner_problems
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import lock, write_atomic
 from apptool.store.loading import read_yaml, validate_document
-from apptool.store.records import PURCHASE_ORDERS, RECORDS, TERMINATIONS, load_records, load_themes
+from apptool.store.records import (
+    PURCHASE_ORDERS,
+    RECORDS,
+    TERMINATIONS,
+    load_records,
+    load_records_document,
+    load_themes,
+)
 
 PRACTITIONER = "practitioner.yaml"
 CONVENTIONS = "conventions"
@@ -84,7 +91,8 @@ def find_root(path: Path) -> Path:
         if (root / BUYER).exists():
             message = (
                 "a buyer workspace (buyer.yaml): this command is for a practitioner's "
-                "workspace; a buyer uses allocate, decline and lots"
+                "workspace; a buyer uses allocate, decline, lots, order-history, order-form, "
+                "orders-export and check"
             )
             raise InvalidInput(f"{path}: {message}", [Problem(str(path), None, "", message)])
         message = (
@@ -150,7 +158,7 @@ def load_workspace(path: Path) -> Workspace:
             problems += rule_problems
             if not rule_problems:
                 conventions[file.stem] = convention
-    problems += _apply_recorded_orders(root, conventions)
+    problems += _apply_recorded_orders(root, conventions, documents)
     problems += _apply_terminations(root, conventions, documents)
     problems += _theme_problems(root)
     if problems or practitioner is None:
@@ -158,28 +166,45 @@ def load_workspace(path: Path) -> Workspace:
     return Workspace(root, practitioner, conventions, documents)
 
 
-def _apply_recorded_orders(root: Path, conventions: dict[str, Convention]) -> list[Problem]:
-    """Merge the orders recorded with ``apptool order add`` into their agreements."""
+def _apply_recorded_orders(
+    root: Path, conventions: dict[str, Convention], documents: dict[str, Document]
+) -> list[Problem]:
+    """Merge the orders recorded with ``apptool order add`` into their agreements.
+
+    The merged agreement is checked again by the convention's rules; a problem about a
+    recorded order names ``records/purchase-orders.yaml`` and its line, and the merged
+    agreement's document keeps doing so for later problems (the planner's, for instance).
+    """
     try:
-        recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
+        recorded, records_doc = load_records_document(root, PURCHASE_ORDERS, RecordedOrders)
     except InvalidInput as exc:
         return exc.problems
+    if records_doc is None:
+        return []
     problems = []
-    by_convention: dict[str, list[Order]] = {}
+    by_convention: dict[str, list[tuple[int, Order]]] = {}
     for index, entry in enumerate(recorded.orders):
         if entry.convention not in conventions:
-            problems.append(
-                Problem(
-                    f"{RECORDS}/{PURCHASE_ORDERS}",
-                    None,
-                    f"orders[{index}].convention",
-                    f"unknown convention {entry.convention!r}",
+            if entry.convention not in documents:  # not a convention with errors
+                problems.append(
+                    records_doc.problem(
+                        ("orders", index, "convention"),
+                        f"unknown convention {entry.convention!r}",
+                    )
                 )
-            )
             continue
-        by_convention.setdefault(entry.convention, []).append(entry.order)
-    for conv_id, orders in by_convention.items():
-        conventions[conv_id] = with_orders(conventions[conv_id], orders)
+        by_convention.setdefault(entry.convention, []).append((index, recorded_order(entry.order)))
+    for conv_id, entries in by_convention.items():
+        convention = conventions[conv_id]
+        merged = with_orders(convention, [order for _, order in entries])
+        doc = MergedDocument(
+            documents[conv_id], records_doc, len(convention.orders), [i for i, _ in entries]
+        )
+        found = convention_problems(merged, doc)  # the agreement alone had none
+        problems += found
+        if not found:
+            conventions[conv_id] = merged
+            documents[conv_id] = doc
     return problems
 
 

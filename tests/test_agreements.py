@@ -73,6 +73,14 @@ def test_invoice_per_order_carries_the_order_number(both: Path) -> None:
                 .split(">")[-1]
             )
     assert sorted(orders) == ["EXEMPLE-BC-2025-014", "EXEMPLE-BC-2025-027"]
+    ordered = [
+        p.with_suffix(".md").read_text(encoding="utf-8")
+        for p in invoices
+        if "BuyerOrderReferencedDocument" in p.read_text(encoding="utf-8")
+    ]
+    for markdown in ordered:  # an agreement's invoice says so, and cites its order
+        assert "Accord-cadre : " in markdown and "N° de bon de commande : EXEMPLE-BC-" in markdown
+        assert "Convention : " not in markdown
 
 
 def test_invoicing_beyond_the_order_maximum_is_refused(both: Path) -> None:
@@ -342,8 +350,11 @@ def test_the_lots_yearly_maximum_counts_per_agreement_year(both: Path) -> None:
     set_agreement(both, agreement_text(both).replace("maximum: 1920", "maximum: 299000"))
     code, output = run(both, "check")
     assert code == 2
+    line = next(
+        n for n, row in enumerate(agreement_text(both).splitlines(), 1) if "maximum: 299000" in row
+    )
     assert (
-        f"conventions/{AGREEMENT}.yaml:66: orders[1].maximum: lot 3, agreement year 2 "
+        f"conventions/{AGREEMENT}.yaml:{line}: orders[1].maximum: lot 3, agreement year 2 "
         "(2025-02-19 to 2026-02-18): order EXEMPLE-BC-2025-027 (299000.00 EUR HT) would bring "
         "the committed amount to 596000.00 EUR HT"
     ) in " ".join(output.split())

@@ -290,7 +290,16 @@ def test_individual_consultations_are_anonymous(planned: Path) -> None:
     assert code == 0, output
     record = yaml.safe_load((planned / "records" / "individual.yaml").read_text())
     (entry,) = record["consultations"]
-    assert set(entry) == {"id", "convention", "date", "duration", "ref", "requested_by"}
+    assert set(entry) == {
+        "id",
+        "convention",
+        "date",
+        "duration",
+        "ref",
+        "requested_by",
+        "start",
+        "place",
+    }  # no field for a name
     assert entry["duration"] == "1h30"
     code, output = run(planned, "individual", "list", "--format", "json")
     assert json.loads(output)["consultations"][0]["ref"] == "A-017"

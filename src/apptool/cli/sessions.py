@@ -337,11 +337,32 @@ def individual_add(
         str | None,
         typer.Option("--requested-by", help="agent, manager or practitioner (art. 2.2)."),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="HH:MM", help="Its start (to check overlaps with sessions)."),
+    ] = None,
+    place: Annotated[
+        str,
+        typer.Option("--place", help="office (default) or a location id of the convention."),
+    ] = "office",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Record it even on a non-working day, an absence, a closure or over a session.",
+        ),
+    ] = False,
 ) -> None:
-    """Record an individual consultation (no name is ever recorded, art. 2.2)."""
+    """Record an individual consultation (no name is ever recorded, art. 2.2).
+
+    Refused (exit 4) on a non-working day, a public holiday, an absence, a closure of the
+    establishment, or, with --at, over a group session (travel between the two places
+    included); --force records it anyway, with the warnings.
+    """
     from apptool.domain.models import (  # lazy: keeps `apptool --help` instant
         format_duration,
         parse_duration,
+        parse_time,
     )
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
 
@@ -353,16 +374,23 @@ def individual_add(
         raise typer.BadParameter(
             f"{requested_by!r}: choose agent, manager or practitioner", param_hint="--requested-by"
         )
+    try:
+        start = parse_time(at) if at is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--at") from None
     day = parse_date(on, "--date")
     assert day is not None
-    consultation = use_cases.add_individual(
-        State.workspace, convention, day, minutes_, ref, requested_by
+    outcome = use_cases.add_individual(
+        State.workspace, convention, day, minutes_, ref, requested_by, start, place, force
     )
+    consultation = outcome.consultation
     console().print(
         f"recorded {consultation.id}: {consultation.date}, "
         f"{format_duration(consultation.duration)}",
         markup=False,
     )
+    for warning in outcome.warnings:
+        console(stderr=True).print(f"warning: {warning}", markup=False, soft_wrap=True)
 
 
 @individual_app.command("list")

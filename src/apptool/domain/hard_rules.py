@@ -14,7 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from apptool.domain.calendar_fr import days_of_month, hard_blocker
+from apptool.domain.calendar_fr import (
+    days_of_month,
+    establishment_closed,
+    hard_blocker,
+    non_working_weekday,
+    practitioner_unavailable,
+    public_holiday,
+)
 from apptool.domain.contract import (
     eligible_months,
     is_active,
@@ -22,7 +29,8 @@ from apptool.domain.contract import (
     periods_due,
     slot_problem,
 )
-from apptool.domain.models import Convention, Group, Practitioner
+from apptool.domain.models import Convention, Group, Practitioner, minutes
+from apptool.domain.records import IndividualConsultation
 from apptool.domain.schedule import Period, Session, session_id
 
 
@@ -40,6 +48,45 @@ def eligible_days(
     ]
 
 
+OFFICE = "office"
+
+
+class TravelTimes:
+    """Minutes of travel between two sites (``CONVENTION/LOCATION`` or ``office``), from the
+    practitioner's profile and the conventions' ``travel`` entries; ``None`` when two sites are
+    too far apart for one day. Most specific first: the pair, a site and a convention's
+    ``CONV/*``, two ``CONV/*``; else the profile's ``travel_minutes``."""
+
+    def __init__(self, practitioner: Practitioner, conventions: dict[str, Convention]) -> None:
+        self.default = practitioner.travel_minutes
+        self.pairs: dict[frozenset[str], int | None] = {}
+        entries = [*(t for c in conventions.values() for t in c.travel), *practitioner.travel]
+        for entry in entries:  # the practitioner's own figures win
+            self.pairs[frozenset(entry.between)] = entry.minutes if entry.same_day else None
+        self._memo: dict[tuple[str, str], int | None] = {}
+
+    def between(self, a: str, b: str) -> int | None:
+        if a == b:
+            return 0
+        key = (a, b) if a < b else (b, a)
+        if key not in self._memo:
+            self._memo[key] = self._lookup(a, b)
+        return self._memo[key]
+
+    def _lookup(self, a: str, b: str) -> int | None:
+        wild_a, wild_b = _any_site(a), _any_site(b)
+        for pair in ({a, b}, {a, wild_b}, {wild_a, b}, {wild_a, wild_b}):
+            found = frozenset(pair)
+            if found in self.pairs:
+                return self.pairs[found]
+        return self.default
+
+
+def _any_site(site: str) -> str:
+    """``conv/loc`` -> ``conv/*`` (``office`` stays itself)."""
+    return site.split("/", 1)[0] + "/*" if "/" in site else site
+
+
 @dataclass(frozen=True)
 class Booking:
     """A span of the practitioner's time on one day, at one site."""
@@ -51,17 +98,23 @@ class Booking:
 
 
 def site_key(convention_id: str, location_id: str) -> str:
-    return f"{convention_id}:{location_id}"
+    """A site as travel times name it: ``CONVENTION/LOCATION``."""
+    return f"{convention_id}/{location_id}"
 
 
-def clash(a: Booking, b: Booking, travel_minutes: int) -> str | None:
-    """One practitioner: sessions never overlap, and a change of site leaves the travel time."""
+def clash(a: Booking, b: Booking, travel: TravelTimes) -> str | None:
+    """One practitioner: sessions never overlap, a change of site leaves the travel time
+    between the two sites, and sites too far apart are never on the same day."""
     if a.start < b.end and b.start < a.end:
         return "overlaps"
-    if a.site != b.site and travel_minutes > 0:
-        gap = b.start - a.end if b.start >= a.end else a.start - b.end
-        if gap < travel_minutes:
-            return f"leaves {gap} min to change site, travel needs {travel_minutes} min"
+    if a.site == b.site:
+        return None
+    needed = travel.between(a.site, b.site)
+    if needed is None:
+        return f"{a.site} and {b.site} are too far apart for one day"
+    gap = b.start - a.end if b.start >= a.end else a.start - b.end
+    if gap < needed:
+        return f"leaves {gap} min to change site, travel needs {needed} min"
     return None
 
 
@@ -115,8 +168,9 @@ def placement_problems(
             f"allows {limit} a day"
         )
     mine = session_booking(candidate)
+    travel = TravelTimes(practitioner, conventions)
     for other in sorted(same_day, key=lambda s: (s.start, s.id)):
-        reason = clash(session_booking(other), mine, practitioner.travel_minutes)
+        reason = clash(session_booking(other), mine, travel)
         if reason:
             problems.append(
                 f"{candidate.date} {candidate.start:%H:%M}: {reason} with "
@@ -144,13 +198,14 @@ def plan_violations(
                 )
             ]
             by_day[session.date].append(session)
+    travel = TravelTimes(practitioner, conventions)
     for day, day_sessions in sorted(by_day.items()):
-        found += _day_clashes(day, day_sessions, practitioner)
+        found += _day_clashes(day, day_sessions, practitioner, travel)
     return found
 
 
 def _day_clashes(
-    day: date, sessions: list[Session], practitioner: Practitioner
+    day: date, sessions: list[Session], practitioner: Practitioner, travel: TravelTimes
 ) -> list[tuple[str, str]]:
     found = []
     ordered = sorted(sessions, key=lambda s: (s.start, s.id))
@@ -161,9 +216,7 @@ def _day_clashes(
         )
     for index, first in enumerate(ordered):
         for second in ordered[index + 1 :]:
-            reason = clash(
-                session_booking(first), session_booking(second), practitioner.travel_minutes
-            )
+            reason = clash(session_booking(first), session_booking(second), travel)
             if reason:
                 found.append((second.id, f"{day} {second.start:%H:%M}: {reason} with {first.id}"))
     return found
@@ -181,3 +234,45 @@ def missing_periods(
         for period in periods_due(convention, group, year)
         if session_id(conv_id, group.id, period) not in present
     ]
+
+
+def consultation_problems(
+    consultation: IndividualConsultation,
+    sessions: Iterable[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+) -> list[str]:
+    """What makes an individual consultation's day or time unlikely: a non-working day, a
+    public holiday, an absence, a closure of the establishment, or (its time given) an
+    overlap with a group session, travel between the two sites included."""
+    convention = conventions[consultation.convention]
+    day = consultation.date
+    problems = [
+        reason
+        for reason in (
+            non_working_weekday(day, practitioner),
+            public_holiday(day),
+            practitioner_unavailable(day, practitioner),
+            establishment_closed(day, convention),
+        )
+        if reason
+    ]
+    if consultation.start is None:
+        return problems
+    start = minutes(consultation.start)
+    site = (
+        OFFICE
+        if consultation.place == OFFICE
+        else site_key(consultation.convention, consultation.place)
+    )
+    mine = Booking(start, start + consultation.duration, site, consultation.id)
+    travel = TravelTimes(practitioner, conventions)
+    for session in sorted(sessions, key=lambda s: (s.date, s.start, s.id)):
+        if session.date == day and session.occupies_time:
+            reason = clash(session_booking(session), mine, travel)
+            if reason:
+                problems.append(
+                    f"{consultation.start:%H:%M}: {reason} with {session.id} "
+                    f"({session.start:%H:%M}-{session.end:%H:%M})"
+                )
+    return problems

@@ -367,6 +367,7 @@ class Convention(Strict):
     closures: list[DayRange] = []
     locations: list[Location] = Field(min_length=1)
     declared_groups: list[Group] = Field(default=[], alias="groups")
+    travel: list[TravelPair] = []
     lot: AgreementLot | None = None
     orders: list[Order] = []
 
@@ -464,6 +465,33 @@ class Billing(Strict):
     ) = None
 
 
+SITE = re.compile(r"^(office|[a-z0-9][a-z0-9_-]*/([a-z0-9][a-z0-9_-]*|\*))$")
+
+
+def _site(value: Any) -> str:
+    if not isinstance(value, str) or not SITE.match(value):
+        raise ValueError(
+            f"{value!r} is not a site: write CONVENTION/LOCATION (ccas-dreux/vaumonnaie), "
+            "CONVENTION/* for every site of a convention, or office"
+        )
+    return value
+
+
+SiteRef = Annotated[str, PlainValidator(_site)]
+
+
+class TravelPair(Strict):
+    """The travel time between two sites, or that they are too far apart for one day.
+
+    ``between``: two sites, ``CONVENTION/LOCATION``, ``CONVENTION/*`` (each site of that
+    convention) or ``office`` (the practitioner's own office, for individual consultations).
+    """
+
+    between: list[SiteRef] = Field(min_length=2, max_length=2)
+    minutes: int | None = Field(default=None, ge=0, le=600)
+    same_day: bool = True
+
+
 class Practitioner(Strict):
     """The practitioner's profile: when and how they can work."""
 
@@ -471,6 +499,7 @@ class Practitioner(Strict):
     working_weekdays: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
     unavailability: list[DayRange] = []
     travel_minutes: int = Field(default=0, ge=0)
+    travel: list[TravelPair] = []
     max_sessions_per_day: int | None = Field(default=None, ge=1)
     billing: Billing | None = None
 

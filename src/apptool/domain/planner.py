@@ -29,7 +29,7 @@ from apptool.domain.calendar_fr import (
     school_holiday,
 )
 from apptool.domain.contract import eligible_months, is_active, periods_due
-from apptool.domain.hard_rules import Booking, clash, eligible_days, site_key
+from apptool.domain.hard_rules import Booking, TravelTimes, clash, eligible_days, site_key
 from apptool.domain.models import (
     CADENCE_MONTHS,
     WEEKDAYS,
@@ -136,8 +136,9 @@ class Position:
 class _State:
     """The practitioner's bookings and each group's sessions while planning."""
 
-    def __init__(self, practitioner: Practitioner) -> None:
+    def __init__(self, practitioner: Practitioner, travel: TravelTimes) -> None:
         self.practitioner = practitioner
+        self.travel = travel
         self.by_day: dict[date, list[Booking]] = defaultdict(list)
         self.group_days: dict[str, list[tuple[date, int, str]]] = defaultdict(list)
         self.movable: dict[str, tuple[Demand, Position]] = {}
@@ -158,8 +159,7 @@ class _State:
         self.week_load[day.isocalendar()[:2]] -= 1
 
     def conflicts(self, day: date, booking: Booking) -> list[Booking]:
-        travel = self.practitioner.travel_minutes
-        return [b for b in self.by_day.get(day, []) if clash(b, booking, travel)]
+        return [b for b in self.by_day.get(day, []) if clash(b, booking, self.travel)]
 
     def fits(self, day: date, booking: Booking) -> bool:
         limit = self.practitioner.max_sessions_per_day
@@ -412,7 +412,7 @@ def plan_year(
     rhythm); new sessions are placed after ``not_before`` when given (the past is not
     rewritten). Raises :class:`NoValidPlan` naming every session that cannot be placed.
     """
-    state = _State(practitioner)
+    state = _State(practitioner, TravelTimes(practitioner, conventions))
     for session in [*context, *kept]:
         if session.occupies_time:
             booking = Booking(
@@ -565,8 +565,8 @@ def _diagnose(
         f"days, {free} free"
         + (f"; blocked: {blocked}" if blocked else "")
         + (
-            f"; {travel_blocked} slot(s) too close to a session at another site (travel "
-            f"{practitioner.travel_minutes} min)"
+            f"; {travel_blocked} slot(s) too close to a session at another site (the travel "
+            "time between the two sites)"
             if travel_blocked
             else ""
         )

@@ -66,6 +66,10 @@ class IndividualConsultation(Strict):
     duration: Duration
     ref: OpaqueRef | None = None
     requested_by: Literal["agent", "manager", "practitioner"] | None = None
+    #: When and where it takes place (optional): ``office`` (the practitioner's, art. 2.2:
+    #: "au cabinet du praticien"), or one of the convention's locations.
+    start: TimeOfDay | None = None
+    place: Identifier = "office"
 
 
 class IndividualConsultations(Strict):

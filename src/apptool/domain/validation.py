@@ -27,6 +27,7 @@ from apptool.domain.models import (
     DayRange,
     Group,
     Practitioner,
+    TravelPair,
     format_duration,
     minutes,
     split_address,
@@ -348,6 +349,11 @@ def orders_within_lot_maximum(convention: Convention, doc: Document) -> list[Pro
     return problems
 
 
+def convention_travel_complete(convention: Convention, doc: Document) -> list[Problem]:
+    """A convention's own travel entries (e.g. an agreement's distant sites) are complete."""
+    return travel_entries_complete(convention.travel, "travel", doc)
+
+
 CONVENTION_RULES: tuple[ConventionRule, ...] = (
     kind_matches_content,
     renewal_complete,
@@ -364,6 +370,7 @@ CONVENTION_RULES: tuple[ConventionRule, ...] = (
     preferred_slots_exist,
     siret_valid,
     closures_in_order,
+    convention_travel_complete,
 )
 
 
@@ -374,6 +381,7 @@ def convention_problems(convention: Convention, doc: Document) -> list[Problem]:
 def practitioner_problems(practitioner: Practitioner, doc: Document) -> list[Problem]:
     """Rules of the practitioner's profile."""
     problems = ranges_in_order(practitioner.unavailability, "unavailability", doc)
+    problems += travel_entries_complete(practitioner.travel, "travel", doc)
     if not practitioner.working_weekdays:
         problems.append(doc.problem(("working_weekdays",), "at least one working weekday"))
     if practitioner.billing is not None:
@@ -503,3 +511,44 @@ BILLING_RULES: tuple[BillingRule, ...] = (
     number_patterns_valid,
     billing_address_valid,
 )
+
+
+def travel_entries_complete(entries: list[TravelPair], key: str, doc: Document) -> list[Problem]:
+    """A travel entry gives its minutes, or says the two sites are too far apart for one day
+    (``same_day: false``), between two different sites."""
+    problems = []
+    for index, entry in enumerate(entries):
+        if entry.same_day == (entry.minutes is None):
+            problems.append(
+                doc.problem(
+                    (key, index),
+                    "give minutes (e.g. minutes: 45), or "
+                    "same_day: false for sites too far apart for one day",
+                )
+            )
+        if entry.between[0] == entry.between[1]:
+            problems.append(doc.problem((key, index, "between"), "two different sites"))
+    return problems
+
+
+def travel_sites_known(
+    entries: list[TravelPair], key: str, doc: Document, conventions: dict[str, Convention]
+) -> list[Problem]:
+    """A site of a travel entry is a location of its convention; a pair naming a convention
+    that is not in the workspace is ignored (a convention to come, e.g. an agreement's)."""
+    problems = []
+    for index, entry in enumerate(entries):
+        for side, site in enumerate(entry.between):
+            conv_id, _, location = site.partition("/")
+            convention = conventions.get(conv_id)
+            if site == "office" or convention is None or location == "*":
+                continue
+            known = [loc.id for loc in convention.locations]
+            if location not in known:
+                problems.append(
+                    doc.problem(
+                        (key, index, "between", side),
+                        f"unknown location {location!r} of {conv_id} (known: {', '.join(known)})",
+                    )
+                )
+    return problems

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from apptool.domain import lifecycle
 from apptool.domain.contract import cited, is_active, term_text, termination_end
+from apptool.domain.hard_rules import consultation_problems
 from apptool.domain.records import (
     IndividualConsultation,
     IndividualConsultations,
@@ -141,6 +142,12 @@ def list_sessions(
     return record.workspace, sorted(sessions, key=lambda s: (s.date, s.start, s.id))
 
 
+@dataclass
+class IndividualOutcome:
+    consultation: IndividualConsultation
+    warnings: list[str]
+
+
 def add_individual(
     root: Path,
     convention: str,
@@ -148,11 +155,22 @@ def add_individual(
     duration: int,
     ref: str | None = None,
     requested_by: str | None = None,
-) -> IndividualConsultation:
-    """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2)."""
+    start: time | None = None,
+    place: str = "office",
+    force: bool = False,
+) -> IndividualOutcome:
+    """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2).
+
+    A non-working day, a public holiday, an absence, a closure, or an overlap with a group
+    session (travel included) refuses it, unless ``force`` records it with those warnings.
+    """
     with locked(root):
-        workspace = load_workspace(root)
+        calendars = load_calendars(root)
+        workspace = calendars.workspace
         agreement = known_convention(workspace, convention)
+        if place != "office" and place not in {loc.id for loc in agreement.locations}:
+            known = ", ".join(["office", *(loc.id for loc in agreement.locations)])
+            raise InvalidInput(f"unknown place {place!r} (known: {known})")
         if not is_active(agreement, day):
             raise RuleRefused(
                 f"{day} is outside the period of convention {convention!r} ({term_text(agreement)})"
@@ -169,6 +187,8 @@ def add_individual(
                 duration=duration,
                 ref=ref,
                 requested_by=requested_by,  # type: ignore[arg-type]
+                start=start,
+                place=place,
             )
         except ValidationError as exc:
             raise InvalidInput(
@@ -183,9 +203,16 @@ def add_individual(
                     for e in exc.errors()
                 ],
             ) from None
+        problems = consultation_problems(
+            consultation, calendars.sessions, workspace.conventions, workspace.practitioner
+        )
+        if problems and not force:
+            raise RuleRefused(
+                f"{day}: " + "; ".join(problems) + " (use --force to record it anyway)"
+            )
         consultations = sorted([*records.consultations, consultation], key=lambda c: (c.date, c.id))
         write_records(root, INDIVIDUAL, IndividualConsultations(consultations=consultations))
-        return consultation
+        return IndividualOutcome(consultation, problems)
 
 
 def list_individual(

@@ -27,7 +27,11 @@ from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
 from apptool.domain.orders import RecordedOrders, recorded_order, with_orders
 from apptool.domain.records import Terminations
 from apptool.domain.source import Document, MergedDocument
-from apptool.domain.validation import convention_problems, practitioner_problems
+from apptool.domain.validation import (
+    convention_problems,
+    practitioner_problems,
+    travel_sites_known,
+)
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import lock, write_atomic
 from apptool.store.loading import read_yaml, validate_document
@@ -161,6 +165,7 @@ def load_workspace(path: Path) -> Workspace:
     problems += _apply_recorded_orders(root, conventions, documents)
     problems += _apply_terminations(root, conventions, documents)
     problems += _theme_problems(root)
+    problems += _travel_problems(practitioner, conventions, documents)
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
     return Workspace(root, practitioner, conventions, documents)
@@ -239,6 +244,22 @@ def _apply_terminations(
         conventions[termination.convention] = convention.model_copy(
             update={"period": term.model_copy(update={"termination": end})}
         )
+    return problems
+
+
+def _travel_problems(
+    practitioner: Practitioner | None,
+    conventions: dict[str, Convention],
+    documents: dict[str, Document],
+) -> list[Problem]:
+    """The sites travel entries name exist (checked once every convention is loaded)."""
+    problems = []
+    if practitioner is not None and PRACTITIONER in documents:
+        problems += travel_sites_known(
+            practitioner.travel, "travel", documents[PRACTITIONER], conventions
+        )
+    for conv_id, convention in conventions.items():
+        problems += travel_sites_known(convention.travel, "travel", documents[conv_id], conventions)
     return problems
 
 

@@ -71,16 +71,28 @@ def plan(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan without writing the calendar file.")
     ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain",
+            metavar="GROUP",
+            help="Say why each session of GROUP (CONVENTION/GROUP) misses its preferences.",
+        ),
+    ] = None,
     today: TodayOption = None,
 ) -> None:
     """Plan every convention of the workspace for YEAR into calendars/YEAR.yaml.
 
     Sessions already in the calendar file stay where they are; only missing ones are placed.
+    A group's preferred weekdays and slots outweigh every other soft goal: the summary names
+    each session that misses them, and --explain GROUP says why (the rule or the session that
+    holds each preferred day).
     """
     from apptool.services import planning as use_cases  # lazy: keeps `apptool --help` instant
 
     day = parse_today(today)
     outcome = use_cases.plan(State.workspace, year, day, fresh=fresh, dry_run=dry_run)
+    wanted = use_cases.group_key(outcome.workspace, explain) if explain else None
     if output is OutputFormat.json:
         from apptool.output.export import sessions_json  # lazy: keeps `apptool --help` instant
 
@@ -96,6 +108,22 @@ def plan(
     err = console(stderr=True)
     for warning in outcome.warnings:
         err.print(f"warning: {warning}", markup=False)
+    if wanted is not None:
+        misses = [m for m in outcome.misses if m.session.startswith(f"{wanted}/")]
+        err.print(
+            f"{wanted}: "
+            + (
+                f"{len(misses)} session(s) miss its preferences"
+                if misses
+                else "every session meets its preferences"
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+        for miss in misses:
+            err.print(f"  {miss}", markup=False, soft_wrap=True)
+            for reason in miss.reasons:
+                err.print(f"    {reason}", markup=False, soft_wrap=True)
 
 
 def _print_plan(outcome: PlanOutcome, today: date) -> None:
@@ -168,6 +196,8 @@ def _summary(outcome: PlanOutcome) -> str:
             + ", ".join(plan_.skipped_past[:5])
             + (", ..." if len(plan_.skipped_past) > 5 else "")
         )
+    for miss in outcome.misses:
+        line += f"\npreference missed: {miss} (see `apptool plan {plan_.year} --explain GROUP`)"
     return line
 
 

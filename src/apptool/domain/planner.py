@@ -1,13 +1,14 @@
 """The annual planner: conventions + calendar of record + today -> a plan, or why there is none.
 
-Hard rules (``rules.py``) are never broken. Among the positions they allow, each session goes
-to the cheapest by a cost that encodes the soft goals: a regular rhythm for each group (same
-weekday, week of the month and slot; about a month between sessions, never under 21 days when
-another choice exists), few trips (sessions at one site gathered on one day), the group's
-preferences, school holidays under ``prefer-avoid``, a balanced load. Sessions are placed in
-calendar order, most constrained first; when one finds no free position, the planner tries to
-move one already placed (not kept) session out of its way. Ties are broken by date and time,
-so the same inputs always give the same plan.
+Hard rules (``hard_rules.py``) are never broken. Among the positions they allow, each session
+goes to the cheapest by a cost that encodes the soft goals, in this order of weight: school
+holidays under ``prefer-avoid`` (only if nothing else fits); the group's preferences (a free
+preferred weekday and slot is always taken); about a month between sessions, never under 21
+days when another choice exists; few trips (sessions at one site gathered on one day); a
+regular rhythm (same weekday, week of the month and slot); a balanced load. Sessions are
+placed in calendar order, most constrained first; when one finds no free position, the planner
+tries to move one already placed (not kept) session out of its way. Ties are broken by date
+and time, so the same inputs always give the same plan.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from apptool.domain.calendar_fr import (
     days_of_month,
     describe_ranges,
     establishment_closed,
+    hard_blocker,
     non_working_weekday,
     practitioner_unavailable,
     public_holidays,
@@ -43,11 +45,12 @@ from apptool.domain.schedule import Period, Session, session_id
 from apptool.errors import NoValidPlan, Problem, field_name
 
 # Soft-goal weights (integers keep the arithmetic exact and the plan deterministic).
-W_SCHOOL_HOLIDAY = 10_000  # prefer-avoid: only if nothing else fits
+W_SCHOOL_HOLIDAY = 1_000_000  # prefer-avoid: only if nothing else fits
+#: A group's preferences outweigh every other soft goal: a free preferred day is taken.
+W_PREFERRED_WEEKDAY = 100_000
+W_PREFERRED_SLOT = 40_000
 W_SHORT_INTERVAL = 1_000  # under the minimum interval when another choice exists
 W_INTERVAL_DAY = 2  # per day away from the target interval
-W_PREFERRED_WEEKDAY = 40
-W_PREFERRED_SLOT = 25
 W_NEW_TRIP = 60  # a new (day, site) visit
 W_MIXED_DAY = 20  # a day that already has sessions at another site
 W_USUAL_WEEKDAY = 30
@@ -630,6 +633,142 @@ def soft_report(
         ):
             report.in_school_holidays.append(session.id)
     return report
+
+
+@dataclass(frozen=True)
+class PreferenceMiss:
+    """A session away from its group's preferred weekday or slot, and why."""
+
+    session: str
+    day: date
+    start: time
+    missed: str  # "on a friday (prefers thursday)", "at 09:00 (prefers 14:00)"
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.session} on {self.day:%A} {self.day} {self.start:%H:%M}: {self.missed}"
+
+
+def preference_misses(
+    sessions: list[Session],
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+    group_key: str | None = None,
+) -> list[PreferenceMiss]:
+    """Each session (of ``group_key`` when given: ``CONVENTION/GROUP``) that misses its group's
+    preferences, with why each preferred day and slot of its period was not taken: the rule
+    that blocks it, or the session that holds it."""
+    misses = []
+    live = [s for s in sessions if s.occupies_time]
+    travel = TravelTimes(practitioner, conventions)
+    for session in sorted(live, key=lambda s: (s.date, s.start, s.id)):
+        if group_key is not None and f"{session.convention}/{session.group}" != group_key:
+            continue
+        convention = conventions[session.convention]
+        prefs = convention.group(session.group).preferences
+        weekday = WEEKDAYS[session.date.weekday()]
+        missed = []
+        if prefs.weekdays and weekday not in prefs.weekdays:
+            missed.append(f"on a {weekday} (prefers {', '.join(prefs.weekdays)})")
+        preferred_starts = {minutes(t) for t in prefs.slots}
+        if prefs.slots and session.start_minutes not in preferred_starts:
+            wanted = ", ".join(f"{t:%H:%M}" for t in prefs.slots)
+            missed.append(f"at {session.start:%H:%M} (prefers {wanted})")
+        if missed:
+            reasons = _why_not_preferred(session, convention, practitioner, live, travel)
+            misses.append(
+                PreferenceMiss(
+                    session.id, session.date, session.start, "; ".join(missed), tuple(reasons)
+                )
+            )
+    return misses
+
+
+def _why_not_preferred(
+    session: Session,
+    convention: Convention,
+    practitioner: Practitioner,
+    sessions: list[Session],
+    travel: TravelTimes,
+) -> list[str]:
+    """Why each preferred day of the session's period (at a preferred slot) was not taken."""
+    group = convention.group(session.group)
+    prefs = group.preferences
+    period = Period.parse(session.period)
+    weekdays = {WEEKDAYS.index(d) for d in prefs.weekdays} or set(range(7))
+    starts = sorted(
+        {minutes(t) for t in prefs.slots} or {minutes(s.start) for s in convention.slots}
+    )
+    site = site_key(session.convention, session.location)
+    reasons = []
+    for month in period.months:
+        for day in days_of_month(period.year, month):
+            if day.weekday() not in weekdays:
+                continue
+            blocker = (
+                "no session in this month (excluded)"
+                if month not in eligible_months(convention, period, group)
+                else "outside the convention's term"
+                if not is_active(convention, day)
+                else hard_blocker(day, convention, practitioner)
+            )
+            if blocker:
+                reasons.append(f"{day}: {blocker}")
+                continue
+            taken = []
+            for start in starts:
+                booking = Booking(start, start + convention.session_duration, site, session.id)
+                others = [s for s in sessions if s.date == day and s.id != session.id]
+                holders = [
+                    s
+                    for s in others
+                    if clash(
+                        Booking(
+                            s.start_minutes, s.end_minutes, site_key(s.convention, s.location), s.id
+                        ),
+                        booking,
+                        travel,
+                    )
+                ]
+                limit = practitioner.max_sessions_per_day
+                if holders:
+                    taken.append(
+                        f"{start // 60:02d}:{start % 60:02d} taken by "
+                        + ", ".join(s.id for s in holders)
+                    )
+                elif limit is not None and len(others) >= limit:
+                    taken.append(f"{limit} sessions already that day (the profile's maximum)")
+                else:
+                    taken.append(
+                        f"{start // 60:02d}:{start % 60:02d} free but left for "
+                        "the minimum interval or the school holidays"
+                    )
+            reasons.append(f"{day}: " + "; ".join(taken))
+    return reasons or ["no preferred weekday in its period"]
+
+
+def _soft_reason(
+    session: Session, convention: Convention, day: date, sessions: list[Session]
+) -> str:
+    """Why a free preferred day was not taken: a soft rule that weighs more, or the record."""
+    if convention.school_holidays.policy == "prefer-avoid" and school_holiday(day, convention):
+        return "but in school holidays (policy prefer-avoid)"
+    cadence = Period.parse(session.period).cadence
+    mine = [
+        s.date
+        for s in sessions
+        if (s.convention, s.group) == (session.convention, session.group) and s.id != session.id
+    ]
+    close = [d for d in mine if abs((d - day).days) < MIN_INTERVAL[cadence]]
+    if close:
+        return (
+            f"but {abs((close[0] - day).days)} days from the group's session of "
+            f"{close[0]} (minimum {MIN_INTERVAL[cadence]})"
+        )
+    return (
+        "but the session was already in the calendar of record (`apptool plan --fresh` "
+        "re-plans future sessions)"
+    )
 
 
 @lru_cache(maxsize=4096)

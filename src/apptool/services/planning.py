@@ -8,7 +8,7 @@ from pathlib import Path
 
 from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.hard_rules import missing_periods, plan_violations
-from apptool.domain.planner import Plan, plan_year
+from apptool.domain.planner import Plan, PreferenceMiss, plan_year, preference_misses
 from apptool.domain.register import yearly_series
 from apptool.domain.schedule import CalendarFile, Session, recorded_on
 from apptool.domain.source import Document
@@ -26,6 +26,8 @@ class PlanOutcome:
     path: Path
     written: bool
     warnings: list[str] = field(default_factory=list)
+    #: The year's sessions away from their group's preferred weekday or slot, and why.
+    misses: list[PreferenceMiss] = field(default_factory=list)
 
 
 def school_data_problems(workspace: Workspace, year: int) -> list[Problem]:
@@ -128,7 +130,32 @@ def plan(
         ]
         if not dry_run:
             save_calendar(workspace, CalendarFile(year=year, sessions=result.sessions))
-        return PlanOutcome(result, workspace, path, not dry_run, warnings)
+        context = [*_neighbour_sessions(workspace, year), *result.sessions]
+        misses = [
+            miss
+            for miss in preference_misses(context, workspace.conventions, workspace.practitioner)
+            if miss.session in {s.id for s in result.sessions}
+        ]
+        return PlanOutcome(result, workspace, path, not dry_run, warnings, misses)
+
+
+def group_key(workspace: Workspace, name: str) -> str:
+    """``CONVENTION/GROUP`` from that form or from a group id unique in the workspace."""
+    found = [
+        f"{conv_id}/{group.id}"
+        for conv_id, convention in workspace.conventions.items()
+        for group in convention.groups
+        if name in (group.id, f"{conv_id}/{group.id}")
+    ]
+    if len(found) != 1:
+        known = sorted(
+            f"{c}/{g.id}" for c, conv in workspace.conventions.items() for g in conv.groups
+        )
+        what = "ambiguous" if found else "unknown"
+        raise InvalidInput(
+            f"{what} group {name!r} (write CONVENTION/GROUP; known: {', '.join(known)})"
+        )
+    return found[0]
 
 
 @dataclass

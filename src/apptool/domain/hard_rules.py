@@ -105,14 +105,28 @@ def site_key(convention_id: str, location_id: str) -> str:
 def clash(a: Booking, b: Booking, travel: TravelTimes) -> str | None:
     """One practitioner: sessions never overlap, a change of site leaves the travel time
     between the two sites, and sites too far apart are never on the same day."""
-    if a.start < b.end and b.start < a.end:
+    return span_clash(a.start, a.end, a.site, b.start, b.end, b.site, travel)
+
+
+def span_clash(
+    a_start: int,
+    a_end: int,
+    a_site: str,
+    b_start: int,
+    b_end: int,
+    b_site: str,
+    travel: TravelTimes,
+) -> str | None:
+    """:func:`clash` on two spans of one day (minutes) at two sites, without objects: the
+    planner asks it for every position it weighs."""
+    if a_start < b_end and b_start < a_end:
         return "overlaps"
-    if a.site == b.site:
+    if a_site == b_site:
         return None
-    needed = travel.between(a.site, b.site)
+    needed = travel.between(a_site, b_site)
     if needed is None:
-        return f"{a.site} and {b.site} are too far apart for one day"
-    gap = b.start - a.end if b.start >= a.end else a.start - b.end
+        return f"{a_site} and {b_site} are too far apart for one day"
+    gap = b_start - a_end if b_start >= a_end else a_start - b_end
     if gap < needed:
         return f"leaves {gap} min to change site, travel needs {needed} min"
     return None

@@ -14,10 +14,11 @@ and time, so the same inputs always give the same plan.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from apptool.domain.calendar_fr import (
     MONTHS_EN,
@@ -31,7 +32,14 @@ from apptool.domain.calendar_fr import (
     school_holiday,
 )
 from apptool.domain.contract import eligible_months, is_active, periods_due
-from apptool.domain.hard_rules import Booking, TravelTimes, clash, eligible_days, site_key
+from apptool.domain.hard_rules import (
+    Booking,
+    TravelTimes,
+    clash,
+    eligible_days,
+    site_key,
+    span_clash,
+)
 from apptool.domain.models import (
     CADENCE_MONTHS,
     WEEKDAYS,
@@ -80,17 +88,32 @@ class Demand:
     #: looking ahead keeps room for the next session at the minimum interval.
     next_last: date | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         return session_id(self.convention_id, self.group.id, self.period)
 
-    @property
+    @cached_property
     def site(self) -> str:
         return site_key(self.convention_id, self.group.location)
 
-    @property
+    @cached_property
     def group_key(self) -> str:
         return f"{self.convention_id}/{self.group.id}"
+
+    @cached_property
+    def positions_by_day(self) -> tuple[tuple[date, tuple[Position, ...]], ...]:
+        """The positions grouped by day, in date order (shared like :attr:`positions`)."""
+        return _by_day_of(self.positions)
+
+    @cached_property
+    def period_text(self) -> str:
+        return str(self.period)
+
+    @cached_property
+    def positions(self) -> tuple[Position, ...]:
+        """Every (day, slot) the demand may take, in date and time order (shared by the
+        demands of one convention over the same days)."""
+        return _positions_of(self.convention, self.days)
 
     @property
     def decision_month(self) -> int:
@@ -150,7 +173,7 @@ class _State:
     def add(self, booking: Booking, day: date, group_key: str, period: str) -> None:
         self.by_day[day].append(booking)
         self.group_days[group_key].append((day, booking.start, period))
-        self.week_load[day.isocalendar()[:2]] += 1
+        self.week_load[_week(day)] += 1
 
     def remove(self, booking: Booking, day: date, group_key: str) -> None:
         self.by_day[day].remove(booking)
@@ -159,16 +182,26 @@ class _State:
             for entry in self.group_days[group_key]
             if (entry[0], entry[1]) != (day, booking.start)
         ]
-        self.week_load[day.isocalendar()[:2]] -= 1
+        self.week_load[_week(day)] -= 1
 
     def conflicts(self, day: date, booking: Booking) -> list[Booking]:
         return [b for b in self.by_day.get(day, []) if clash(b, booking, self.travel)]
 
     def fits(self, day: date, booking: Booking) -> bool:
+        return self.fits_span(day, booking.start, booking.end, booking.site)
+
+    def fits_span(self, day: date, start: int, end: int, site: str) -> bool:
+        """Whether a session from ``start`` to ``end`` at ``site`` fits on ``day``."""
+        bookings = self.by_day.get(day)
+        if not bookings:
+            return True
         limit = self.practitioner.max_sessions_per_day
-        if limit is not None and len(self.by_day.get(day, [])) >= limit:
+        if limit is not None and len(bookings) >= limit:
             return False
-        return not self.conflicts(day, booking)
+        travel = self.travel
+        return not any(
+            span_clash(b.start, b.end, b.site, start, end, site, travel) for b in bookings
+        )
 
 
 def _week_of_month(day: date) -> int:
@@ -211,7 +244,9 @@ def usual_habits(entries: list[tuple[date, int, str]], before: date) -> Usual:
     )
 
 
-def _day_cost(demand: Demand, day: date, state: _State, usual: Usual) -> int:
+def _day_cost(
+    demand: Demand, day: date, state: _State, usual: Usual, neighbours: _Neighbours
+) -> int:
     """The soft cost of a day for ``demand`` (lower is better), the same for each of its slots.
 
     A position's cost is its day's cost plus its slot's (:func:`_slot_cost`).
@@ -222,7 +257,7 @@ def _day_cost(demand: Demand, day: date, state: _State, usual: Usual) -> int:
         day, demand.convention
     ):
         cost += W_SCHOOL_HOLIDAY
-    cost += _interval_cost(demand, day, state)
+    cost += _interval_cost(demand, day, neighbours)
     if usual.day is not None:
         weekday, week = usual.day
         cost += W_USUAL_WEEKDAY * (day.weekday() != weekday)
@@ -239,18 +274,39 @@ def _day_cost(demand: Demand, day: date, state: _State, usual: Usual) -> int:
     if same_site != len(bookings):
         cost += W_MIXED_DAY
     cost += W_DAY_LOAD * len(bookings)
-    cost += W_WEEK_LOAD * state.week_load[day.isocalendar()[:2]]
+    cost += W_WEEK_LOAD * state.week_load[_week(day)]
     return cost
 
 
-def _interval_cost(demand: Demand, day: date, state: _State) -> int:
+@lru_cache(maxsize=1024)
+def _week(day: date) -> tuple[int, int]:
+    """The ISO (year, week) of a day."""
+    year, week, _ = day.isocalendar()
+    return year, week
+
+
+class _Neighbours:
+    """A group's sessions so far, by date, to find the one before and after a day."""
+
+    def __init__(self, entries: list[tuple[date, int, str]]) -> None:
+        self.entries = sorted((d, p) for d, _, p in entries)
+        self.days = [d for d, _ in self.entries]
+
+    def around(self, day: date) -> tuple[tuple[date, str] | None, tuple[date, str] | None]:
+        """The latest entry on or before ``day`` and the earliest on or after it."""
+        after = bisect_right(self.days, day)
+        before = bisect_left(self.days, day)
+        previous = self.entries[after - 1] if after else None
+        following = self.entries[before] if before < len(self.entries) else None
+        return previous, following
+
+
+def _interval_cost(demand: Demand, day: date, neighbours: _Neighbours) -> int:
     """About a month (or a quarter) after the group's previous session and before its next."""
     cadence = demand.period.cadence
     low, high = TARGET_INTERVAL[cadence]
-    period = str(demand.period)
-    entries = state.group_days.get(demand.group_key, [])
-    previous = max(((d, p) for d, _, p in entries if d <= day), default=None)
-    following = min(((d, p) for d, _, p in entries if d >= day), default=None)
+    period = demand.period_text
+    previous, following = neighbours.around(day)
     cost = 0
     for neighbour, other in filter(None, (previous, following)):
         gap = abs((day - neighbour).days)
@@ -281,13 +337,42 @@ def _slot_cost(demand: Demand, position: Position, state: _State, usual: Usual) 
     return cost
 
 
-def _positions(demand: Demand) -> list[Position]:
-    duration = demand.convention.session_duration
-    return [
-        Position(day, slot, minutes(slot.start), minutes(slot.start) + duration)
-        for day in demand.days
-        for slot in sorted(demand.convention.slots)
-    ]
+def _positions(demand: Demand) -> tuple[Position, ...]:
+    return demand.positions
+
+
+_POSITIONS: dict[tuple[int, tuple[date, ...]], tuple[Position, ...]] = {}
+
+
+_BY_DAY: dict[int, tuple[tuple[date, tuple[Position, ...]], ...]] = {}
+
+
+def _by_day_of(
+    positions: tuple[Position, ...],
+) -> tuple[tuple[date, tuple[Position, ...]], ...]:
+    """Positions grouped by day, once per shared tuple of positions."""
+    key = id(positions)
+    if key not in _BY_DAY:
+        grouped: dict[date, list[Position]] = {}
+        for position in positions:
+            grouped.setdefault(position.day, []).append(position)
+        _BY_DAY[key] = tuple((day, tuple(found)) for day, found in grouped.items())
+    return _BY_DAY[key]
+
+
+def _positions_of(convention: Convention, days: tuple[date, ...]) -> tuple[Position, ...]:
+    """The (day, slot) positions of a convention over some days, built once per planning run
+    (``plan_year`` clears the cache: it holds pure values, no state)."""
+    key = (id(convention), days)
+    if key not in _POSITIONS:
+        duration = convention.session_duration
+        slots = sorted(convention.slots)
+        _POSITIONS[key] = tuple(
+            Position(day, slot, minutes(slot.start), minutes(slot.start) + duration)
+            for day in days
+            for slot in slots
+        )
+    return _POSITIONS[key]
 
 
 def _booking(demand: Demand, position: Position) -> Booking:
@@ -297,26 +382,31 @@ def _booking(demand: Demand, position: Position) -> Booking:
 def _best(
     demand: Demand, state: _State, exclude: Position | None = None
 ) -> tuple[int, Position] | None:
-    """The cheapest free position for ``demand``, or None.
+    """The cheapest free position for ``demand``, or None (ties: the earliest day and slot).
 
-    The state does not change while looking, so the day's part of the cost is computed once
-    a day, and the group's habits once for each number of sessions before the day.
+    A position costs its day's cost plus a slot cost that is never negative: days are
+    weighed first, cheapest first, and the search stops at the first day whose cost alone
+    cannot beat the best position found. The state does not change while looking.
     """
-    best: tuple[int, date, int, Position] | None = None
     usual_cache: dict[int, Usual] = {}
-    day_cache: dict[date, tuple[int, Usual]] = {}
     entries = state.group_days.get(demand.group_key, [])
-    for position in _positions(demand):
-        if position == exclude or not state.fits(position.day, _booking(demand, position)):
-            continue
-        if position.day not in day_cache:
-            usual = _usual_cached(entries, position.day, usual_cache)
-            day_cache[position.day] = (_day_cost(demand, position.day, state, usual), usual)
-        day_cost, usual = day_cache[position.day]
-        cost = day_cost + _slot_cost(demand, position, state, usual)
-        key = (cost, position.day, position.start, position)
-        if best is None or key[:3] < best[:3]:
-            best = key
+    neighbours = _Neighbours(entries)
+    weighed = []
+    for day, positions in demand.positions_by_day:
+        usual = _usual_cached(entries, day, usual_cache)
+        weighed.append((_day_cost(demand, day, state, usual, neighbours), day, usual, positions))
+    weighed.sort(key=lambda item: (item[0], item[1]))
+    site = demand.site
+    best: tuple[int, date, int, Position] | None = None
+    for day_cost, day, usual, positions in weighed:
+        if best is not None and (day_cost, day) > (best[0], best[1]):
+            break  # every position left costs more, or as much on a later day
+        for position in positions:
+            if position == exclude or not state.fits_span(day, position.start, position.end, site):
+                continue
+            cost = day_cost + _slot_cost(demand, position, state, usual)
+            if best is None or (cost, day, position.start) < best[:3]:
+                best = (cost, day, position.start, position)
     return None if best is None else (best[0], best[3])
 
 
@@ -415,6 +505,8 @@ def plan_year(
     rhythm); new sessions are placed after ``not_before`` when given (the past is not
     rewritten). Raises :class:`NoValidPlan` naming every session that cannot be placed.
     """
+    _POSITIONS.clear()  # keyed by id(): never reused across runs
+    _BY_DAY.clear()
     state = _State(practitioner, TravelTimes(practitioner, conventions))
     for session in [*context, *kept]:
         if session.occupies_time:
@@ -453,6 +545,13 @@ def plan_year(
                     )
                 )
         demands = live
+    shortfalls = capacity_problems(demands, practitioner, not_before)
+    if shortfalls:
+        raise NoValidPlan(
+            f"no valid plan for {year}: more sessions than free slots in "
+            f"{len(shortfalls)} month(s) and site(s)",
+            shortfalls,
+        )
     demands = _with_lookahead(demands)
     failures: list[Demand] = []
     for demand in demands:
@@ -491,21 +590,181 @@ def plan_year(
     )
 
 
+# --- counting before searching ------------------------------------------------------------
+
+
+def grid_capacity(convention: Convention) -> int:
+    """How many sessions of a convention fit in one day: its slots, each lasting the
+    session duration, without overlap (earliest end first)."""
+    return _most_disjoint(
+        [
+            (minutes(s.start), minutes(s.start) + convention.session_duration)
+            for s in convention.slots
+        ]
+    )
+
+
+def _most_disjoint(intervals: list[tuple[int, int]]) -> int:
+    count, end = 0, -1
+    for start, stop in sorted(intervals, key=lambda i: (i[1], i[0])):
+        if start >= end:
+            count, end = count + 1, stop
+    return count
+
+
+def capacity_problems(
+    demands: list[Demand], practitioner: Practitioner, not_before: date | None
+) -> list[Problem]:
+    """Count before searching: for each month (and each quarter), at each site and for the
+    practitioner as a whole, the sessions that must take place in it against the free slots
+    its workable days offer. Each count is an upper bound of what any plan could place, so a
+    shortfall proves no plan exists: one line per month and site, with the rules that removed
+    the days."""
+    by_window: dict[tuple[int, ...], list[Demand]] = defaultdict(list)
+    for demand in demands:
+        months = tuple(eligible_months(demand.convention, demand.period, demand.group))
+        if months:
+            by_window[(demand.period.year, *months)].append(demand)
+    windows = sorted(by_window)
+    problems: list[Problem] = []
+    for window in windows:  # a month, or a quarter holding its months' demands too
+        year, span = window[0], set(window[1:])
+        inside = [d for w in windows if w[0] == year and set(w[1:]) <= span for d in by_window[w]]
+        label = _window_label(year, sorted(span))
+        sites: dict[str, list[Demand]] = defaultdict(list)
+        for demand in inside:
+            sites[demand.site].append(demand)
+        short_sites = []
+        for site_demands in sites.values():
+            found = _site_shortfall(label, site_demands, practitioner, not_before)
+            if found is not None:
+                short_sites.append(found)
+        if short_sites:
+            problems += short_sites
+        elif len(sites) > 1:
+            found = _overall_shortfall(label, inside, practitioner)
+            if found is not None:
+                problems.append(found)
+    return problems
+
+
+def _window_label(year: int, months: list[int]) -> str:
+    if len(months) == 1:
+        return f"{year}-{months[0]:02d}"
+    return f"{year}-{months[0]:02d}..{months[-1]:02d}"
+
+
+def _day_limit(practitioner: Practitioner, per_day: int) -> int:
+    limit = practitioner.max_sessions_per_day
+    return per_day if limit is None else min(per_day, limit)
+
+
+def _site_shortfall(
+    label: str, demands: list[Demand], practitioner: Practitioner, not_before: date | None
+) -> Problem | None:
+    first = demands[0]
+    convention = first.convention
+    per_day = _day_limit(practitioner, grid_capacity(convention))
+    days = sorted({day for d in demands for day in d.days})
+    free = len(days) * per_day
+    if len(demands) <= free:
+        return None
+    location = convention.location(first.group.location)
+    months = sorted({m for d in demands for m in eligible_months(d.convention, d.period, d.group)})
+    removed = _removed_days(
+        convention, practitioner, first.period.year, months, set(days), not_before
+    )
+    message = (
+        f"{label} {location.name}: {len(demands)} sessions, {free} free slots "
+        f"({len(days)} workable days × {per_day} slots): {len(demands) - free} short"
+        + (f"; days removed: {removed}" if removed else "")
+    )
+    index = next(i for i, loc in enumerate(convention.locations) if loc.id == location.id)
+    return Problem(f"conventions/{first.convention_id}.yaml", None, f"locations[{index}]", message)
+
+
+def _overall_shortfall(
+    label: str, demands: list[Demand], practitioner: Practitioner
+) -> Problem | None:
+    grids: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    seen: set[tuple[date, str]] = set()
+    for demand in demands:
+        for day in demand.days:
+            if (day, demand.convention_id) not in seen:
+                seen.add((day, demand.convention_id))
+                duration = demand.convention.session_duration
+                grids[day] += [
+                    (minutes(s.start), minutes(s.start) + duration) for s in demand.convention.slots
+                ]
+    free = sum(_day_limit(practitioner, _most_disjoint(g)) for g in grids.values())
+    if len(demands) <= free:
+        return None
+    return Problem(
+        "conventions/",
+        None,
+        "",
+        f"{label}, all sites: {len(demands)} sessions, {free} free slots on {len(grids)} "
+        f"workable days for one practitioner: {len(demands) - free} short",
+    )
+
+
+def _removed_days(
+    convention: Convention,
+    practitioner: Practitioner,
+    year: int,
+    months: list[int],
+    workable: set[date],
+    not_before: date | None,
+) -> str:
+    """The rules that removed days from months: ``weekends and days not worked (9), school
+    holidays zone A (7-22 February)...``."""
+    reasons: dict[str, list[date]] = defaultdict(list)
+    for month in months:
+        for day in days_of_month(year, month):
+            if day in workable:
+                continue
+            if not_before is not None and day < not_before:
+                reasons["already past"].append(day)
+            elif not is_active(convention, day):
+                reasons["outside the convention's term"].append(day)
+            elif (holiday := public_holidays(day.year).get(day)) and not non_working_weekday(
+                day, practitioner
+            ):
+                reasons[holiday].append(day)
+            elif reason := (  # weekends inside a holiday fold into it: "7-18 April"
+                practitioner_unavailable(day, practitioner)
+                or establishment_closed(day, convention)
+                or school_holiday(day, convention)
+            ):
+                reasons[reason.split(" (")[0]].append(day)
+            elif non_working_weekday(day, practitioner):
+                reasons["days not worked"].append(day)
+            else:
+                reasons["outside the group's dates"].append(day)
+    parts = []
+    for name, days in reasons.items():
+        if name == "days not worked":
+            parts.append(f"{name} ({len(days)})")
+        else:
+            parts.append(f"{name} ({describe_ranges(days)})")
+    return ", ".join(parts)
+
+
 def _with_lookahead(demands: list[Demand]) -> list[Demand]:
     """Give each demand the last workable day of its group's next period, if also to place."""
-    last_day = {(d.group_key, str(d.period)): max(d.days) for d in demands if d.days}
-    result = []
-    for demand in demands:
-        following = next(
-            (
-                last
-                for (key, period), last in last_day.items()
-                if key == demand.group_key and _consecutive(str(demand.period), period)
-            ),
-            None,
-        )
-        result.append(replace(demand, next_last=following))
-    return result
+    last_day = {(d.group_key, d.period): max(d.days) for d in demands if d.days}
+    return [
+        replace(demand, next_last=last_day.get((demand.group_key, _next_period(demand.period))))
+        for demand in demands
+    ]
+
+
+def _next_period(period: Period) -> Period:
+    """The period after ``period`` in its cadence (2025-12 -> 2026-01, 2025-Q4 -> 2026-Q1)."""
+    count = 12 // CADENCE_MONTHS[period.cadence]
+    if period.index == count:
+        return Period(period.year + 1, period.cadence, 1)
+    return Period(period.year, period.cadence, period.index + 1)
 
 
 def _diagnose(

@@ -337,3 +337,28 @@ def test_example_plan_breaks_no_hard_rule(example: Path) -> None:
     result = planning.plan(example, 2025, TODAY).plan
     ws = load_workspace(example)
     assert plan_violations(result.sessions, ws.conventions, ws.practitioner) == []
+
+
+# --- counting before searching --------------------------------------------------------------
+
+
+def test_more_sessions_than_free_slots_is_refused_with_one_line_per_month_and_site(
+    tmp_path: Path,
+) -> None:
+    """30 monthly groups on one site, Tuesdays only: 4 or 5 Tuesdays a month x 4 slots."""
+    groups = "".join(
+        f"  - {{id: g{n}, name: G{n}, cadence: monthly, location: office}}\n" for n in range(30)
+    )
+    text = CONVENTION[: CONVENTION.index("groups:")] + "groups:\n" + groups
+    profile = PRACTITIONER.replace("[monday, tuesday, wednesday, thursday, friday]", "[tuesday]")
+    root = write_workspace(tmp_path / "ws", {"test": text}, practitioner=profile)
+    with pytest.raises(NoValidPlan) as failure:
+        planning.plan(root, 2025, TODAY)
+    lines = [str(p) for p in failure.value.problems]
+    months = [line.split("locations[0]: ")[1].split(" ")[0] for line in lines]
+    assert months == sorted(set(months))  # one line per month (and site), in order
+    may = next(line for line in lines if ": 2025-05 Office:" in line)
+    assert "30 sessions, 16 free slots (4 workable days × 4 slots): 14 short" in may
+    assert "days not worked" in may
+    assert may.startswith("conventions/test.yaml:") and "locations[0]" in may
+    assert not (root / "calendars" / "2025.yaml").exists()

@@ -85,7 +85,7 @@ def test_due_cancellation_and_individual_consultation(example: Path) -> None:
         "hour",
         Decimal("120.00"),
     )
-    assert individual.description == "Consultation individuelle — mercredi 14 mai 2025 — 1h30"
+    assert individual.description == "Consultation individuelle — mercredi 14 mai 2025 — 1 h 30"
     assert totals(lines, None).gross == Decimal("1020.00")  # 6 x 150 + 120
 
 

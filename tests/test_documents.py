@@ -135,7 +135,7 @@ def test_calendar_of_the_example_matches_the_golden_file(example: Path) -> None:
     result = run(example, "calendar", "2025", "--today", TODAY)
     check_golden("calendar-ccas-dreux-2025.md", result.stdout)
     text = result.stdout
-    assert "mai 2025" in text and "| mardi 6 mai 2025 | 9h00-10h30 | Action sociale |" in text
+    assert "mai 2025" in text and "| mardi 6 mai 2025 | 9h00–10h30 | Action sociale |" in text
     assert "délai de prévenance de 15 jours (art. 2.1)" in text
     assert "« communiqués lors de la diffusion du calendrier » (art. 3)" in text
     assert "Version 1 du 01/01/2024" in text and "Modifications depuis" not in text
@@ -171,17 +171,17 @@ def test_a_moved_session_appears_in_the_next_version_s_changes(example: Path) ->
     changes = text.split("## Modifications depuis la version 1 du 01/01/2024\n")[1]
     changes = changes.split("\n## ")[0]
     assert (
-        "- Pôle seniors 1 : la séance du mardi 27 mai 2025 (9h00-10h30) est déplacée au "
-        "mardi 20 mai 2025 (15h00-16h30)."
+        "- Pôle seniors 1 : la séance du mardi 27 mai 2025 (9h00–10h30) est déplacée au "
+        "mardi 20 mai 2025 (15h00–16h30)."
     ) in changes
     assert (
-        "- Pôle seniors 2 : la séance du mardi 27 mai 2025 (10h30-12h00) est annulée ; "
+        "- Pôle seniors 2 : la séance du mardi 27 mai 2025 (10h30–12h00) est annulée ; "
         "elle reste due (art. 4)."
     ) in changes
     assert changes.count("\n- ") == 2
     assert (
-        "| mardi 20 mai 2025 | 15h00-16h30 | Pôle seniors 1 | Résidence autonomie la "
-        "Vaumonnaie | déplacée, initialement le mardi 27 mai 2025 (9h00-10h30) |"
+        "| mardi 20 mai 2025 | 15h00–16h30 | Pôle seniors 1 | Résidence autonomie la "
+        "Vaumonnaie | déplacée, initialement le mardi 27 mai 2025 (9h00–10h30) |"
     ) in text
     assert "| Pôle seniors 2 | Résidence autonomie la Vaumonnaie | annulée, due (art. 4) |" in text
     assert [d["version"] for d in distributions(example)] == [1, 2]
@@ -315,8 +315,8 @@ def test_notice_of_a_move_matches_the_golden_file(example: Path) -> None:
     assert "to send the notice: apptool notice ccas-dreux/seniors-1/2025-05" in result.output
     text = run(example, "notice", "ccas-dreux/seniors-1/2025-05").stdout
     check_golden("notice-ccas-dreux-seniors-1-2025-05.md", text)
-    assert "Date initiale : mardi 27 mai 2025, 9h00-10h30" in text
-    assert "Nouvelle date : mardi 20 mai 2025, 15h00-16h30" in text
+    assert "Date initiale : mardi 27 mai 2025, 9h00–10h30" in text
+    assert "Nouvelle date : mardi 20 mai 2025, 15h00–16h30" in text
     assert "Demande : l'établissement, le lundi 12 mai 2025" in text
     assert "15 jours, pour 15 jours requis (art. 2.1) — délai respecté" in text
 
@@ -333,7 +333,7 @@ def test_notice_of_a_due_cancellation_says_it_is_billable(example: Path) -> None
     result = run(example, *CANCEL, "--today", TODAY)
     assert "to send the notice: apptool notice ccas-dreux/seniors-2/2025-05" in result.output
     text = run(example, "notice", "ccas-dreux/seniors-2/2025-05").stdout
-    assert "Annulation de la séance du mardi 27 mai 2025, 10h30-12h00" in text
+    assert "Annulation de la séance du mardi 27 mai 2025, 10h30–12h00" in text
     assert "cette séance reste due (art. 4)" in text and "facture de mai 2025" in text
     assert "7 jours, pour 15 jours requis (art. 2.1) — délai non respecté" in text
 
@@ -594,3 +594,33 @@ def test_every_document_command_has_help(command: str) -> None:
 def test_unknown_things_are_exit_2(example: Path, args: tuple[str, ...]) -> None:
     result = run(example, *args, code=2)
     assert "error" in result.output.lower()
+
+
+def test_the_calendar_pdf_never_splits_a_months_table(example: Path, tmp_path: Path) -> None:
+    """Read back page by page: each month's sessions sit on one page, pages are numbered."""
+    import pypdf
+
+    run(example, "plan", "2025", "--today", "2024-01-01")
+    out = tmp_path / "pdf"
+    run(
+        example,
+        "calendar",
+        "2025",
+        "--format",
+        "pdf",
+        "--output",
+        str(out),
+        "--draft",
+        "--today",
+        "2025-03-01",
+    )
+    (path,) = out.glob("*.pdf")
+    pages = [page.extract_text() for page in pypdf.PdfReader(path).pages]
+    by_month = [i for i, text in enumerate(pages) if "Séances par groupe" in text]
+    month_pages = pages[: by_month[0] + 1]
+    month_pages[-1] = month_pages[-1].split("Séances par groupe")[0]
+    for month in ("avril", "mai", "juin", "septembre", "octobre", "novembre", "décembre"):
+        holding = {i for i, text in enumerate(month_pages) if f" {month} 2025" in text}
+        assert len(holding) == 1, f"{month}: on pages {sorted(holding)}"
+    assert all(f"page {i + 1}/{len(pages)}" in text for i, text in enumerate(pages))
+    assert "9h00–10h30" in pages[0]

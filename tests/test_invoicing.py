@@ -242,7 +242,7 @@ def test_due_cancellation_and_individual_consultation_are_invoiced(planned: Path
     run(planned, "invoice", "--month", MAY, "--today", ISSUED_ON)
     markdown = (planned / "invoices" / "2025-0001.md").read_text(encoding="utf-8")
     assert (
-        "| Consultation individuelle — mercredi 14 mai 2025 — 1h30 | 1 h 30 | 80,00\xa0€ | "
+        "| Consultation individuelle — mercredi 14 mai 2025 — 1 h 30 | 1 h 30 | 80,00\xa0€ | "
         "120,00\xa0€ |"
     ) in markdown
     (due,) = [line for line in markdown.splitlines() if "Pôle seniors 2" in line]

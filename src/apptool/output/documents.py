@@ -29,7 +29,7 @@ from apptool.domain.contract import (
     notice_respected,
     report_notice_days,
 )
-from apptool.domain.models import Convention, Practitioner, format_duration
+from apptool.domain.models import Convention, Practitioner
 from apptool.domain.records import (
     DistributedSession,
     Distribution,
@@ -54,18 +54,17 @@ PARTIES = {"establishment": "l'établissement", "practitioner": "le praticien"}
 
 def hour_text(value: time) -> str:
     """``9h00``, as the convention writes its slots (art. 2.1)."""
-    return f"{value.hour}h{value.minute:02d}"
+    return french.hour(value)
 
 
 def slot_text(start: time, end: time) -> str:
-    """``9h00-10h30``."""
-    return f"{hour_text(start)}-{hour_text(end)}"
+    """``9h00–10h30``."""
+    return french.time_span(start, end)
 
 
 def hours_text(total_minutes: int) -> str:
-    """``7 h 30``, ``6 h``."""
-    hours, mins = divmod(total_minutes, 60)
-    return f"{hours} h {mins:02d}" if mins else f"{hours} h"
+    """``7 h 30``, ``6 h``, ``45 min``."""
+    return french.duration(total_minutes)
 
 
 def days_text(count: int) -> str:
@@ -328,7 +327,7 @@ def calendar_rules(convention: Convention, practitioner: Practitioner) -> list[s
     slots = [slot_text(s.start, s.end) for s in sorted(convention.slots)]
     rules = [
         f"Horaires : {list_text(slots)} ; chaque séance dure "
-        + cited(format_duration(convention.session_duration), convention, "schedule")
+        + cited(french.duration(convention.session_duration), convention, "schedule")
         + "."
     ]
     excluded = [m for m in range(1, 13) if month_excluded(convention, m)]

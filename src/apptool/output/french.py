@@ -6,7 +6,7 @@ no-break space between thousands, a no-break space before the euro sign).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 LOCALE = "fr_FR"
@@ -55,3 +55,13 @@ def duration(total_minutes: int) -> str:
     if not hours:
         return f"{mins} min"
     return f"{hours} h {mins:02d}" if mins else f"{hours} h"
+
+
+def hour(value: time) -> str:
+    """``9h00``: a time of day as the convention writes its slots."""
+    return f"{value.hour}h{value.minute:02d}"
+
+
+def time_span(start: time, end: time) -> str:
+    """``9h00–10h30``: the one way documents write a slot."""
+    return f"{hour(start)}–{hour(end)}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from apptool.domain.billing import Consultation, LineKind
 from apptool.domain.contract import clause
-from apptool.domain.models import Convention, format_duration
+from apptool.domain.models import Convention
 from apptool.domain.schedule import Session
 from apptool.output import french
 
@@ -19,7 +19,7 @@ def session_text(convention: Convention, session: Session, kind: LineKind) -> st
     site = convention.location(session.location).name
     text = (
         f"Séance d'analyse de pratiques professionnelles — {group.name} — "
-        f"{french.long_date(session.date)}, {session.start:%H:%M}-{session.end:%H:%M} — "
+        f"{french.long_date(session.date)}, {french.time_span(session.start, session.end)} — "
         f"{site}"
     )
     if kind == "cancellation":
@@ -34,7 +34,7 @@ def consultation_text(consultation: Consultation) -> str:
     """An individual consultation reads: date and duration only (art. 2.2)."""
     return (
         f"Consultation individuelle — {french.long_date(consultation.day)} — "
-        f"{format_duration(consultation.duration)}"
+        f"{french.duration(consultation.duration)}"
     )
 
 

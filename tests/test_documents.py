@@ -210,7 +210,10 @@ def test_a_new_version_cannot_be_dated_before_the_last(example: Path) -> None:
 
 def test_html_pdf_and_ics_are_written_to_the_output_folder(example: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run(example, "calendar", "2025", "--format", "pdf", code=2)  # a PDF needs --output
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run(example, "calendar", "2025", "-f", "pdf", "-o", str(blocker / "x"), code=2)
+    assert "not a folder this user can write to" in result.output
     assert not (example / "records" / "distributions.yaml").exists()
     run(example, "calendar", "2025", "--format", "pdf", "--output", str(out), "--today", TODAY)
     pdf = (out / "calendrier-ccas-dreux-2025-v1.pdf").read_bytes()
@@ -372,6 +375,113 @@ def test_notice_of_a_session_without_history_is_an_error(example: Path) -> None:
     assert "has no recorded change" in result.output
     run(example, "notice", "ccas-dreux/seniors-1/2031-05", code=2)
     run(example, "notice", "ccas-dreux/seniors-1/2025-05", "--format", "pdf", code=2)
+
+
+def test_a_pdf_without_output_goes_to_the_current_folder(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    run(example, *MOVE, "--today", TODAY)
+    result = run(example, "notice", "ccas-dreux/seniors-1/2025-05", "--format", "pdf")
+    assert "written to avis-ccas-dreux-seniors-1-2025-05-1.pdf" in result.output
+    assert (here / "avis-ccas-dreux-seniors-1-2025-05-1.pdf").read_bytes().startswith(b"%PDF")
+
+
+# --- notices and calendars by e-mail (.eml with an iTIP invitation) -------------------------
+
+
+def _mail(path: Path) -> Any:
+    import email
+    from email import policy
+
+    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def _invitations(mail: Any) -> list[tuple[str, Calendar]]:
+    return [
+        (part.get_param("method"), Calendar.from_ical(part.get_content()))
+        for part in mail.walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+
+
+def test_the_notice_of_a_move_as_an_email_updates_the_event(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, *MOVE, "--today", TODAY)
+    run(example, "notice", "ccas-dreux/seniors-1/2025-05", "-f", "eml", "-o", str(out))
+    path = out / "avis-ccas-dreux-seniors-1-2025-05-1.eml"
+    mail = _mail(path)
+    assert mail["From"] == "Alain Frison <alain.frison@example.fr>"
+    assert mail["To"] == "Direction du CCAS <direction.ccas@example.fr>"
+    assert mail["Subject"].startswith("Déplacement de la séance du mardi 27 mai 2025")
+    assert mail["Date"] == "Mon, 12 May 2025 12:00:00 +0000"  # the day of the request
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Nouvelle date : mardi 20 mai 2025, 15h00–16h30" in text and "**" not in text
+    [(method, ics)] = _invitations(mail)
+    assert method == "REQUEST" and str(ics["METHOD"]) == "REQUEST"
+    [event] = ics.walk("VEVENT")
+    assert str(event["UID"]) == "ccas-dreux/seniors-1/2025-05@apptool"  # same event, updated
+    assert int(event["SEQUENCE"]) == 1
+    assert event["DTSTART"].dt.isoformat() == "2025-05-20T15:00:00+02:00"
+    assert str(event["ORGANIZER"]) == "mailto:alain.frison@example.fr"
+    assert str(event["ATTENDEE"]) == "mailto:direction.ccas@example.fr"
+    [pdf] = [p for p in mail.walk() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "avis-ccas-dreux-seniors-1-2025-05-1.pdf"
+    assert pdf.get_content().startswith(b"%PDF")
+    first = path.read_bytes()
+    run(example, "notice", "ccas-dreux/seniors-1/2025-05", "-f", "eml", "-o", str(out))
+    assert path.read_bytes() == first  # deterministic, byte for byte
+
+
+def test_the_notice_of_a_cancellation_as_an_email_cancels_the_event(
+    example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(example, *CANCEL, "--today", TODAY)
+    run(example, "notice", "ccas-dreux/seniors-2/2025-05", "-f", "eml", "-o", str(out))
+    mail = _mail(out / "avis-ccas-dreux-seniors-2-2025-05-1.eml")
+    [(method, ics)] = _invitations(mail)
+    [event] = ics.walk("VEVENT")
+    assert method == "CANCEL" and str(event["STATUS"]) == "CANCELLED"
+    assert str(event["UID"]) == "ccas-dreux/seniors-2/2025-05@apptool"
+
+
+def test_an_email_needs_a_sender_and_recipients(example: Path, tmp_path: Path) -> None:
+    run(example, *MOVE, "--today", TODAY)
+    conv = example / "conventions" / "ccas-dreux.yaml"
+    text = conv.read_text(encoding="utf-8")
+    start = text.index("  contacts:")
+    end = text.index("\n", text.index("email:", start)) + 1
+    conv.write_text(text[:start] + text[end:], encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(
+        example, "notice", "ccas-dreux/seniors-1/2025-05", "-f", "eml", "-o", str(out), code=2
+    )
+    assert "conventions/ccas-dreux.yaml" in result.output
+    assert "establishment.contacts: missing" in result.output
+    assert not out.exists()
+    conv.write_text(text.replace("direction.ccas@example.fr", "direction.ccas"), encoding="utf-8")
+    result = run(example, "notice", "ccas-dreux/seniors-1/2025-05", "-f", "eml", code=2)
+    assert "establishment.contacts[0].email" in result.output
+    assert "is not an e-mail address" in result.output
+
+
+def test_a_distributed_calendar_as_an_email_invites_to_every_session(
+    example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(example, "plan", "2025", "--today", TODAY)
+    run(example, *CANCEL, "--today", TODAY)
+    run(example, "calendar", "2025", "-f", "eml", "-o", str(out), "--today", "2025-05-21")
+    mail = _mail(out / "calendrier-ccas-dreux-2025-v1.eml")
+    assert mail["Subject"].startswith("Calendrier 2025 des séances")
+    invitations = dict(_invitations(mail))
+    assert len(invitations["REQUEST"].walk("VEVENT")) == 51
+    [cancelled] = invitations["CANCEL"].walk("VEVENT")
+    assert str(cancelled["UID"]) == "ccas-dreux/seniors-2/2025-05@apptool"
+    assert [d["version"] for d in distributions(example)] == [1]
 
 
 # --- bilan and notes -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,7 @@ class CalendarFormat(StrEnum):
     html = "html"
     pdf = "pdf"
     ics = "ics"
+    eml = "eml"
 
 
 class LetterFormat(StrEnum):
@@ -32,33 +34,56 @@ class LetterFormat(StrEnum):
     pdf = "pdf"
 
 
+class NoticeFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    eml = "eml"
+
+
 OutputDir = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
         file_okay=False,
-        help="Folder to write the document to (required for pdf).",
+        help="Folder to write the document to (pdf and eml: the current folder by default).",
     ),
 ]
 
 
 def _check_output(fmt: str, out_dir: Path | None) -> None:
-    """A PDF needs a folder: say so before anything is done or recorded."""
-    if fmt == "pdf" and out_dir is None:
-        raise typer.BadParameter("a PDF needs a folder to go to", param_hint="--output")
+    """An --output that is not a folder this user can write to is refused before anything
+    is done or recorded."""
+    folder = out_dir if out_dir is not None else (Path(".") if fmt in ("pdf", "eml") else None)
+    if folder is None:
+        return
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise typer.BadParameter(
+            f"{folder}: not a folder this user can write to", param_hint="--output"
+        )
 
 
 def _emit(rendered: RenderedDocument, fmt: str, out_dir: Path | None) -> Path | None:
-    """Markdown, HTML or iCalendar to standard output, or the chosen format to --output."""
+    """Markdown, HTML or iCalendar to standard output, or the chosen format to --output; a
+    PDF or an e-mail (a file, never text) goes to the current folder without --output."""
     texts = {"md": rendered.markdown, "html": rendered.html, "ics": rendered.ics}
-    if out_dir is None:
+    if out_dir is None and fmt not in ("pdf", "eml"):
         sys.stdout.write(texts[fmt] or "")
         return None
     from apptool.services.common import write_output  # lazy: keeps `apptool --help` instant
 
-    content = rendered.pdf() if fmt == "pdf" else texts[fmt] or ""
-    return write_output(out_dir, f"{rendered.stem}.{fmt}", content)
+    content: str | bytes = (
+        rendered.pdf()
+        if fmt == "pdf"
+        else rendered.eml or b""
+        if fmt == "eml"
+        else texts[fmt] or ""
+    )
+    return write_output(out_dir or Path("."), f"{rendered.stem}.{fmt}", content)
 
 
 @app.command()
@@ -68,7 +93,13 @@ def calendar(
         str | None, typer.Option("--convention", help="Only this convention.")
     ] = None,
     output: Annotated[
-        CalendarFormat, typer.Option("--format", "-f", help="md (default), html, pdf or ics.")
+        CalendarFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md (default), html, pdf, ics, or eml: an e-mail to the establishment's "
+            "contacts with the PDF and an invitation for their calendar.",
+        ),
     ] = CalendarFormat.md,
     out_dir: OutputDir = None,
     draft: Annotated[
@@ -95,6 +126,7 @@ def calendar(
         convention,
         draft,
         ics=output is CalendarFormat.ics,
+        eml=output is CalendarFormat.eml,
     )
     err = console(stderr=True)
     for outcome in outcomes:
@@ -123,11 +155,17 @@ def notice(
         str, typer.Argument(help="Session id, e.g. ccas-dreux/seniors-1/2025-05.")
     ],
     output: Annotated[
-        LetterFormat, typer.Option("--format", "-f", help="md (default), html or pdf.")
-    ] = LetterFormat.md,
+        NoticeFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md (default), html, pdf, or eml: an e-mail to the establishment's contacts "
+            "with the PDF and the invitation that updates the event in their calendar.",
+        ),
+    ] = NoticeFormat.md,
     out_dir: OutputDir = None,
 ) -> None:
-    """A letter or e-mail text for the session's last change (move or cancellation).
+    """A letter or e-mail for the session's last change (move or cancellation).
 
     It gives the group, the site, the previous and new date and slot, who asked and when, the
     notice given against the notice required (art. 2.1) and, for a cancellation, whether it
@@ -136,7 +174,7 @@ def notice(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
-    outcome = documents.notice(State.workspace, session_id)
+    outcome = documents.notice(State.workspace, session_id, eml=output is NoticeFormat.eml)
     path = _emit(outcome.rendered, output.value, out_dir)
     if path is not None:
         console(stderr=True).print(f"written to {path}", markup=False)

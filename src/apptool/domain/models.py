@@ -192,6 +192,25 @@ class ElectronicAddress(Strict):
     id: str = Field(min_length=1, max_length=100)
 
 
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str) or not EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address (name@example.fr)")
+    return value
+
+
+Email = Annotated[str, PlainValidator(_email)]
+
+
+class Contact(Strict):
+    """Someone at the establishment who receives the calendar and the notices."""
+
+    name: str | None = None
+    email: Email
+
+
 class Establishment(Strict):
     """The buyer: the public body that signs the convention (preamble of the convention).
 
@@ -208,6 +227,7 @@ class Establishment(Strict):
     engagement_number: str | None = None
     electronic_address: ElectronicAddress | None = None
     invoice_requires: list[InvoiceRequirement] = []
+    contacts: list[Contact] = []
 
     @property
     def siren(self) -> str | None:

@@ -54,13 +54,22 @@ def sessions_json(
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def sessions_ics(sessions: list[Session], conventions: dict[str, Convention], today: date) -> str:
+def sessions_ics(
+    sessions: list[Session],
+    conventions: dict[str, Convention],
+    today: date,
+    method: str | None = None,
+    organizer: tuple[str, str] | None = None,
+    attendees: list[tuple[str | None, str]] | None = None,
+) -> str:
     """An RFC 5545 calendar: Europe/Paris times, one stable UID per session.
 
     A moved session keeps its UID with a higher SEQUENCE; a cancelled one is
     ``STATUS:CANCELLED``, so calendar clients update the event instead of duplicating it.
+    With ``method`` (``REQUEST``, ``CANCEL``, ``PUBLISH``) it is an iTIP message (RFC 5546):
+    each event names its ``organizer`` (name, e-mail) and ``attendees``.
     """
-    from icalendar import Calendar, Event  # lazy: icalendar only for --format ics
+    from icalendar import Calendar, Event, vCalAddress  # lazy: icalendar only for ICS
 
     paris = ZoneInfo("Europe/Paris")
     stamp = datetime(today.year, today.month, today.day, tzinfo=UTC)
@@ -68,6 +77,8 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention], to
     calendar.add("prodid", "-//apptool//calendrier APP//FR")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    if method is not None:
+        calendar.add("method", method)
     for session in sessions:
         convention = conventions[session.convention]
         group = convention.group(session.group)
@@ -82,6 +93,16 @@ def sessions_ics(sessions: list[Session], conventions: dict[str, Convention], to
         event.add("description", f"Séance {session.period} — {session.id}")
         event.add("sequence", len(session.history))
         event.add("status", "CANCELLED" if not session.occupies_time else "CONFIRMED")
+        if organizer is not None:
+            who = vCalAddress(f"mailto:{organizer[1]}")
+            who.params["cn"] = organizer[0]
+            event.add("organizer", who)
+        for name, email in attendees or []:
+            guest = vCalAddress(f"mailto:{email}")
+            if name:
+                guest.params["cn"] = name
+            guest.params["role"] = "REQ-PARTICIPANT"
+            event.add("attendee", guest)
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return str(calendar.to_ical().decode("utf-8"))

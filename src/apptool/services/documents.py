@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from apptool.domain.models import Contact
 from apptool.domain.records import (
     Distribution,
     Distributions,
@@ -20,7 +21,7 @@ from apptool.domain.records import (
     SessionNote,
 )
 from apptool.domain.schedule import Session, sort_key
-from apptool.errors import InvalidInput, RuleRefused
+from apptool.errors import InvalidInput, Problem, RuleRefused
 from apptool.output.documents import (
     CANCELLED,
     BilanDocument,
@@ -33,6 +34,7 @@ from apptool.output.documents import (
     snapshot,
 )
 from apptool.output.export import sessions_ics
+from apptool.output.mail import calendar_invitations, message, notice_invitation
 from apptool.output.pdf import pdf_from_html
 from apptool.output.render import render
 from apptool.services.common import known_convention
@@ -45,7 +47,7 @@ from apptool.store.records import (
     load_themes,
     write_records,
 )
-from apptool.store.workspace import locked
+from apptool.store.workspace import Workspace, locked
 
 
 @dataclass
@@ -57,6 +59,7 @@ class RenderedDocument:
     html: str
     created: date  # the date the PDF carries
     ics: str | None = None
+    eml: bytes | None = None
 
     def pdf(self) -> bytes:
         return pdf_from_html(self.html, created=self.created)
@@ -103,6 +106,7 @@ def calendars(
     convention: str | None = None,
     draft: bool = False,
     ics: bool = False,
+    eml: bool = False,
 ) -> list[CalendarOutcome]:
     """``apptool calendar YEAR``: one document per convention; each new version recorded.
 
@@ -144,6 +148,25 @@ def calendars(
                 rendered.ics = sessions_ics(
                     sorted(mine, key=sort_key), workspace.conventions, rel.date
                 )
+            if eml:
+                organizer, contacts = _sender(workspace), _recipients(workspace, conv_id)
+                rendered.eml = message(
+                    subject=f"Calendrier {year} des séances d'analyse de pratiques "
+                    f"professionnelles — {doc.version_label}",
+                    sender=organizer,
+                    recipients=contacts,
+                    day=rel.date,
+                    stem=rendered.stem,
+                    text=rendered.markdown,
+                    pdf=rendered.pdf(),
+                    invitations=calendar_invitations(
+                        sorted(mine, key=sort_key),
+                        workspace.conventions,
+                        rel.date,
+                        organizer,
+                        contacts,
+                    ),
+                )
             outcome = CalendarOutcome(conv_id, year, rendered, rel, doc.changes)
             sha = content_sha256(rendered.markdown)
             if rel.new:
@@ -180,17 +203,68 @@ class NoticeOutcome:
     rendered: RenderedDocument
 
 
-def notice(root: Path, session_id: str) -> NoticeOutcome:
-    """``apptool notice SESSION``: the letter for the session's last change."""
+def _sender(workspace: Workspace) -> tuple[str, str]:
+    """Who sends the e-mails: the practitioner, at the profile's ``billing.email``."""
+    billing = workspace.practitioner.billing
+    if billing is None or not billing.email:
+        raise InvalidInput(
+            "an e-mail needs a sender: give billing.email in practitioner.yaml",
+            [
+                Problem(
+                    "practitioner.yaml",
+                    None,
+                    "billing.email",
+                    "missing: the address the e-mails are sent from",
+                )
+            ],
+        )
+    return workspace.practitioner.name, billing.email
+
+
+def _recipients(workspace: Workspace, convention_id: str) -> list[Contact]:
+    """Who receives the e-mails: the establishment's ``contacts``."""
+    contacts = workspace.conventions[convention_id].establishment.contacts
+    if not contacts:
+        doc = workspace.documents[convention_id]
+        raise InvalidInput(
+            f"no recipient for {convention_id}",
+            [
+                doc.problem(
+                    ("establishment", "contacts"),
+                    "missing: give the establishment's contacts, e.g. contacts: "
+                    "[{name: Direction, email: direction@example.fr}]",
+                )
+            ],
+        )
+    return contacts
+
+
+def notice(root: Path, session_id: str, eml: bool = False) -> NoticeOutcome:
+    """``apptool notice SESSION``: the letter for the session's last change; with ``eml``,
+    a ready-to-send e-mail carrying the PDF and the invitation that updates the event."""
     record = load_calendars(root)
     session = record.find(session_id)
     workspace = record.workspace
     doc = notice_document(
         workspace.conventions[session.convention], workspace.practitioner, session
     )
-    return NoticeOutcome(
-        session, doc, _render("notice", record.workspace.root, doc.file_stem, doc.created, doc=doc)
-    )
+    rendered = _render("notice", workspace.root, doc.file_stem, doc.created, doc=doc)
+    if eml:
+        organizer = _sender(workspace)
+        contacts = _recipients(workspace, session.convention)
+        rendered.eml = message(
+            subject=doc.subject,
+            sender=organizer,
+            recipients=contacts,
+            day=doc.created,
+            stem=doc.file_stem,
+            text=rendered.markdown,
+            pdf=rendered.pdf(),
+            invitations=[
+                notice_invitation(session, workspace.conventions, doc.created, organizer, contacts)
+            ],
+        )
+    return NoticeOutcome(session, doc, rendered)
 
 
 @dataclass

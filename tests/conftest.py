@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import apptool.services  # noqa: F401  (installs the cached holidays into the domain)
+from apptool.store.holiday_cache import CACHE_ENV
 from apptool.store.workspace import init_workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The holiday cache of the tests is a temporary folder, never the user's cache folder;
+    xdist's workers (and the commands tests run in subprocesses) inherit it from the
+    controller, so the holidays are computed once a run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    folder = tempfile.mkdtemp(prefix="apptool-test-cache-")
+    config.stash[_CACHE_FOLDER] = (folder, os.environ.get(CACHE_ENV))
+    os.environ[CACHE_ENV] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE_FOLDER not in config.stash:
+        return
+    folder, before = config.stash[_CACHE_FOLDER]
+    shutil.rmtree(folder, ignore_errors=True)
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
+_CACHE_FOLDER = pytest.StashKey[tuple[str, str | None]]()
 
 PRACTITIONER = """\
 name: Test Practitioner

@@ -19,7 +19,6 @@ from apptool.domain import calendar_fr
 from apptool.store import holiday_cache
 from apptool.store.holiday_cache import CACHE_ENV, CachedHolidays
 
-
 _COMPUTE_SCHOOL = holiday_cache.compute_school_holidays
 _COMPUTE_PUBLIC = holiday_cache.compute_public_holidays
 
@@ -78,9 +77,7 @@ def test_the_cache_gives_what_the_libraries_give(
     )
 
 
-def test_names_do_not_depend_on_the_locale(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_names_do_not_depend_on_the_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setenv("LANGUAGE", "en")
     assert CachedHolidays().public_holidays(2025)[date(2025, 1, 1)] == "Jour de l'an"

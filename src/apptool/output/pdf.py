@@ -28,7 +28,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from types import ModuleType
 from typing import Any
 
 #: PDF making patches process-wide state (environment, facturx's clock): one at a time.
@@ -107,7 +106,7 @@ def _libraries_from_ldconfig() -> Iterator[None]:
         ctypes.util.find_library = original
 
 
-def _weasyprint() -> ModuleType:
+def _weasyprint() -> Any:
     """WeasyPrint, imported with :func:`_libraries_from_ldconfig`; if that fails to find a
     library, imported again with the standard lookup."""
     if "weasyprint" in sys.modules:

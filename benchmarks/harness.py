@@ -170,7 +170,5 @@ def fresh_copy(source: Path, target: Path) -> Callable[[], None]:
 
 def arguments(description: str, runs: int = 7) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "-n", "--runs", type=int, default=runs, help=f"timed runs (default {runs})"
-    )
+    parser.add_argument("-n", "--runs", type=int, default=runs, help=f"timed runs (default {runs})")
     return parser.parse_args()

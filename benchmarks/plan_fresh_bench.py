@@ -30,9 +30,7 @@ def main() -> int:
             *apptool_command(),
             *("-w", str(copy), "plan", "2027", "--fresh", "--today", "2026-01-01"),
         ]
-        result = measure(
-            "apptool plan 2027 --fresh", command, args.runs, fresh_copy(example, copy)
-        )
+        result = measure("apptool plan 2027 --fresh", command, args.runs, fresh_copy(example, copy))
     print(result.output.strip().splitlines()[-1])
     return 0 if report(result, TARGET) else 1
 

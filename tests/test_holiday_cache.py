@@ -202,3 +202,21 @@ def test_the_domain_uses_the_source_it_is_given() -> None:
             calendar_fr.school_holidays("B", 2026)
     finally:
         calendar_fr.use_holidays(installed)
+
+
+def test_a_command_with_a_broken_cache_plans_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apptool.services import planning
+    from conftest import TODAY, write_workspace
+
+    expected = planning.plan(write_workspace(tmp_path / "one"), 2025, TODAY, dry_run=True)
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_bytes(b"\x00garbage")
+    monkeypatch.setenv(CACHE_ENV, str(blocker))
+    calendar_fr.use_holidays(CachedHolidays())  # a process that starts with this cache
+    try:
+        again = planning.plan(write_workspace(tmp_path / "two"), 2025, TODAY, dry_run=True)
+    finally:
+        calendar_fr.use_holidays(holiday_cache.CachedHolidays())
+    assert again.plan.sessions == expected.plan.sessions

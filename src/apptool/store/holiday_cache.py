@@ -85,12 +85,19 @@ def library_version(distribution: str, package: str) -> str:
 # --- the cache files ------------------------------------------------------------------------
 
 
-def _path(kind: str, version: str) -> Path:
-    return cache_dir() / f"{kind}-{version}.json"
+def _path(kind: str, version: str) -> Path | None:
+    """The cache file of ``kind`` for ``version``; ``None`` when no cache folder can be named
+    (then the holidays are computed each time)."""
+    try:
+        return cache_dir() / f"{kind}-{version}.json"
+    except Exception:  # platformdirs without a home folder...: no cache, same results
+        return None
 
 
-def _read(path: Path, library: str, version: str) -> Any:
+def _read(path: Path | None, library: str, version: str) -> Any:
     """The payload of a cache file, or ``None`` if it is missing, stale or corrupt."""
+    if path is None:
+        return None
     try:
         raw = path.read_bytes()
         head, _, body = raw.partition(b"\n")
@@ -107,9 +114,11 @@ def _read(path: Path, library: str, version: str) -> Any:
         return None
 
 
-def _write(path: Path, library: str, version: str, payload: Any, stale: str) -> None:
+def _write(path: Path | None, library: str, version: str, payload: Any, stale: str) -> None:
     """Keep ``payload`` in ``path`` (atomically) and remove older versions' files; a cache
     that cannot be written is not an error."""
+    if path is None:
+        return
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     header = {
         "format": FORMAT,

@@ -107,16 +107,21 @@ def measure(
     return Result(label, list(command), seconds, yardstick, codes, output)
 
 
-def report(result: Result, target: float) -> bool:
-    """Print the medians, the ratio and the target; whether the target is met."""
-    limit = target / REFERENCE_TYPER
-    passed = result.ratio <= limit
+def describe(result: Result) -> None:
+    """Print the medians and the ratio."""
     codes = sorted(set(result.codes))
     print(
         f"{result.label}: {result.median:.3f} s median of {len(result.seconds)} "
         f"(exit {', '.join(map(str, codes))}) | import typer {result.yardstick_median:.3f} s "
         f"| ratio {result.ratio:.2f}"
     )
+
+
+def report(result: Result, target: float) -> bool:
+    """Print the medians, the ratio and the target; whether the target is met."""
+    limit = target / REFERENCE_TYPER
+    passed = result.ratio <= limit
+    describe(result)
     print(
         f"{'PASS' if passed else 'FAIL'}  target <= {target:.2f} s where import typer took "
         f"{REFERENCE_TYPER} s: ratio <= {limit:.2f}"

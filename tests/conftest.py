@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import tempfile
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import apptool.services  # noqa: F401  (installs the cached holidays into the domain)
+import apptool
+import apptool.services  # installs the cached holidays into the domain
 from apptool.store.holiday_cache import CACHE_ENV
 from apptool.store.workspace import init_workspace
 
@@ -22,6 +24,10 @@ def pytest_configure(config: pytest.Config) -> None:
     controller, so the holidays are computed once a run."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
+    # apptool's bytecode, written once: the commands tests run in subprocesses (and xdist's
+    # workers) then load it instead of compiling every module, even under
+    # PYTHONDONTWRITEBYTECODE.
+    compileall.compile_dir(str(Path(apptool.__file__).parent), quiet=1)
     folder = tempfile.mkdtemp(prefix="apptool-test-cache-")
     config.stash[_CACHE_FOLDER] = (folder, os.environ.get(CACHE_ENV))
     os.environ[CACHE_ENV] = folder
@@ -106,6 +112,32 @@ def example(tmp_path: Path) -> Path:
     root = tmp_path / "example"
     init_workspace(root)
     return root
+
+
+_BLANK_PDFS: dict[date, bytes] = {}
+_BLANK_PAGE = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>test</title></head>'
+    "<body></body></html>"
+)
+
+
+@pytest.fixture
+def quick_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about numbers, orders, credit notes and the register, not about the PDF: an
+    issued invoice's PDF is a blank page (a real PDF/A-3b by WeasyPrint, of the invoice's
+    date, made once a run), into which factur-x still embeds the checked XML. What the PDF
+    shows is tested on real renderings (test_invoicing, test_billing_law, test_einvoice,
+    test_documents); laying out and subsetting fonts for every invoice of every test cost a
+    quarter of the suite."""
+    from apptool.output import invoice as invoice_output
+    from apptool.output.pdf import pdf_from_html
+
+    def blank_page(html: str, created: date, base_url: str | None = None) -> bytes:
+        if created not in _BLANK_PDFS:
+            _BLANK_PDFS[created] = pdf_from_html(_BLANK_PAGE, created)
+        return _BLANK_PDFS[created]
+
+    monkeypatch.setattr(invoice_output, "pdf_from_html", blank_page)
 
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -118,9 +118,7 @@ def test_a_second_command_fails_cleanly_while_the_lock_is_held(
 def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     planning.plan(root, 2025, TODAY)
-    ids = [
-        f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta") for month in (5, 6, 9, 10)
-    ]
+    ids = [f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta") for month in (5, 6)]
     processes = [
         subprocess.Popen(
             [

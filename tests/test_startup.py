@@ -4,8 +4,8 @@ typer's help and behaviour, and the PDF and e-invoice shortcuts give the same by
 from __future__ import annotations
 
 import contextlib
-import functools
 import ctypes.util
+import functools
 import subprocess
 import sys
 from datetime import date

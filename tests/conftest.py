@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import compileall
 import os
+import shutil
+import tempfile
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import apptool
+import apptool.services  # installs the cached holidays into the domain
+from apptool.store.holiday_cache import CACHE_ENV
 from apptool.store.workspace import init_workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The holiday cache of the tests is a temporary folder, never the user's cache folder;
+    xdist's workers (and the commands tests run in subprocesses) inherit it from the
+    controller, so the holidays are computed once a run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    # apptool's bytecode, written once: the commands tests run in subprocesses (and xdist's
+    # workers) then load it instead of compiling every module, even under
+    # PYTHONDONTWRITEBYTECODE.
+    compileall.compile_dir(str(Path(apptool.__file__).parent), quiet=1)
+    folder = tempfile.mkdtemp(prefix="apptool-test-cache-")
+    config.stash[_CACHE_FOLDER] = (folder, os.environ.get(CACHE_ENV))
+    os.environ[CACHE_ENV] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE_FOLDER not in config.stash:
+        return
+    folder, before = config.stash[_CACHE_FOLDER]
+    shutil.rmtree(folder, ignore_errors=True)
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
+_CACHE_FOLDER = pytest.StashKey[tuple[str, str | None]]()
 
 PRACTITIONER = """\
 name: Test Practitioner
@@ -80,6 +115,32 @@ def example(tmp_path: Path) -> Path:
     root = tmp_path / "example"
     init_workspace(root)
     return root
+
+
+_BLANK_PDFS: dict[date, bytes] = {}
+_BLANK_PAGE = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>test</title></head>'
+    "<body></body></html>"
+)
+
+
+@pytest.fixture
+def quick_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about numbers, orders, credit notes and the register, not about the PDF: an
+    issued invoice's PDF is a blank page (a real PDF/A-3b by WeasyPrint, of the invoice's
+    date, made once a run), into which factur-x still embeds the checked XML. What the PDF
+    shows is tested on real renderings (test_invoicing, test_billing_law, test_einvoice,
+    test_documents); laying out and subsetting fonts for every invoice of every test cost a
+    quarter of the suite."""
+    from apptool.output import invoice as invoice_output
+    from apptool.output.pdf import pdf_from_html
+
+    def blank_page(html: str, created: date, base_url: str | None = None) -> bytes:
+        if created not in _BLANK_PDFS:
+            _BLANK_PDFS[created] = pdf_from_html(_BLANK_PAGE, created)
+        return _BLANK_PDFS[created]
+
+    monkeypatch.setattr(invoice_output, "pdf_from_html", blank_page)
 
 
 GOLDEN = Path(__file__).parent / "golden"

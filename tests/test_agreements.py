@@ -56,6 +56,7 @@ def test_ordered_groups_are_planned_with_the_ccas_without_clashes(both: Path) ->
     assert plan_violations(plan.sessions, ws.conventions, ws.practitioner) == []
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_invoice_per_order_carries_the_order_number(both: Path) -> None:
     run(both, "plan", "2025", "--today", "2024-01-01")
     code, output = run(both, "invoice", "--month", "2025-06", "--today", "2025-07-01")
@@ -83,6 +84,7 @@ def test_invoice_per_order_carries_the_order_number(both: Path) -> None:
         assert "Convention : " not in markdown
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_invoicing_beyond_the_order_maximum_is_refused(both: Path) -> None:
     set_agreement(both, agreement_text(both).replace("maximum: 3200", "maximum: 640"))
     run(both, "plan", "2025", "--today", "2024-01-01")
@@ -101,6 +103,7 @@ def test_invoicing_beyond_the_order_maximum_is_refused(both: Path) -> None:
     assert (first["invoiced"], first["consumed"], first["share"]) == (2, "640.00", "100.0")
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_invoicing_outside_the_agreement_period_is_refused(both: Path) -> None:
     run(both, "plan", "2025", "--today", "2024-01-01")
     # The agreement ends earlier than the published calendar assumed.

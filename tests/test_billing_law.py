@@ -111,6 +111,7 @@ def test_unconfirmed_sessions_are_listed_and_not_billed(tmp_path: Path) -> None:
     assert not (root / "invoices").exists()
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_held_confirms_and_only_confirmed_sessions_are_billed(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     run(root, "plan", "2025", "--today", "2025-06-15")
@@ -332,6 +333,7 @@ def _standing(root: Path, today: str) -> dict[str, Any]:
     return next(i for i in json.loads(out)["invoices"] if i["number"] == "2025-0001")
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_interest_and_indemnity_stay_owed_after_a_late_payment_and_are_claimed(
     issued: Path,
 ) -> None:
@@ -372,6 +374,7 @@ def test_a_workspace_adds_newer_rates_checked_with_their_line(issued: Path) -> N
 # --- 5. credit notes and replacements ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_a_credit_note_asks_for_no_payment_and_prints_its_reason(issued: Path) -> None:
     run(
         issued,
@@ -392,6 +395,7 @@ def test_a_credit_note_asks_for_no_payment_and_prints_its_reason(issued: Path) -
     assert xpath(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID/text()") == []
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_a_paid_invoice_is_credited_only_with_a_refund(issued: Path) -> None:
     run(issued, "paid", "2025-0001", "--on", "2025-06-20")
     result = run(issued, "credit-note", "2025-0001", "--today", "2025-06-25", code=4)
@@ -402,6 +406,7 @@ def test_a_paid_invoice_is_credited_only_with_a_refund(issued: Path) -> None:
     assert balance(load_register(issued)).outstanding == Decimal("0.00")
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_the_replacement_invoice_cites_the_invoice_it_replaces(issued: Path) -> None:
     run(issued, "credit-note", "2025-0001", "--today", "2025-06-05")
     run(issued, "invoice", "--month", "2025-05", "--today", "2025-06-06")
@@ -416,6 +421,7 @@ def test_the_replacement_invoice_cites_the_invoice_it_replaces(issued: Path) -> 
 # --- 6. exact amounts, tax registration, addresses, formats ------------------------------------
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_hours_are_priced_on_the_exact_minutes(tmp_path: Path) -> None:
     profile = (
         PRACTITIONER
@@ -537,6 +543,7 @@ def test_the_ledger_lists_receipts_and_warns_near_the_franchise(issued: Path) ->
 # --- issue 12.1 and 12.8: write-once records, numbers unique forever, orphans -------------------
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_a_pattern_without_year_runs_on_across_years(tmp_path: Path) -> None:
     profile = PRACTITIONER + BILLING + '  number_pattern: "F{seq:04d}"\n'
     root = workspace(tmp_path, profile=profile)
@@ -570,6 +577,7 @@ def test_an_issued_record_is_never_replaced(issued: Path) -> None:
     assert files(issued) == before
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_renderings_of_an_interrupted_issue_are_reported_then_replaced(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     run(root, "plan", "2025", "--today", "2024-01-01")
@@ -591,7 +599,9 @@ def test_renderings_of_an_interrupted_issue_are_reported_then_replaced(tmp_path:
 # --- the register's arithmetic, for any sequence ------------------------------------------------
 
 
-def fast_render(doc: Any, root: Path, pdf: bool, facturx: bool) -> RenderedInvoice:
+def fast_render(
+    doc: Any, root: Path, pdf: bool, facturx: bool, einvoice: bool = True
+) -> RenderedInvoice:
     """The service's rendering without PDF and e-invoice checks: the register is the point."""
     return RenderedInvoice(f"# {doc.number}\n", f"<p>{doc.number}</p>")
 

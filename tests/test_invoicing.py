@@ -213,6 +213,7 @@ def test_may_2025_invoice_of_the_example_from_its_plan(issued: Path) -> None:
 # --- 2. due cancellation and individual consultation --------------------------------------
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_due_cancellation_and_individual_consultation_are_invoiced(planned: Path) -> None:
     sid = "ccas-dreux/seniors-2/2025-05"
     requested = (day_of(planned, sid) - timedelta(days=10)).isoformat()
@@ -267,6 +268,7 @@ def numbers_by_convention(root: Path) -> dict[tuple[str, str], str]:
     return {(r.convention, r.month): r.number for r in register.records}
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_numbers_run_on_across_months_and_conventions(two_conventions: Path) -> None:
     root = two_conventions
     run(root, "invoice", "--month", MAY, "--today", "2025-06-02")
@@ -282,6 +284,7 @@ def test_numbers_run_on_across_months_and_conventions(two_conventions: Path) -> 
     assert "no problem found" in run(root, "check").output
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_a_failure_before_the_record_leaves_no_gap(
     two_conventions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -346,6 +349,7 @@ def test_invoicing_a_month_again_shows_the_invoice_and_what_changed(issued: Path
 # --- 5. credit notes ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_credit_note_cancels_an_invoice_and_the_month_can_be_invoiced_again(issued: Path) -> None:
     result = run(
         issued,
@@ -391,6 +395,7 @@ def test_credit_note_cancels_an_invoice_and_the_month_can_be_invoiced_again(issu
     assert "no problem found" in run(issued, "check").output
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_credit_notes_are_numbered_in_date_order(issued: Path) -> None:
     run(issued, "invoice", "--month", "2025-06", "--today", "2025-07-01")
     run(issued, "credit-note", "2025-0002", "--today", "2025-07-10")
@@ -549,6 +554,7 @@ def test_paid_invoice_shows_as_paid_and_cannot_be_paid_twice(issued: Path) -> No
     assert "no problem found" in run(issued, "check").output
 
 
+@pytest.mark.usefixtures("quick_pdf")
 def test_a_credit_note_cannot_be_paid(issued: Path) -> None:
     run(issued, "credit-note", "2025-0001", "--today", "2025-06-05")
     result = run(issued, "paid", "AV-2025-0001", "--on", "2025-06-20", code=4)

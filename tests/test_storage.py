@@ -80,10 +80,13 @@ def test_a_failing_write_during_a_command_changes_nothing(
     assert path.read_bytes() == before
 
 
-def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -> None:
+def test_a_second_command_fails_cleanly_while_the_lock_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write_workspace(tmp_path / "ws")
     planning.plan(root, 2025, TODAY)
     before = (root / "calendars" / "2025.yaml").read_bytes()
+    monkeypatch.setenv("APPTOOL_LOCK_TIMEOUT", "0.2")  # not the default 10 s wait
     with locked(root):
         with pytest.raises(WorkspaceBusy):
             use_cases.cancel(root, "test/alpha/2025-05", "practitioner", date(2025, 4, 1))
@@ -115,9 +118,7 @@ def test_a_second_command_fails_cleanly_while_the_lock_is_held(tmp_path: Path) -
 def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     planning.plan(root, 2025, TODAY)
-    ids = [
-        f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta") for month in (5, 6, 9, 10)
-    ]
+    ids = [f"test/{group}/2025-{month:02d}" for group in ("alpha", "beta") for month in (5, 6)]
     processes = [
         subprocess.Popen(
             [

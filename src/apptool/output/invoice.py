@@ -37,13 +37,17 @@ class RenderedInvoice:
         return outputs
 
 
-def render_invoice(doc: InvoiceDocument, root: Path, pdf: bool, facturx: bool) -> RenderedInvoice:
-    """Markdown and HTML always; the CII XML (checked) and the PDF when asked."""
+def render_invoice(
+    doc: InvoiceDocument, root: Path, pdf: bool, facturx: bool, einvoice: bool = True
+) -> RenderedInvoice:
+    """Markdown and HTML always; the CII XML (checked) of a numbered invoice unless
+    ``einvoice`` is false (an issued invoice shown again: its XML is on file); the PDF when
+    asked."""
     context: dict[str, Any] = {"doc": doc, "m": invoice_mentions(doc)}
     rendered = RenderedInvoice(
         render("invoice.md.j2", context, root), render("invoice.html.j2", context, root)
     )
-    if doc.number is not None:
+    if doc.number is not None and einvoice:
         rendered.xml = checked_xml(doc)
     if pdf:
         rendered.pdf = pdf_from_html(rendered.html, doc.issue_date)

@@ -1,2 +1,12 @@
 """Use cases, one module per command family: load the workspace, decide with the domain,
-write through the store, and return data (the CLI picks the format)."""
+write through the store, and return data (the CLI picks the format).
+
+Importing the use cases gives the domain its holidays: the public and school holidays
+computed once per library version and kept in the user's cache folder
+(:mod:`apptool.store.holiday_cache`).
+"""
+
+from apptool.domain.calendar_fr import use_holidays
+from apptool.store.holiday_cache import CachedHolidays
+
+use_holidays(CachedHolidays())

@@ -447,7 +447,7 @@ def _prepare(
                 order,
                 doc,
                 existing,
-                render_invoice(doc, root, False, False) if not draft else None,
+                render_invoice(doc, root, False, False, einvoice=False) if not draft else None,
                 changes_since(existing, lines),
                 warnings=warnings,
                 issued_files=files,

@@ -1,0 +1,137 @@
+"""What start-up and the document path skip changes nothing: the lazily built commands give
+typer's help and behaviour, and the PDF and e-invoice shortcuts give the same bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import functools
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from apptool.cli import app
+from apptool.cli.common import LazyGroup, lazy_group
+from apptool.output import pdf as pdf_module
+
+runner = CliRunner()
+
+
+def invoke(command: object, args: list[str]) -> object:
+    """Typer's runner on a given click command (it builds its own from the app otherwise)."""
+    import typer.testing
+
+    saved = typer.testing._get_command
+    typer.testing._get_command = lambda _app: command  # type: ignore[assignment,return-value]
+    try:
+        return runner.invoke(app, args, prog_name="apptool")
+    finally:
+        typer.testing._get_command = saved
+
+
+@functools.cache
+def full_command() -> object:
+    """typer's own build of the app, every command at once (built once for these tests)."""
+    return typer.main.get_command(app)
+
+
+def every_command_path() -> list[list[str]]:
+    full = full_command()
+    paths: list[list[str]] = [[]]
+    for name, command in full.commands.items():  # type: ignore[attr-defined]
+        paths.append([name])
+        paths += [[name, sub] for sub in getattr(command, "commands", {})]
+    return paths
+
+
+def help_text(command: object, args: list[str]) -> tuple[int, str]:
+    result = invoke(command, [*args, "--help"])
+    return result.exit_code, result.output  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("args", every_command_path(), ids=lambda a: " ".join(a) or "apptool")
+def test_the_lazy_group_gives_typer_s_help(args: list[str]) -> None:
+    assert help_text(lazy_group(app), args) == help_text(full_command(), args)
+
+
+@pytest.mark.parametrize("args", [[], ["plna"], ["plan"], ["order"], ["plan", "--nope"]])
+def test_the_lazy_group_gives_typer_s_errors(args: list[str]) -> None:
+    lazy, full = invoke(lazy_group(app), args), invoke(full_command(), args)
+    assert (lazy.exit_code, lazy.output) == (full.exit_code, full.output)  # type: ignore[attr-defined]
+
+
+def test_only_the_command_that_runs_is_built(tmp_path: Path) -> None:
+    group = lazy_group(app)
+    assert isinstance(group, LazyGroup)
+    invoke(group, ["--help"])
+    assert group.lazy.built == {}  # the list of commands comes from the docstrings
+    invoke(group, ["-w", str(tmp_path), "plan", "--help"])
+    assert list(group.lazy.built) == ["plan"]
+
+
+def test_help_imports_no_use_case_and_no_heavy_library() -> None:
+    code = (
+        "import sys; from apptool.cli import main; sys.argv = ['apptool', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('apptool.services', 'apptool.domain', 'pydantic', 'rich', 'yaml', 'jinja2')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "[]"
+    assert "Commands:" in done.stdout
+
+
+# --- the PDF: the same bytes without the costs ------------------------------------------------
+
+
+HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>t</title>
+<style>body { font-family: "DejaVu Sans", sans-serif; } b { font-weight: bold; }</style>
+</head><body><p>Séance d'analyse — <b>mardi 6 mai 2025</b>, 150,00 €</p></body></html>"""
+
+
+def test_fonttools_skipping_dropped_tables_gives_the_same_pdf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast = pdf_module.pdf_from_html(HTML, date(2025, 6, 2))
+    monkeypatch.setattr(
+        pdf_module, "_no_layout_compaction_of_dropped_tables", contextlib.nullcontext
+    )
+    assert pdf_module.pdf_from_html(HTML, date(2025, 6, 2)) == fast
+
+
+def test_the_pdf_shortcuts_are_undone_after_use() -> None:
+    import fontTools.subset
+
+    compact = fontTools.subset._compact_layout_tables
+    find = ctypes.util.find_library
+    pdf_module.pdf_from_html(HTML, date(2025, 6, 2))
+    assert fontTools.subset._compact_layout_tables is compact
+    assert ctypes.util.find_library is find
+    with pdf_module._libraries_from_ldconfig():
+        pass
+    assert ctypes.util.find_library is find
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ldconfig is Linux's")
+def test_library_lookups_from_ldconfig_find_what_ctypes_finds_there() -> None:
+    names = ["gobject-2.0", "pango-1.0", "harfbuzz", "fontconfig", "pangoft2-1.0", "c", "m"]
+    names += ["harfbuzz-subset", "libgobject-2.0-0", "gobject-2.0-0", "no-such-library-xyz"]
+    first_step = [ctypes.util._findSoname_ldconfig(name) for name in names]  # type: ignore[attr-defined]
+    with pdf_module._libraries_from_ldconfig():
+        assert [ctypes.util.find_library(name) for name in names] == first_step
+
+
+def test_factur_x_works_without_importing_requests_first() -> None:
+    code = (
+        "import sys; from apptool.output.einvoice import _facturx\n"
+        "facturx = _facturx()\n"
+        "print('requests' in sys.modules, callable(facturx.generate_cii_xml))\n"
+        "print(facturx.facturx.requests.post.__module__, 'requests' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True", "requests.api", "True"]

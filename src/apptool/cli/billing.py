@@ -20,6 +20,7 @@ from apptool.cli.common import (
     console,
     parse_date,
     parse_today,
+    print_table,
 )
 
 
@@ -296,13 +297,21 @@ def invoices(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
-    table = Table()
-    for column in ("number", "date", "buyer", "month", "amount", "due", "status"):
-        table.add_column(column, justify="right" if column == "amount" else "left")
+    table = Table(
+        [
+            Column("number"),
+            Column("date", drop=2),
+            Column("buyer", wrap=True, drop=3),
+            Column("month"),
+            Column("amount", right=True),
+            Column("due", drop=1),
+            Column("status", wrap=True),
+        ]
+    )
     for s in standings:
-        table.add_row(
+        table.add(
             s.record.number,
             str(s.record.issue_date),
             s.record.document.buyer.name,
@@ -311,8 +320,8 @@ def invoices(
             str(s.due) if s.due else "",
             _standing_text(s),
         )
+    print_table(table)
     out = console()
-    out.print(table)
     clauses = invoicing.payment_clauses(State.workspace)
     for conv_id in sorted({s.record.convention for s in standings if s.status == "overdue"}):
         if clauses.get(conv_id):
@@ -497,24 +506,19 @@ def orders(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
-    table = Table()
-    for column in (
-        "agreement",
-        "order",
-        "date",
-        "ordered",
-        "planned",
-        "held",
-        "invoiced",
-        "consumed HT",
-        "maximum HT",
-        "%",
-    ):
-        table.add_column(column)
+    table = Table(
+        [
+            Column("agreement", drop=2),
+            Column("order"),
+            Column("date", drop=1),
+            *(Column(name, right=True) for name in ("ordered", "planned", "held", "invoiced")),
+            *(Column(name, right=True) for name in ("consumed HT", "maximum HT", "%")),
+        ]
+    )
     for s in statuses:
-        table.add_row(
+        table.add(
             s.convention,
             s.order.number,
             str(s.order.date),
@@ -526,8 +530,8 @@ def orders(
             str(s.order.maximum),
             str(s.share),
         )
+    print_table(table)
     out = console()
-    out.print(table)
     for line in agreement_years(State.workspace, convention):
         out.print(line.text(), markup=False, soft_wrap=True)
     for s in statuses:

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apptool.cli.common import DocFormat, OutputFormat, State, app, console, parse_date
+from apptool.cli.common import (
+    DocFormat,
+    OutputFormat,
+    State,
+    app,
+    console,
+    parse_date,
+    print_table,
+)
 from apptool.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -44,26 +52,23 @@ def _warn(text: str) -> None:
 
 
 def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "order",
-        "lot",
-        "group",
-        "holder",
-        "sessions",
-        "amount HT",
-        "period",
-        "reason",
-    ):
-        table.add_column(
-            column,
-            no_wrap=column in ("order", "amount HT", "period"),
-            justify="right" if column in ("sessions", "amount HT") else "left",
-        )
+    table = Table(
+        [
+            Column("order"),
+            Column("lot", right=True),
+            Column("group", wrap=True),
+            Column("holder", wrap=True),
+            Column("sessions", right=True, drop=1),
+            Column("amount HT", right=True),
+            Column("period", drop=2),
+            Column("reason", wrap=True),
+        ],
+        title=title,
+    )
     for order in orders:
-        table.add_row(
+        table.add(
             order.number,
             str(order.lot),
             order.group,
@@ -73,7 +78,7 @@ def _print_orders(title: str, orders: list[BuyerOrder]) -> None:
             f"{order.start} to {order.end}",
             order.reason,
         )
-    console().print(table)
+    print_table(table)
 
 
 @app.command()
@@ -259,8 +264,7 @@ def lots(
     years included); default: every agreement year with orders. Each holder's orders,
     sessions, amount and declines show whether the allocation is fair.
     """
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
-
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
     from apptool.services import buyer  # lazy: keeps `apptool --help` instant
 
     if output is OutputFormat.ics:
@@ -293,19 +297,18 @@ def lots(
                 markup=False,
                 soft_wrap=True,
             )
-            table = Table()
-            for column in (
-                "rank",
-                "holder",
-                "capacity",
-                "orders",
-                "sessions",
-                "amount HT",
-                "declines",
-            ):
-                table.add_column(column, justify="left" if column == "holder" else "right")
+            table = Table(
+                [
+                    Column("rank", right=True),
+                    Column("holder", wrap=True),
+                    *(
+                        Column(name, right=True)
+                        for name in ("capacity", "orders", "sessions", "amount HT", "declines")
+                    ),
+                ]
+            )
             for h in f.holders:
-                table.add_row(
+                table.add(
                     str(h.holder.rank),
                     h.holder.id,
                     str(h.holder.capacity),
@@ -314,7 +317,7 @@ def lots(
                     f"{h.amount:.2f}",
                     str(h.declines),
                 )
-            out.print(table)
+            print_table(table)
             if f.unassigned:
                 out.print(
                     f"  {f.unassigned} order(s) without holder (declined by every holder they "
@@ -355,7 +358,7 @@ def order_history(
         payload = order.model_dump(mode="json", by_alias=True)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
     out = console()
     out.print(
@@ -366,12 +369,12 @@ def order_history(
         markup=False,
         soft_wrap=True,
     )
-    table = Table()
-    for column in ("date", "event", "holder", "reason"):
-        table.add_column(column, no_wrap=column == "date")
+    table = Table(
+        [Column("date"), Column("event"), Column("holder", wrap=True), Column("reason", wrap=True)]
+    )
     for event in order.history:
-        table.add_row(str(event.date), event.action, event.holder or "-", event.reason or "")
-    out.print(table)
+        table.add(str(event.date), event.action, event.holder or "-", event.reason or "")
+    print_table(table)
 
 
 @app.command("order-form")

@@ -29,6 +29,8 @@ from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AppToolError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from apptool.output.terminal import Table
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -102,13 +104,44 @@ class State:
 
 
 def console(stderr: bool = False) -> Console:
-    """A console; when output goes to a file or a pipe, lines are not cut at 80 columns."""
+    """A console: wrapped to the terminal's width in a terminal; to a file or a pipe, plain
+    text (no colour) and lines never cut nor padded (the width is never forced)."""
     from rich.console import Console  # lazy: keeps `apptool --help` instant
 
     out = Console(stderr=stderr, highlight=False)
     if not out.is_terminal:
-        out = Console(stderr=stderr, highlight=False, width=max(out.width, 160))
+        out = Console(stderr=stderr, highlight=False, soft_wrap=True, no_color=True)
     return out
+
+
+def terminal_width(stream: Any = None) -> int | None:
+    """The width of the terminal standard output is shown in (``COLUMNS`` when set), or None
+    when it goes to a file or a pipe (then only an explicit ``COLUMNS`` sets a width)."""
+    import shutil
+    import sys
+
+    stream = stream if stream is not None else sys.stdout
+    if stream.isatty():
+        return max(shutil.get_terminal_size().columns, 20)
+    columns = os.environ.get("COLUMNS", "")
+    return max(int(columns), 20) if columns.isdigit() else None
+
+
+def colour(stream: Any = None) -> bool:
+    """Styles (a bold header) only in a terminal, and never with NO_COLOR or TERM=dumb."""
+    import sys
+
+    stream = stream if stream is not None else sys.stdout
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
+
+
+def print_table(table: Table) -> None:
+    """Print a table laid out for standard output (:mod:`apptool.output.terminal`)."""
+    import sys
+
+    from apptool.output.terminal import render_table  # lazy: keeps `apptool --help` instant
+
+    sys.stdout.write(render_table(table, terminal_width(), fancy=colour()))
 
 
 @app.callback()

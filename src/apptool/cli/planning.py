@@ -16,6 +16,7 @@ from apptool.cli.common import (
     app,
     console,
     parse_today,
+    print_table,
     report,
 )
 from apptool.errors import EXIT_INVALID
@@ -127,9 +128,8 @@ def plan(
 
 
 def _print_plan(outcome: PlanOutcome, today: date) -> None:
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
-
     from apptool.domain.calendar_fr import MONTHS_EN  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
     out = console()
     plan_ = outcome.plan
@@ -140,22 +140,23 @@ def _print_plan(outcome: PlanOutcome, today: date) -> None:
         by_month.setdefault((session.date.year, session.date.month), []).append(session)
     new = set(plan_.placed)
     for (year, month), sessions in sorted(by_month.items()):
-        table = Table(title=f"{MONTHS_EN[month - 1]} {year}", title_justify="left")
-        for column in (
-            "date",
-            "day",
-            "slot",
-            "group",
-            "location",
-            *(["convention"] if several else []),
-            "status",
-            "id",
-        ):
-            table.add_column(column, no_wrap=column in ("date", "slot", "id"))
+        table = Table(
+            [
+                Column("date"),
+                Column("day", drop=4),
+                Column("slot"),
+                Column("group", wrap=True, drop=2),
+                Column("location", wrap=True, drop=3),
+                *([Column("convention", drop=1)] if several else []),
+                Column("status", wrap=True),
+                Column("id"),
+            ],
+            title=f"{MONTHS_EN[month - 1]} {year}",
+        )
         for s in sessions:
             convention = conventions[s.convention]
             status = s.display_status(today) + (" (new)" if s.id in new else "")
-            table.add_row(
+            table.add(
                 s.date.isoformat(),
                 f"{s.date:%a}",
                 f"{s.start:%H:%M}-{s.end:%H:%M}",
@@ -165,7 +166,7 @@ def _print_plan(outcome: PlanOutcome, today: date) -> None:
                 status,
                 s.id,
             )
-        out.print(table)
+        print_table(table)
     out.print(_summary(outcome), markup=False, soft_wrap=True)
 
 

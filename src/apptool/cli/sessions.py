@@ -20,29 +20,37 @@ from apptool.cli.common import (
     parse_date,
     parse_month,
     parse_today,
+    print_table,
     print_written,
 )
 
 
 def _print_alternatives(session_id: str, alternatives: list[Any], by: str) -> None:
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
     out = console()
     if not alternatives:
         out.print("no valid alternative found (every nearby slot breaks a hard rule)", markup=False)
         return
-    table = Table(title=f"Alternatives for {session_id}", title_justify="left")
-    for column in ("#", "date", "day", "slot", "why"):
-        table.add_column(column, no_wrap=column != "why")
+    table = Table(
+        [
+            Column("#", right=True),
+            Column("date"),
+            Column("day"),
+            Column("slot"),
+            Column("why", wrap=True),
+        ],
+        title=f"Alternatives for {session_id}",
+    )
     for rank, alt in enumerate(alternatives, 1):
-        table.add_row(
+        table.add(
             str(rank),
             alt.date.isoformat(),
             f"{alt.date:%a}",
             f"{alt.start:%H:%M}-{alt.end:%H:%M}",
             alt.reason,
         )
-    out.print(table)
+    print_table(table)
     best = alternatives[0]
     flag = "" if best.in_period else " --allow-move-out"
     out.print(
@@ -285,31 +293,37 @@ def sessions(
 
         sys.stdout.write(sessions_ics(found, workspace.conventions, day))
         return
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
 
-    table = Table(show_lines=False)
-    for column in ("date", "day", "slot", "group", "status", "id", "history"):
-        table.add_column(column, no_wrap=column in ("date", "slot", "id"))
+    table = Table(
+        [
+            Column("date"),
+            Column("day", drop=3),
+            Column("slot"),
+            Column("group", wrap=True, drop=2),
+            Column("status", wrap=True),
+            Column("id"),
+        ]
+    )
     for s in found:
         group = workspace.conventions[s.convention].group(s.group)
-        history = "; ".join(
-            f"{c.action} on {c.requested_on}"
-            + (f" by {c.by}" if c.by else "")
-            + f" (was {c.previous_date} {c.previous_start:%H:%M})"
-            + (f": {c.reason}" if c.reason else "")
-            for c in s.history
-        )
-        table.add_row(
+        table.add(
             s.date.isoformat(),
             f"{s.date:%a}",
             f"{s.start:%H:%M}-{s.end:%H:%M}",
             group.name,
             s.display_status(day),
             s.id,
-            history,
+            notes=[
+                f"{c.action} on {c.requested_on}"
+                + (f" by {c.by}" if c.by else "")
+                + f" (was {c.previous_date} {c.previous_start:%H:%M})"
+                + (f": {c.reason}" if c.reason else "")
+                for c in s.history
+            ],
         )
+    print_table(table)
     out = console()
-    out.print(table)
     out.print(f"{len(found)} session(s)", markup=False)
 
 
@@ -408,9 +422,8 @@ def individual_list(
     """List the recorded individual consultations."""
     import json  # lazy: keeps `apptool --help` instant
 
-    from rich.table import Table  # lazy: keeps `apptool --help` instant
-
     from apptool.domain.models import format_duration  # lazy: keeps `apptool --help` instant
+    from apptool.output.terminal import Column, Table  # lazy: keeps `apptool --help` instant
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
 
     found = use_cases.list_individual(State.workspace, convention, parse_month(month))
@@ -418,11 +431,18 @@ def individual_list(
         payload = {"consultations": [c.model_dump(mode="json") for c in found]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return
-    table = Table()
-    for column in ("date", "duration", "convention", "ref", "requested by", "id"):
-        table.add_column(column)
+    table = Table(
+        [
+            Column("date"),
+            Column("duration"),
+            Column("convention", drop=2),
+            Column("ref", drop=1),
+            Column("requested by", wrap=True, drop=3),
+            Column("id"),
+        ]
+    )
     for c in found:
-        table.add_row(
+        table.add(
             c.date.isoformat(),
             format_duration(c.duration),
             c.convention,
@@ -430,9 +450,8 @@ def individual_list(
             c.requested_by or "",
             c.id,
         )
-    out = console()
-    out.print(table)
-    out.print(f"{len(found)} consultation(s)", markup=False)
+    print_table(table)
+    console().print(f"{len(found)} consultation(s)", markup=False)
 
 
 @app.command()

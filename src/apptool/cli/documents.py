@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apptool.cli.common import State, TodayOption, app, console, parse_today
+from apptool.cli.common import (
+    MAX_YEAR,
+    MIN_YEAR,
+    State,
+    TodayOption,
+    app,
+    console,
+    parse_today,
+)
 
 if TYPE_CHECKING:
     from apptool.services.documents import RenderedDocument
@@ -63,7 +71,9 @@ def _emit(rendered: RenderedDocument, fmt: str, out_dir: Path | None) -> Path | 
 
 @app.command()
 def calendar(
-    year: Annotated[int, typer.Argument(help="Year of the calendar, e.g. 2025.")],
+    year: Annotated[
+        int, typer.Argument(help="Year of the calendar, e.g. 2025.", min=MIN_YEAR, max=MAX_YEAR)
+    ],
     convention: Annotated[
         str | None, typer.Option("--convention", help="Only this convention.")
     ] = None,
@@ -144,7 +154,9 @@ def notice(
 
 @app.command()
 def bilan(
-    year: Annotated[int, typer.Argument(help="Year of the report, e.g. 2025.")],
+    year: Annotated[
+        int, typer.Argument(help="Year of the report, e.g. 2025.", min=MIN_YEAR, max=MAX_YEAR)
+    ],
     convention: Annotated[str, typer.Option("--convention", help="The convention's id.")],
     output: Annotated[
         LetterFormat, typer.Option("--format", "-f", help="md (default), html or pdf.")

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from apptool.cli.common import (
+    MAX_YEAR,
+    MIN_YEAR,
     App,
     ByParty,
     ListFormat,
@@ -224,7 +226,9 @@ def sessions(
     status: Annotated[
         str | None, typer.Option("--status", help="planned, held, moved, cancelled or due.")
     ] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only this year.", min=MIN_YEAR, max=MAX_YEAR)
+    ] = None,
     output: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json or ics.")
     ] = ListFormat.table,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.hard_rules import missing_periods, plan_violations
+from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.planner import Plan, plan_year
 from apptool.domain.schedule import CalendarFile, Session
 from apptool.domain.source import Document
@@ -89,8 +90,8 @@ def plan(
     """
     with locked(root):
         workspace = load_workspace(root)
-        if not 1900 <= year <= 2999:
-            raise InvalidInput(f"{year} is not a year the tool can plan")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise InvalidInput(f"{year} is not a year the tool can plan ({MIN_YEAR}-{MAX_YEAR})")
         problems = school_data_problems(workspace, year)
         if problems:
             raise InvalidInput("school-holiday data missing", problems)

@@ -200,6 +200,28 @@ def _template_line(traceback: TracebackType | None, filenames: set[str]) -> tupl
     return found
 
 
+def not_utf8(
+    env: jinja2.Environment, name: str, shown: str, workspace: Path | None = None
+) -> InvalidInput:
+    """A template that is not UTF-8 text, with the line of its first bad byte."""
+    line = None
+    for folder in getattr(env.loader, "loaders", [env.loader]):
+        for search in getattr(folder, "searchpath", []):
+            path = Path(search) / name
+            if path.is_file():
+                data = path.read_bytes()
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = data.count(b"\n", 0, exc.start) + 1
+                    shown = _shown(str(path), name, workspace)
+                    break
+        if line is not None:
+            break
+    message = "template error: not UTF-8 text; save the template as UTF-8"
+    return InvalidInput(f"{shown}: {message}", [Problem(shown, line, "", message)])
+
+
 def render(name: str, context: dict[str, Any], workspace: Path | None = None) -> str:
     """Render a template by name (``invoice.md.j2``) with ``context``.
 
@@ -215,6 +237,8 @@ def render(name: str, context: dict[str, Any], workspace: Path | None = None) ->
             f"{where}: {exc.message}",
             [Problem(where, exc.lineno, "", f"template error: {exc.message}")],
         ) from None
+    except UnicodeDecodeError:
+        raise not_utf8(environment(workspace), name, name, workspace) from None
     except jinja2.TemplateNotFound as exc:
         raise InvalidInput(
             f"{name}: template not found ({exc.message})",

@@ -10,10 +10,18 @@ from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.planner import Plan, plan_year
+from apptool.domain.records import Distributions, IndividualConsultations, Notes
 from apptool.domain.schedule import CalendarFile, Session
 from apptool.domain.source import Document
+from apptool.domain.validation import (
+    consultation_problems,
+    distribution_problems,
+    note_problems,
+)
 from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
-from apptool.store.calendars import load_calendar, save_calendar
+from apptool.output.samples import template_problems
+from apptool.store.calendars import calendar_year, load_calendar, save_calendar
+from apptool.store.records import RECORD_MODELS, RECORDS, load_records_document, records_path
 from apptool.store.register import load_register, register_problems
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
 
@@ -137,7 +145,9 @@ class CheckOutcome:
 
 
 def check(root: Path) -> CheckOutcome:
-    """``apptool check``: validate every file, and every calendar against the hard rules."""
+    """``apptool check``: validate every file the tool reads: the profile, the conventions,
+    ``themes.yaml``, every calendar (and its hard rules), every file of ``records/``, the
+    invoice register, and the workspace's templates (by a trial render)."""
     try:
         workspace = load_workspace(root)
     except InvalidInput as exc:
@@ -150,18 +160,27 @@ def check(root: Path) -> CheckOutcome:
     ]
     if (workspace.root / "themes.yaml").exists():  # validated with the workspace
         checked.append("themes.yaml")
+    sessions: dict[str, Session] = {}
     for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
         display = workspace.display(path)
-        if not path.stem.isdigit():
-            problems.append(Problem(display, None, "", "a calendar file is named YEAR.yaml"))
+        year = calendar_year(path)
+        if year is None:
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    "",
+                    f"not a calendar: a calendar file is named YEAR.yaml ({MIN_YEAR}-{MAX_YEAR})",
+                )
+            )
             continue
-        year = int(path.stem)
         checked.append(display)
         try:
             calendar, doc = load_calendar(workspace, year)
         except InvalidInput as exc:
             problems += exc.problems
             continue
+        sessions.update((s.id, s) for s in calendar.sessions)
         problems += _violation_problems(calendar.sessions, workspace, doc, display)
         missing = missing_periods(calendar.sessions, workspace.conventions, year)
         if missing:
@@ -170,8 +189,39 @@ def check(root: Path) -> CheckOutcome:
                 f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
                 + (", ..." if len(missing) > 5 else "")
             )
+    problems += _records_problems(workspace, sessions, checked)
+    templates, found = template_problems(workspace.root)
+    checked += templates
+    problems += found
     register = load_register(workspace.root)
     if register.records or register.problems:
         checked.append(f"invoices/ ({len(register.records)} record(s))")
     problems += register_problems(register)
     return CheckOutcome(problems, notes, checked)
+
+
+def _records_problems(
+    workspace: Workspace, sessions: dict[str, Session], checked: list[str]
+) -> list[Problem]:
+    """Every file of ``records/``: its format, and what it refers to (conventions, sessions).
+    Terminations and purchase orders were validated with the workspace."""
+    problems: list[Problem] = []
+    conventions = workspace.conventions
+    for name, model in RECORD_MODELS.items():
+        if not records_path(workspace.root, name).exists():
+            continue
+        checked.append(f"{RECORDS}/{name}")
+        try:
+            record, doc = load_records_document(workspace.root, name, model)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        if doc is None:
+            continue
+        if isinstance(record, IndividualConsultations):
+            problems += consultation_problems(record, doc, conventions)
+        elif isinstance(record, Notes):
+            problems += note_problems(record, doc, sessions)
+        elif isinstance(record, Distributions):
+            problems += distribution_problems(record, doc, conventions)
+    return problems

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from apptool.domain.models import Strict
-from apptool.domain.records import Themes
+from apptool.domain.orders import RecordedOrders
+from apptool.domain.records import (
+    Distributions,
+    IndividualConsultations,
+    Notes,
+    Terminations,
+    Themes,
+)
+from apptool.domain.source import Document
 from apptool.errors import InvalidInput
 from apptool.store.files import dump_yaml, write_atomic
 from apptool.store.loading import read_yaml, validate_document
@@ -26,6 +34,15 @@ THEMES = "themes.yaml"
 
 R = TypeVar("R", bound=Strict)
 
+#: Every file of ``records/`` the tool reads, and its model (``apptool check`` reads them all).
+RECORD_MODELS: dict[str, type[Strict]] = {
+    TERMINATIONS: Terminations,
+    PURCHASE_ORDERS: RecordedOrders,
+    INDIVIDUAL: IndividualConsultations,
+    NOTES: Notes,
+    DISTRIBUTIONS: Distributions,
+}
+
 
 def records_path(root: Path, name: str) -> Path:
     return root / RECORDS / name
@@ -33,16 +50,22 @@ def records_path(root: Path, name: str) -> Path:
 
 def load_records(root: Path, name: str, model: type[R]) -> R:
     """A records file, validated; an empty model when the file does not exist yet."""
+    return load_records_document(root, name, model)[0]
+
+
+def load_records_document(root: Path, name: str, model: type[R]) -> tuple[R, Document | None]:
+    """A records file, validated, and its document (the line of every entry); an empty model
+    and no document when the file does not exist yet."""
     path = records_path(root, name)
     if not path.exists():
-        return model()
+        return model(), None
     doc = read_yaml(path, f"{RECORDS}/{name}")
     if doc.data is None:
-        return model()
+        return model(), doc
     record, problems = validate_document(doc, model)
     if record is None:
         raise InvalidInput(f"{doc.display} has errors", problems)
-    return record
+    return record, doc
 
 
 def write_records(root: Path, name: str, record: Strict) -> Path:

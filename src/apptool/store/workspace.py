@@ -22,16 +22,28 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from apptool.domain.contract import effective_termination
 from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
 from apptool.domain.orders import RecordedOrders, with_orders
 from apptool.domain.records import Terminations
 from apptool.domain.source import Document
-from apptool.domain.validation import convention_problems, practitioner_problems
-from apptool.errors import InvalidInput, Problem
+from apptool.domain.validation import (
+    MERGED_ORDER_RULES,
+    convention_problems,
+    practitioner_problems,
+)
+from apptool.errors import InvalidInput, Path_, Problem, field_name, field_path
 from apptool.store.files import lock, write_atomic
 from apptool.store.loading import read_yaml, validate_document
-from apptool.store.records import PURCHASE_ORDERS, RECORDS, TERMINATIONS, load_records, load_themes
+from apptool.store.records import (
+    PURCHASE_ORDERS,
+    RECORDS,
+    TERMINATIONS,
+    load_records_document,
+    load_themes,
+)
 
 PRACTITIONER = "practitioner.yaml"
 CONVENTIONS = "conventions"
@@ -150,7 +162,7 @@ def load_workspace(path: Path) -> Workspace:
             problems += rule_problems
             if not rule_problems:
                 conventions[file.stem] = convention
-    problems += _apply_recorded_orders(root, conventions)
+    problems += _apply_recorded_orders(root, conventions, documents)
     problems += _apply_terminations(root, conventions, documents)
     problems += _theme_problems(root)
     if problems or practitioner is None:
@@ -158,28 +170,68 @@ def load_workspace(path: Path) -> Workspace:
     return Workspace(root, practitioner, conventions, documents)
 
 
-def _apply_recorded_orders(root: Path, conventions: dict[str, Convention]) -> list[Problem]:
-    """Merge the orders recorded with ``apptool order add`` into their agreements."""
+def _at(doc: Document | None, display: str, loc: Path_, message: str) -> Problem:
+    """A problem of a records file, on its line when the file was read."""
+    if doc is None:
+        return Problem(display, None, field_name(loc), message)
+    return doc.problem(loc, message)
+
+
+def _apply_recorded_orders(
+    root: Path, conventions: dict[str, Convention], documents: dict[str, Document]
+) -> list[Problem]:
+    """Merge the orders recorded with ``apptool order add`` into their agreements.
+
+    The agreement with its recorded orders is checked again by every rule of a convention;
+    a problem of a recorded order is reported on its line of ``records/purchase-orders.yaml``.
+    """
+    display = f"{RECORDS}/{PURCHASE_ORDERS}"
     try:
-        recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
+        recorded, doc = load_records_document(root, PURCHASE_ORDERS, RecordedOrders)
     except InvalidInput as exc:
         return exc.problems
     problems = []
-    by_convention: dict[str, list[Order]] = {}
+    by_convention: dict[str, list[tuple[int, Order]]] = {}
     for index, entry in enumerate(recorded.orders):
         if entry.convention not in conventions:
-            problems.append(
-                Problem(
-                    f"{RECORDS}/{PURCHASE_ORDERS}",
-                    None,
-                    f"orders[{index}].convention",
-                    f"unknown convention {entry.convention!r}",
+            if entry.convention not in documents:  # not a convention with errors
+                problems.append(
+                    _at(
+                        doc,
+                        display,
+                        ("orders", index, "convention"),
+                        f"unknown convention {entry.convention!r}",
+                    )
                 )
+            continue
+        by_convention.setdefault(entry.convention, []).append((index, entry.order))
+    for conv_id, entries in by_convention.items():
+        base = conventions[conv_id]
+        try:
+            merged = with_orders(base, [order for _, order in entries])
+        except ValidationError as exc:
+            del conventions[conv_id]
+            problems.append(
+                _at(doc, display, ("orders", entries[0][0]), f"{conv_id}: {exc.errors()[0]['msg']}")
             )
             continue
-        by_convention.setdefault(entry.convention, []).append(entry.order)
-    for conv_id, orders in by_convention.items():
-        conventions[conv_id] = with_orders(conventions[conv_id], orders)
+        found = convention_problems(merged, documents[conv_id], MERGED_ORDER_RULES)
+        if not found:
+            conventions[conv_id] = merged
+            continue
+        del conventions[conv_id]  # not planned with orders that break its rules
+        first = len(base.orders)
+        for problem in found:
+            path = field_path(problem.field)
+            if len(path) >= 2 and path[0] == "orders" and isinstance(path[1], int):
+                if path[1] < first:
+                    problems.append(problem)
+                    continue
+                index = entries[path[1] - first][0]
+                loc: Path_ = ("orders", index, "order", *path[2:])
+            else:
+                loc = ("orders", entries[0][0], "convention")
+            problems.append(_at(doc, display, loc, f"{conv_id}: {problem.message}"))
     return problems
 
 
@@ -191,8 +243,9 @@ def _apply_terminations(
     A termination is kept in ``records/terminations.yaml``, never written into the user's
     convention file; :func:`~apptool.domain.contract.effective_termination` decides the end.
     """
+    display = f"{RECORDS}/{TERMINATIONS}"
     try:
-        recorded = load_records(root, TERMINATIONS, Terminations)
+        recorded, doc = load_records_document(root, TERMINATIONS, Terminations)
     except InvalidInput as exc:
         return exc.problems
     problems = []
@@ -201,10 +254,10 @@ def _apply_terminations(
         if convention is None:
             if termination.convention not in documents:  # not a convention with errors
                 problems.append(
-                    Problem(
-                        f"{RECORDS}/{TERMINATIONS}",
-                        None,
-                        f"terminations[{index}].convention",
+                    _at(
+                        doc,
+                        display,
+                        ("terminations", index, "convention"),
                         f"unknown convention {termination.convention!r}",
                     )
                 )

@@ -203,8 +203,14 @@ def note(
     Themes, attendance and an anonymous, group-level observation in records/notes.yaml;
     given options replace the recorded ones. Never write a name (art. 2.2, art. 6).
     """
+    from apptool.domain.records import MAX_ATTENDANCE  # lazy: keeps `apptool --help` instant
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
+    if attendance is not None and attendance > MAX_ATTENDANCE:
+        raise typer.BadParameter(
+            f"{attendance} participants: a group session's note gives at most {MAX_ATTENDANCE}",
+            param_hint="--attendance",
+        )
     if themes is None and attendance is None and text is None:
         raise typer.BadParameter(
             "give at least one of --themes, --attendance, --text", param_hint="--themes"

@@ -142,6 +142,13 @@ def reschedule(
         _print_alternatives(before.id, outcome.alternatives, by.value if by else "establishment")
         return
     after = outcome.after
+    if outcome.already:
+        out.print(
+            f"already there: {after.id} is on {after.date} {after.start:%H:%M}-{after.end:%H:%M}; "
+            "nothing changed",
+            markup=False,
+        )
+        return
     change = after.history[-1]
     out.print(
         f"moved {after.id}: {before.date} {before.start:%H:%M} -> {after.date} "
@@ -197,6 +204,13 @@ def cancel(
     session = result.session
     change = session.history[-1]
     out = console()
+    if outcome.already:
+        out.print(
+            f"already cancelled: {session.id} of {change.previous_date} by the {change.by} on "
+            f"{change.requested_on} ({session.status}); nothing changed",
+            markup=False,
+        )
+        return
     verdict = (
         "DUE: billable, cancelled by the establishment without the notice and not "
         "rescheduled (art. 4)"
@@ -312,8 +326,19 @@ def individual_add(
         str | None,
         typer.Option("--requested-by", help="agent, manager or practitioner (art. 2.2)."),
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Record it even if an identical consultation is already recorded that day.",
+        ),
+    ] = False,
 ) -> None:
-    """Record an individual consultation (no name is ever recorded, art. 2.2)."""
+    """Record an individual consultation (no name is ever recorded, art. 2.2).
+
+    Run again with the same options (e.g. after an interruption), it records nothing twice:
+    give --again for a second identical consultation on the same day.
+    """
     from apptool.domain.models import (  # lazy: keeps `apptool --help` instant
         format_duration,
         parse_duration,
@@ -330,12 +355,12 @@ def individual_add(
         )
     day = parse_date(on, "--date")
     assert day is not None
-    consultation = use_cases.add_individual(
-        State.workspace, convention, day, minutes_, ref, requested_by
+    consultation, recorded = use_cases.add_individual(
+        State.workspace, convention, day, minutes_, ref, requested_by, again
     )
     console().print(
-        f"recorded {consultation.id}: {consultation.date}, "
-        f"{format_duration(consultation.duration)}",
+        ("recorded" if recorded else "already recorded (nothing written; --again for another)")
+        + f" {consultation.id}: {consultation.date}, {format_duration(consultation.duration)}",
         markup=False,
     )
 
@@ -419,6 +444,8 @@ def terminate(
     )
     out = console()
     t = outcome.termination
+    if outcome.already:
+        out.print(f"{convention}: already terminated with this notice", markup=False)
     out.print(
         f"{convention}: notice on {t.notice_on}"
         + (" (force majeure, 15 days)" if t.force_majeure else " (one month)")

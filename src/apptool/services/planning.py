@@ -21,6 +21,7 @@ from apptool.domain.validation import (
 from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
 from apptool.output.samples import template_problems
 from apptool.store.calendars import calendar_year, load_calendar, save_calendar
+from apptool.store.files import leftover_temp_files
 from apptool.store.records import RECORD_MODELS, RECORDS, load_records_document, records_path
 from apptool.store.register import load_register, register_problems
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
@@ -190,6 +191,11 @@ def check(root: Path) -> CheckOutcome:
                 + (", ..." if len(missing) > 5 else "")
             )
     problems += _records_problems(workspace, sessions, checked)
+    notes += [
+        f"{workspace.display(path)}: temp file of an interrupted command (nothing it held was "
+        "lost); the next command that changes the workspace removes it"
+        for path in leftover_temp_files(workspace.root)
+    ]
     templates, found = template_problems(workspace.root)
     checked += templates
     problems += found

@@ -4,6 +4,7 @@ terminate. They load, decide with the domain, write through the store, and retur
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -33,6 +34,8 @@ class RescheduleOutcome:
     alternatives: list[lifecycle.Alternative]
     requested_on: date
     written: list[Path] = field(default_factory=list)
+    #: The session already was at the new date and slot: nothing changed, nothing recorded.
+    already: bool = False
 
 
 def reschedule(
@@ -60,6 +63,8 @@ def reschedule(
                 session, others, ws.conventions, ws.practitioner, requested, count
             )
             return RescheduleOutcome(session, None, found, requested)
+        if lifecycle.already_there(session, to, start):
+            return RescheduleOutcome(session, session, [], requested, already=True)
         moved = lifecycle.reschedule(
             session,
             to,
@@ -83,6 +88,8 @@ class CancelOutcome:
     cancellation: lifecycle.CancellationResult
     alternatives: list[lifecycle.Alternative]
     written: list[Path] = field(default_factory=list)
+    #: The same cancellation was already recorded: nothing changed.
+    already: bool = False
 
 
 def cancel(
@@ -100,6 +107,12 @@ def cancel(
         record = load_calendars(root)
         ws = record.workspace
         session = record.find(session_id)
+        if lifecycle.already_cancelled(session, by, requested, reason):
+            last = session.history[-1]
+            result = lifecycle.CancellationResult(
+                session, session.status == "due", last.notice_days
+            )
+            return CancelOutcome(result, [], already=True)
         result = lifecycle.cancel(
             session, by, requested, reason, ws.conventions[session.convention]
         )
@@ -146,8 +159,15 @@ def add_individual(
     duration: int,
     ref: str | None = None,
     requested_by: str | None = None,
-) -> IndividualConsultation:
-    """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2)."""
+    again: bool = False,
+) -> tuple[IndividualConsultation, bool]:
+    """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2).
+
+    Returns the consultation and whether it was recorded now. A consultation identical to one
+    already recorded (same convention, date, duration, code and requester) is taken as the
+    same one, e.g. the command run again after an interruption, and not recorded twice,
+    unless ``again`` (two identical consultations on one day).
+    """
     with locked(root):
         workspace = load_workspace(root)
         agreement = known_convention(workspace, convention)
@@ -159,9 +179,16 @@ def add_individual(
         same_day = [
             c for c in records.consultations if c.convention == convention and c.date == day
         ]
+        identical = [
+            c
+            for c in same_day
+            if (c.duration, c.ref, c.requested_by) == (duration, ref, requested_by)
+        ]
+        if identical and not again:
+            return identical[-1], False
         try:
             consultation = IndividualConsultation(
-                id=f"{convention}/individual/{day}/{len(same_day) + 1}",
+                id=f"{convention}/individual/{day}/{_next_number(same_day)}",
                 convention=convention,
                 date=day,
                 duration=duration,
@@ -183,7 +210,15 @@ def add_individual(
             ) from None
         consultations = sorted([*records.consultations, consultation], key=lambda c: (c.date, c.id))
         write_records(root, INDIVIDUAL, IndividualConsultations(consultations=consultations))
-        return consultation
+        return consultation, True
+
+
+def _next_number(same_day: list[IndividualConsultation]) -> int:
+    """The number of a day's next consultation: one more than the highest (ids end in /N)."""
+    numbers = [
+        int(match[1]) for c in same_day if (match := re.search(r"/([0-9]{1,6})$", c.id)) is not None
+    ]
+    return max(numbers, default=len(same_day)) + 1
 
 
 def list_individual(
@@ -205,6 +240,9 @@ class TerminateOutcome:
     termination: Termination
     cancelled: list[Session]
     written: list[Path] = field(default_factory=list)
+    #: The same termination was already recorded (running it again finishes what an
+    #: interrupted run left, and records nothing twice).
+    already: bool = False
 
 
 def terminate(
@@ -222,7 +260,8 @@ def terminate(
         known_convention(ws, convention)
         recorded = load_records(root, TERMINATIONS, Terminations)
         previous = [t for t in recorded.terminations if t.convention == convention]
-        if previous:
+        same = [t for t in previous if (t.notice_on, t.force_majeure) == (notice_on, force_majeure)]
+        if previous and not same:
             raise RuleRefused(
                 f"convention {convention!r} was already terminated (notice on "
                 f"{previous[0].notice_on}, effective end "
@@ -249,12 +288,16 @@ def terminate(
         cancelled = lifecycle.terminate_sessions(
             record.sessions, convention, end, notice_on, by, reason
         )
-        outcome = TerminateOutcome(termination, cancelled)
+        outcome = TerminateOutcome(termination, cancelled, already=bool(same))
         if not dry_run:
-            # Calendars first: if interrupted, running the command again finishes the job.
+            # Calendars first: if interrupted, running the command again finishes the job
+            # (sessions already cancelled are not cancelled twice).
             outcome.written = record.save(record.replace(*cancelled))
-            write_records(
-                root, TERMINATIONS, Terminations(terminations=[*recorded.terminations, termination])
-            )
-            outcome.written.append(ws.root / RECORDS / TERMINATIONS)
+            if not same:
+                write_records(
+                    root,
+                    TERMINATIONS,
+                    Terminations(terminations=[*recorded.terminations, termination]),
+                )
+                outcome.written.append(ws.root / RECORDS / TERMINATIONS)
         return outcome

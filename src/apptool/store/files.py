@@ -10,6 +10,8 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,6 +24,10 @@ from apptool.errors import WorkspaceBusy
 LOCK_NAME = ".apptool.lock"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+#: When this process started (about): a temp file older than that is not one of its own.
+_STARTED = time.time()
+#: The temp files :func:`write_atomic` makes (``.2025.yaml.k3j_x9qa.tmp``).
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -78,13 +84,51 @@ def dump_yaml(data: object, header: str = "") -> str:
     return header + body
 
 
+def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
+    """Temp files of :func:`write_atomic` left in the workspace (its folder and the folders in
+    it) by a command that was killed while writing, older than ``before`` (a timestamp)."""
+    found = []
+    folders = [root]
+    with contextlib.suppress(OSError):
+        folders += sorted(
+            p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name[0] != "."
+        )
+    for folder in folders:
+        try:
+            names = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for path in names:
+            if not _TEMP_NAME.fullmatch(path.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime < before):
+                    found.append(path)
+    return found
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Remove the temp files an interrupted command left (the caller holds the lock, so they
+    are not being written: only files older than this process are removed)."""
+    removed = []
+    for path in leftover_temp_files(root, before=_STARTED):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
-def lock(root: Path, timeout: float | None = None) -> Iterator[None]:
+def lock(root: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     """Serialize commands that change a workspace: wait up to ``timeout`` s, then fail.
 
     The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set. ``root`` is a
     workspace folder already checked by the caller (a mistyped ``--workspace`` is refused
     before any lock file is created).
+
+    Once the lock is taken, the temp files an interrupted command left are removed (see
+    :func:`remove_leftovers`); the context gives their paths.
     """
     if timeout is None:
         timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
@@ -104,6 +148,6 @@ def lock(root: Path, timeout: float | None = None) -> Iterator[None]:
                     ) from None
                 time.sleep(0.05)
         try:
-            yield
+            yield remove_leftovers(root)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

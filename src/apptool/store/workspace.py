@@ -79,11 +79,12 @@ def _display(root: Path, path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+def locked(path: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     """Hold the workspace's lock (see :func:`apptool.store.files.lock`); ``path`` must be a
-    workspace, so a mistyped ``--workspace`` creates no lock file."""
-    with lock(find_root(path), timeout):
-        yield
+    workspace, so a mistyped ``--workspace`` creates no lock file. Gives the leftover temp
+    files of an interrupted command, removed once the lock is taken."""
+    with lock(find_root(path), timeout) as removed:
+        yield removed
 
 
 def find_root(path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from apptool.store.calendars import calendar_year, load_calendar, save_calendar
 from apptool.store.files import leftover_temp_files
 from apptool.store.records import RECORD_MODELS, RECORDS, load_records_document, records_path
 from apptool.store.register import load_register, register_problems
-from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
+from apptool.store.workspace import CALENDARS, Workspace, find_root, load_workspace, locked
 
 
 @dataclass
@@ -151,8 +152,11 @@ def check(root: Path) -> CheckOutcome:
     invoice register, and the workspace's templates (by a trial render)."""
     try:
         workspace = load_workspace(root)
-    except InvalidInput as exc:
-        return CheckOutcome(exc.problems or [Problem(str(root), None, "", exc.message)], [], [])
+    except InvalidInput as exc:  # the templates are checked all the same
+        found = exc.problems or [Problem(str(root), None, "", exc.message)]
+        with contextlib.suppress(InvalidInput):
+            found += template_problems(find_root(root))[1]
+        return CheckOutcome(found, [], [])
     problems: list[Problem] = []
     notes: list[str] = []
     checked = [

@@ -24,8 +24,6 @@ from apptool.errors import WorkspaceBusy
 LOCK_NAME = ".apptool.lock"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
-#: When this process started (about): a temp file older than that is not one of its own.
-_STARTED = time.time()
 #: The temp files :func:`write_atomic` makes (``.2025.yaml.k3j_x9qa.tmp``).
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
@@ -84,35 +82,37 @@ def dump_yaml(data: object, header: str = "") -> str:
     return header + body
 
 
+#: The folders of a workspace that commands write under the lock (the workspace itself and
+#: the tool's folders): where an interrupted command may have left a temp file.
+WRITTEN_FOLDERS = ("", "calendars", "records", "invoices")
+
+
 def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
-    """Temp files of :func:`write_atomic` left in the workspace (its folder and the folders in
-    it) by a command that was killed while writing, older than ``before`` (a timestamp)."""
+    """Temp files of :func:`write_atomic` that a command killed while writing left in the
+    workspace's folders (:data:`WRITTEN_FOLDERS`), older than ``before`` (a timestamp)."""
     found = []
-    folders = [root]
-    with contextlib.suppress(OSError):
-        folders += sorted(
-            p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and p.name[0] != "."
-        )
-    for folder in folders:
+    for name in WRITTEN_FOLDERS:
+        folder = root / name
         try:
-            names = sorted(folder.iterdir())
+            paths = sorted(folder.iterdir())
         except OSError:
             continue
-        for path in names:
+        for path in paths:
             if not _TEMP_NAME.fullmatch(path.name):
                 continue
             with contextlib.suppress(OSError):
                 info = path.lstat()
-                if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime < before):
+                if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime <= before):
                     found.append(path)
     return found
 
 
 def remove_leftovers(root: Path) -> list[Path]:
-    """Remove the temp files an interrupted command left (the caller holds the lock, so they
-    are not being written: only files older than this process are removed)."""
+    """Remove the temp files an interrupted command left. The caller holds the lock, and every
+    command that writes these folders holds it while it writes: a temp file older than the
+    moment the lock was taken belongs to no running command."""
     removed = []
-    for path in leftover_temp_files(root, before=_STARTED):
+    for path in leftover_temp_files(root, before=time.time()):
         with contextlib.suppress(OSError):
             path.unlink()
             removed.append(path)

@@ -608,3 +608,19 @@ def test_hostile_command_line_values_never_crash(
     with copy_of(planned_example) as root:
         code, output = run(root, *option, value)
         assert code in (0, 2, 3, 4), output
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf", "1e9"])
+def test_a_bad_lock_timeout_is_refused(example: Path, value: str) -> None:
+    result = runner.invoke(
+        app,
+        ["-w", str(example), "cancel", "ccas-dreux/seniors-1/2025-10", "--by", "practitioner"],
+        env={"APPTOOL_LOCK_TIMEOUT": value},
+    )
+    assert result.exit_code == 2 and "APPTOOL_LOCK_TIMEOUT" in result.output, result.output
+
+
+def test_the_cli_and_the_models_handle_the_same_years() -> None:
+    from apptool.cli import common
+
+    assert (common.MIN_YEAR, common.MAX_YEAR) == (MIN_YEAR, MAX_YEAR)

@@ -11,6 +11,7 @@ files (they are checked on their own).
 
 from __future__ import annotations
 
+import os
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
@@ -285,7 +286,12 @@ def template_problems(workspace: Path) -> tuple[list[str], list[Problem]]:
     folder = workspace / TEMPLATES
     if not folder.is_dir():
         return [], []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        Path(top) / name
+        for top, _, names in os.walk(folder)  # symbolic links to folders are not followed
+        for name in names
+        if not name.startswith(".") and (Path(top) / name).is_file()
+    )
     if not files:
         return [], []
     contexts = sample_contexts()

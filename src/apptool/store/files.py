@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import math
 import os
 import re
 import stat
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from apptool.errors import WorkspaceBusy
+from apptool.errors import InvalidInput, WorkspaceBusy
 
 LOCK_NAME = ".apptool.lock"
 _UMASK = os.umask(0o022)
@@ -119,6 +120,26 @@ def remove_leftovers(root: Path) -> list[Path]:
     return removed
 
 
+#: The longest wait for the lock ``APPTOOL_LOCK_TIMEOUT`` may ask for, in seconds.
+MAX_LOCK_TIMEOUT = 3600.0
+
+
+def lock_timeout(value: str | None) -> float:
+    """The wait for the lock: ``APPTOOL_LOCK_TIMEOUT`` seconds (0 to 3600), 10 by default."""
+    if value is None or not value.strip():
+        return 10.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LOCK_TIMEOUT:  # also refuses nan
+        raise InvalidInput(
+            f"APPTOOL_LOCK_TIMEOUT={value!r}: give a number of seconds from 0 to "
+            f"{MAX_LOCK_TIMEOUT:g}"
+        )
+    return seconds
+
+
 @contextlib.contextmanager
 def lock(root: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     """Serialize commands that change a workspace: wait up to ``timeout`` s, then fail.
@@ -131,7 +152,7 @@ def lock(root: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     :func:`remove_leftovers`); the context gives their paths.
     """
     if timeout is None:
-        timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
+        timeout = lock_timeout(os.environ.get("APPTOOL_LOCK_TIMEOUT"))
     with open(root / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:

@@ -624,3 +624,98 @@ def test_the_cli_and_the_models_handle_the_same_years() -> None:
     from apptool.cli import common
 
     assert (common.MIN_YEAR, common.MAX_YEAR) == (MIN_YEAR, MAX_YEAR)
+
+
+# --- every model and rule: a wrong value is a problem, never an exception -----------------
+
+TRICKY = [
+    "1e999999", "1e30", "123456789012345678901234567890", "NaN", "Infinity", "-0", "0.001",
+    "2025-02-30", "9999-12-31", "0000-01-01", "2025-13-01", "25:00", "09:00-08:00",
+    "09:00-10:30", "1h99", "99999h", "24h", "0min", "2025-Q5", "2025-05", "ccas-dreux",
+    "a\x00b", "\ud800", "x" * 200, "", " ", "monthly", "once", "tacit-yearly", "due",
+]  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.decimals(allow_nan=True, allow_infinity=True, places=None),
+    st.text(max_size=12),
+    st.sampled_from(TRICKY),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "from", "to", "x", "sessions"]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _models() -> list[tuple[str, object, object]]:
+    """(display, model, rules) for each file the tool reads, with a valid example's data."""
+    from apptool.domain import orders, records, schedule
+    from apptool.domain.models import Convention, Practitioner
+    from apptool.domain.validation import convention_problems, practitioner_problems
+
+    examples = Path(planning.__file__).parent.parent / "examples"
+    return [
+        ("convention", Convention, convention_problems,
+         (examples / "agreements" / f"{AGREEMENT}.yaml").read_text(encoding="utf-8")),
+        ("convention", Convention, convention_problems,
+         (examples / "conventions" / "ccas-dreux.yaml").read_text(encoding="utf-8")),
+        ("practitioner", Practitioner, practitioner_problems,
+         (examples / "practitioner.yaml").read_text(encoding="utf-8")),
+        ("calendar", schedule.CalendarFile, None,
+         "year: 2025\nsessions:\n- {id: c/g/2025-05, convention: c, group: g, period: 2025-05,"
+         " date: 2025-05-06, start: 09:00, end: '10:30', location: l, status: moved, history:"
+         " [{action: moved, requested_on: 2025-04-01, notice_days: 20, status: moved,"
+         " previous_date: 2025-05-13, previous_start: 09:00, previous_end: '10:30'}]}\n"),
+        ("notes", records.Notes, None,
+         "notes:\n- {session: c/g/2025-05, convention: c, recorded_on: 2025-06-01,"
+         " themes: [t], attendance: 5, text: x}\n"),
+        ("individual", records.IndividualConsultations, None,
+         "consultations:\n- {id: c/individual/2025-05-14/1, convention: c, date: 2025-05-14,"
+         " duration: 1h30, ref: A-017, requested_by: agent}\n"),
+        ("distributions", records.Distributions, None,
+         "distributions:\n- {convention: c, year: 2025, version: 1, date: 2025-05-01, sha256: "
+         + "0" * 64 + ", sessions: {c/g/2025-05: {date: 2025-05-06, start: 09:00,"
+         " end: '10:30', location: l, status: planned}}}\n"),
+        ("terminations", records.Terminations, None,
+         "terminations:\n- {convention: c, notice_on: 2025-03-10, effective_end: 2025-04-30}\n"),
+        ("orders", orders.RecordedOrders, None,
+         "orders:\n- convention: c\n  order: {number: N, date: 2025-01-01, unit_price: 10,"
+         " maximum: 100, groups: [{id: g, name: G, location: l, sessions: 2, from: 2025-02-01,"
+         " to: 2025-12-31}]}\n"),
+        ("themes", records.Themes, None, "themes:\n- {id: t, label: T}\n"),
+    ]  # fmt: skip
+
+
+@settings(HOSTILE, max_examples=10 * EXAMPLES)  # in memory: cheap, so more examples
+@given(data=st.data())
+def test_a_wrong_value_anywhere_is_a_problem_never_an_exception(data: st.DataObject) -> None:
+    from pydantic import ValidationError
+
+    from apptool.store.loading import parse_yaml, validate_document
+
+    name, model, rules, text = data.draw(st.sampled_from(_models()), label="file")
+    doc = parse_yaml(text, Path(f"{name}.yaml"), f"{name}.yaml")
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = sorted((p for p in doc.lines if p), key=str)
+        path = data.draw(st.sampled_from(paths), label="path")
+        value = data.draw(VALUES, label="value")
+        target = doc.data
+        try:  # an earlier change may have replaced what held this path
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        result, problems = validate_document(doc, model)  # type: ignore[type-var]
+    except ValidationError:  # pragma: no cover - validate_document turns them into problems
+        raise AssertionError("a ValidationError escaped validate_document") from None
+    if result is not None and rules is not None:
+        problems = rules(result, doc)  # type: ignore[operator]
+    for problem in problems:
+        assert problem.file == f"{name}.yaml" and problem.message

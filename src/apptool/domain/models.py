@@ -148,17 +148,25 @@ def minutes(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
+#: The longest duration: a day (a session, a consultation).
+MAX_DURATION = 24 * 60
+
+
 def parse_duration(value: Any) -> int:
-    """``"1h30"``, ``"1h"``, ``"90min"`` or an integer number of minutes -> minutes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str):
+    """``"1h30"``, ``"1h"``, ``"90min"`` or an integer number of minutes -> minutes (at most
+    a day)."""
+    total = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        total = value
+    elif isinstance(value, str):
         text = value.strip().replace(" ", "")
-        match = re.fullmatch(r"(?:(\d+)h(\d{1,2})?)|(?:(\d+)min)", text)
+        match = re.fullmatch(r"(?:([0-9]{1,4})h([0-5]?[0-9])?)|(?:([0-9]{1,5})min)", text)
         if match:
             total = (int(match[1]) * 60 + int(match[2] or 0)) if match[1] else int(match[3])
-            if total > 0:
-                return total
+    if total is not None and 0 < total <= MAX_DURATION:
+        return total
+    if total is not None and total > MAX_DURATION:
+        raise ValueError(f"{value!r}: a duration is at most 24h")
     raise ValueError(f'{value!r} is not a duration: write e.g. "1h30", "2h" or "45min"')
 
 
@@ -170,6 +178,10 @@ def format_duration(value: int) -> str:
 
 
 Duration = Annotated[int, PlainValidator(parse_duration), PlainSerializer(format_duration)]
+
+
+#: Amounts are below a billion euros (exact to the cent within Decimal's precision).
+MAX_AMOUNT = Decimal(10**9)
 
 
 def parse_money(value: Any) -> Decimal:
@@ -184,6 +196,8 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not an amount: write e.g. 150 or 80.50")
     if amount < 0:
         raise ValueError(f"{value!r}: an amount cannot be negative")
+    if amount >= MAX_AMOUNT:
+        raise ValueError(f"{value!r}: an amount is less than {MAX_AMOUNT:,} euros")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f"{value!r}: an amount has at most two decimals")
     return amount.quantize(Decimal("0.01"))

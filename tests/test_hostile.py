@@ -719,3 +719,19 @@ def test_a_wrong_value_anywhere_is_a_problem_never_an_exception(data: st.DataObj
         problems = rules(result, doc)  # type: ignore[operator]
     for problem in problems:
         assert problem.file == f"{name}.yaml" and problem.message
+
+
+def test_a_termination_ending_after_2200_is_refused(example: Path) -> None:
+    output = refused(example, "terminate", "ccas-dreux", "--notice-on", "2200-12-15")
+    assert "the effective end 2201-01-31 is outside the years 1900-2200" in output
+
+
+def test_a_year_without_school_holiday_data_is_a_refusal_not_a_crash(example: Path) -> None:
+    from apptool.domain.calendar_fr import school_holiday_years
+
+    year = school_holiday_years()[1] + 1
+    output = refused(
+        example, "reschedule", "ccas-dreux/seniors-1/2025-11", "--to", f"{year}-01-10",
+        "--by", "practitioner", "--allow-move-out", "--today", "2025-06-01", code=4,
+    )  # fmt: skip
+    assert "school holidays zone B unknown: the school-holiday data" in output

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AppToolError
+from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, AppToolError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,6 +52,17 @@ def _text_problem(name: str, value: Any) -> typer.BadParameter | None:
     return None
 
 
+def _validation_lines(exc: Exception) -> list[str]:
+    """A value the models refused that no earlier check caught: each error, exit 2."""
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
+    return [
+        "error: invalid value: "
+        + ".".join(str(part) for part in error.get("loc", ()))
+        + f": {str(error.get('msg', '')).removeprefix('Value error, ')}"
+        for error in errors
+    ] or [f"error: invalid value: {exc}"]
+
+
 class App(typer.Typer):
     """A Typer app whose commands turn an :class:`AppToolError` into its exit code."""
 
@@ -77,6 +88,8 @@ class App(typer.Typer):
                 except Exception as exc:  # a bug: say so briefly, full trace on demand
                     if os.environ.get("APPTOOL_DEBUG"):
                         raise
+                    if type(exc).__name__ == "ValidationError":  # pydantic: a value refused
+                        report(_validation_lines(exc), EXIT_INVALID)
                     report(
                         [
                             f"internal error: {type(exc).__name__}: {exc}",

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from apptool.domain import lifecycle
 from apptool.domain.contract import is_active, term_text, termination_end
+from apptool.domain.models import date_range_problem
 from apptool.domain.records import (
     IndividualConsultation,
     IndividualConsultations,
@@ -268,6 +269,8 @@ def terminate(
                 f"{previous[0].effective_end})"
             )
         end = termination_end(notice_on, force_majeure)
+        if (problem := date_range_problem(end)) is not None:
+            raise InvalidInput(f"notice on {notice_on}: the effective end {problem}")
         if end < ws.conventions[convention].period.start:
             raise RuleRefused(
                 f"the effective end {end} comes before the convention starts "

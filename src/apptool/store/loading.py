@@ -7,9 +7,10 @@ people who edit files by hand, and that keep any input bounded:
 * dates stay strings, so an impossible date (``2025-02-30``) is reported by the model with
   its line instead of crashing the parser;
 * decimal numbers are read as :class:`~decimal.Decimal`, never as float (money is exact);
-* anchors and aliases (``&name``, ``*name``), merge keys and tags (``!!python/...``,
-  ``!!binary``...) are refused with their line: nothing a workspace needs uses them, and an
-  alias can make a small file expand without limit;
+* anchors and aliases (``&name``, ``*name``) and tags (``!!python/...``, ``!!binary``...) are
+  refused with their line: nothing a workspace needs uses them, and an alias can make a small
+  file expand without limit; a key is its text as written (``3:`` and ``yes:`` are the keys
+  ``"3"`` and ``"yes"``, ``<<`` is no merge), and never a list or a mapping;
 * a file larger than :data:`MAX_FILE_BYTES` (5 MB) is refused before it is parsed, and
   nesting deeper than :data:`MAX_DEPTH` is refused as it is read: parsing is one linear pass;
 * a file that is not UTF-8 text, or holds a control character (NUL...), is refused with the
@@ -166,6 +167,11 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
                 continue
             value: Any
             if kind is yaml.ScalarEvent:
+                top = stack[-1] if stack else None
+                if top is not None and top.key is _NO_KEY and type(top.data) is dict:
+                    _refuse(event, display)  # a key: its text as written (``3:`` is "3")
+                    top.key, top.key_line = event.value, event.start_mark.line + 1
+                    continue
                 if event.anchor is None and event.tag is None:
                     value = (
                         _plain(event.value, event.start_mark.line + 1, display)
@@ -202,18 +208,15 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
                     path_ = (*top.path, len(top.data))
                     top.data.append(value)
                     lines[path_] = event.start_mark.line + 1
-                elif top.key is _NO_KEY:
-                    if kind is not yaml.ScalarEvent:
-                        raise _fail(
-                            display,
-                            event.start_mark.line + 1,
-                            "a key must be a plain value, not a list or mapping",
-                        )
-                    top.key, top.key_line = value, event.start_mark.line + 1
-                    continue
+                elif top.key is _NO_KEY:  # scalar keys were taken above
+                    raise _fail(
+                        display,
+                        event.start_mark.line + 1,
+                        "a key must be a plain value, not a list or mapping",
+                    )
                 else:
                     key = top.key
-                    path_ = (*top.path, key if isinstance(key, str | int) else str(key))
+                    path_ = (*top.path, key)
                     if key in top.firsts:
                         duplicates.append((path_, top.key_line, top.firsts[key]))
                     else:

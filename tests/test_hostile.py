@@ -735,3 +735,29 @@ def test_a_year_without_school_holiday_data_is_a_refusal_not_a_crash(example: Pa
         "--by", "practitioner", "--allow-move-out", "--today", "2025-06-01", code=4,
     )  # fmt: skip
     assert "school holidays zone B unknown: the school-holiday data" in output
+
+
+def test_more_sessions_than_one_practitioner_can_hold_are_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    groups = "".join(
+        f"  - {{id: g{n}, name: G{n}, cadence: monthly, location: office}}\n" for n in range(500)
+    )
+    text = CONVENTION.split("groups:\n")[0] + "groups:\n" + groups
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    output = refused(root, "plan", "2025", "--today", "2024-01-01", code=3)
+    assert (  # 500 groups, April to December but July and August
+        "3500 sessions are required in 2025: one practitioner cannot hold more than 3000" in output
+    )
+
+
+def test_an_impossible_plan_lists_what_cannot_be_placed(tmp_path: Path) -> None:
+    """Beyond 20 sessions that cannot be placed, the planner stops moving others out of the
+    way: the plan is impossible, and every session left is listed with what blocks it."""
+    groups = "".join(
+        f"  - {{id: g{n}, name: G{n}, cadence: monthly, location: office}}\n" for n in range(60)
+    )
+    text = CONVENTION.split("groups:\n")[0] + "groups:\n" + groups
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    output = refused(root, "plan", "2025", "--today", "2024-01-01", code=3)
+    assert "cannot be placed" in output and "conventions/test.yaml:" in output

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from apptool.domain.calendar_fr import days_of_month
 from apptool.domain.models import Convention, Group, minutes
 from apptool.domain.schedule import Party, Period, Session
 
@@ -101,7 +100,7 @@ def _month_open(
     if month_excluded(convention, month):
         return False
     first = date(year, month, 1)
-    last = days_of_month(year, month)[-1]
+    last = date(year, month, _calendar.monthrange(year, month)[1])
     start = max(convention.period.start, group.start if group and group.start else first)
     end = min(until or active_until(convention), group.end if group and group.end else last)
     return start <= last and first <= end and start <= end

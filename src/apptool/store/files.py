@@ -83,9 +83,9 @@ def dump_yaml(data: object, header: str = "") -> str:
     return header + body
 
 
-#: The folders of a workspace that commands write under the lock (the workspace itself and
-#: the tool's folders): where an interrupted command may have left a temp file.
-WRITTEN_FOLDERS = ("", "calendars", "records", "invoices")
+#: The folders of a workspace that commands write under the lock: where an interrupted
+#: command may have left a temp file (``--output`` copies are written elsewhere, unlocked).
+WRITTEN_FOLDERS = ("calendars", "records", "invoices")
 
 
 def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:

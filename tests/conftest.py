@@ -21,7 +21,11 @@ from apptool.store.workspace import init_workspace
 def pytest_configure(config: pytest.Config) -> None:
     """The holiday cache of the tests is a temporary folder, never the user's cache folder;
     xdist's workers (and the commands tests run in subprocesses) inherit it from the
-    controller, so the holidays are computed once a run."""
+    controller, so the holidays are computed once a run.
+
+    Commands run by the tests write to a pipe: no ``COLUMNS`` (xdist's workers set one) lays
+    their tables out for a terminal; the terminal tests give their own width."""
+    os.environ.pop("COLUMNS", None)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     # apptool's bytecode, written once: the commands tests run in subprocesses (and xdist's

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
+import shutil
+import signal
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -146,3 +150,173 @@ def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) ->
     data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text())
     cancelled = {s["id"] for s in data["sessions"] if s["status"] == "cancelled"}
     assert cancelled == set(ids)
+
+
+# --- killed at any point, then run again: as if it had run once ------------------------------
+#
+# Every state-changing command is interrupted before each of its file operations in turn
+# (create the temp file, fsync it, link or rename it into place, remove the temp name, fsync
+# the folder), as ``kill -9`` would: no clean-up runs, the temp file stays. Right after the
+# kill every file holds its old or its new content; the same command run again then leaves
+# the workspace byte for byte as one uninterrupted run does (no history entry, consultation,
+# note, distribution, order or termination twice), and no temp file. A few real ``kill -9``
+# of a subprocess at a random moment complete it (``APPTOOL_KILL_RUNS`` for more).
+
+KILL_RUNS = int(os.environ.get("APPTOOL_KILL_RUNS", "2"))
+AGREEMENT = """\
+kind: framework-agreement
+title: Accord-cadre de test
+establishment: {name: Département de Test, address: [1 avenue de la Préfecture, 35000 Rennes]}
+lot: {number: 3, title: Équipes, estimated_yearly: 100000, maximum_yearly: 200000}
+period: {start: 2025-01-01, end: 2026-12-31}
+fees: {group_session: {amount: 320, per: session}}
+session_duration: 2h
+slots: ["09:30-11:30", "14:00-16:00"]
+excluded_months: [8]
+notice_days: 15
+school_holidays: {zone: B, policy: ignore}
+locations: [{id: nord, name: Nord}, {id: sud, name: Sud}]
+orders:
+  - number: BC-1
+    date: 2025-01-10
+    unit_price: 320
+    maximum: 6400
+    groups:
+      - {id: comptes, name: Comptés, location: sud, sessions: 5, from: 2025-03-01,
+         to: 2025-12-31}
+"""
+THEMES = "themes:\n  - {id: charge, label: charge de travail}\n"
+
+#: Each command that changes the workspace, as run on a planned workspace.
+STATE_CHANGING = {
+    "plan": ["plan", "2026", "--today", "2025-01-01"],
+    "reschedule": [
+        "reschedule", "test/alpha/2025-11", "--to", "2025-11-25", "--slot", "09:00",
+        "--by", "establishment", "--requested-on", "2025-06-02", "--reason", "réunion",
+    ],
+    "cancel": [
+        "cancel", "test/beta/2025-10", "--by", "establishment", "--requested-on", "2025-10-01",
+        "--reason", "grève",
+    ],
+    "terminate": ["terminate", "accord", "--notice-on", "2025-09-10", "--by", "establishment"],
+    "individual add": [
+        "individual", "add", "--convention", "test", "--date", "2025-05-14", "--duration",
+        "1h30", "--ref", "A-017",
+    ],
+    "note": [
+        "note", "test/alpha/2025-05", "--themes", "charge", "--attendance", "6", "--text", "ok",
+        "--today", "2025-06-02",
+    ],
+    "calendar": ["calendar", "2025", "--convention", "test", "--today", "2025-06-02"],
+    "order add": [
+        "order", "add", "accord", "--number", "BC-2", "--date", "2025-02-10", "--unit-price",
+        "320", "--maximum", "3200", "--group", "equipe", "--name", "Équipe", "--location",
+        "nord", "--cadence", "monthly", "--from", "2025-03-01", "--to", "2025-12-31",
+    ],
+}  # fmt: skip
+
+
+class Killed(BaseException):
+    """The process was killed (``kill -9``): nothing after this point runs, no clean-up."""
+
+
+@pytest.fixture(scope="module")
+def kill_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import CONVENTION
+
+    root = write_workspace(
+        tmp_path_factory.mktemp("kill") / "ws", {"test": CONVENTION, "accord": AGREEMENT}
+    )
+    (root / "themes.yaml").write_text(THEMES, encoding="utf-8")
+    planning.plan(root, 2025, TODAY)
+    return root
+
+
+def workspace_files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".apptool.lock"
+    }
+
+
+def run_killed(monkeypatch: pytest.MonkeyPatch, root: Path, args: list[str], at: int) -> int:
+    """Run ``args`` in-process, killed before its ``at``-th file operation (0: never).
+    Returns how many file operations it made."""
+    calls = 0
+    dead = False
+
+    def killing(real: Any) -> Any:
+        def operation(*a: Any, **kw: Any) -> Any:
+            nonlocal calls, dead
+            if dead:  # a killed process runs no clean-up
+                raise Killed
+            calls += 1
+            if calls == at:
+                dead = True
+                raise Killed
+            return real(*a, **kw)
+
+        return operation
+
+    for name in ("fchmod", "fsync", "link", "replace", "unlink"):
+        monkeypatch.setattr(os, name, killing(getattr(os, name)))
+    try:
+        result = runner.invoke(app, ["-w", str(root), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    except Killed:
+        assert at
+    finally:
+        monkeypatch.undo()
+    return calls
+
+
+@pytest.mark.parametrize("command", sorted(STATE_CHANGING))
+def test_a_command_killed_at_any_point_and_run_again_is_as_if_run_once(
+    kill_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    args = STATE_CHANGING[command]
+    before = workspace_files(kill_base)
+    reference = tmp_path / "reference"
+    shutil.copytree(kill_base, reference)
+    operations = run_killed(monkeypatch, reference, args, at=0)
+    expected = workspace_files(reference)
+    assert expected != before and operations >= 4
+    for at in range(1, operations + 1):
+        root = tmp_path / f"killed-{at}"
+        shutil.copytree(kill_base, root)
+        run_killed(monkeypatch, root, args, at)
+        after_kill = workspace_files(root)
+        for name, content in after_kill.items():  # every file: old or new, never half
+            if ".tmp" not in name:
+                assert content in (before.get(name), expected.get(name)), (at, name)
+        result = runner.invoke(app, ["-w", str(root), *args])
+        assert result.exit_code == 0, (at, result.output)
+        assert workspace_files(root) == expected, f"killed before file operation {at}"
+
+
+def test_a_command_killed_by_signal_at_a_random_moment_then_run_again(
+    kill_base: Path, tmp_path: Path
+) -> None:
+    rnd = random.Random(os.environ.get("APPTOOL_KILL_SEED", "12"))
+    for run_ in range(KILL_RUNS):
+        command = rnd.choice(sorted(STATE_CHANGING))
+        args = STATE_CHANGING[command]
+        reference = tmp_path / f"reference-{run_}"
+        shutil.copytree(kill_base, reference)
+        assert runner.invoke(app, ["-w", str(reference), *args]).exit_code == 0
+        root = tmp_path / f"killed-{run_}"
+        shutil.copytree(kill_base, root)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "apptool", "-w", str(root), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            process.wait(timeout=rnd.uniform(0.3, 3.0))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        result = runner.invoke(app, ["-w", str(root), *args])
+        assert result.exit_code == 0, (command, result.output)
+        assert workspace_files(root) == workspace_files(reference), command

@@ -19,6 +19,7 @@ from apptool.cli.common import (
     app,
     console,
     parse_date,
+    parse_month,
     parse_today,
     print_table,
 )
@@ -121,7 +122,7 @@ def invoice(
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     try:
-        period = Month.parse(month)
+        period = Month.parse(parse_month(month) or month)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--month") from None
     day = parse_today(today)

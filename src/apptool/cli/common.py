@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import date
 from enum import StrEnum
@@ -24,7 +25,7 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, DefaultPlaceholder, TyperInfo
 
-from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AppToolError
+from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, AppToolError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,12 +34,41 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The years the tool handles (the same as ``apptool.domain.models.MIN_YEAR``/``MAX_YEAR``,
+#: repeated here so that ``apptool --help`` does not import the models).
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+
 
 def report(lines: list[str], code: int) -> None:
+    """Print error lines to stderr exactly as written (``file:100:`` stays ``file:100:``,
+    never an emoji or markup), then exit with ``code``."""
     out = console(stderr=True)
     for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _text_problem(name: str, value: Any) -> typer.BadParameter | None:
+    """A command-line text holding a control character (it could not be recorded)."""
+    from apptool.domain.models import control_character_problem  # lazy: `--help` stays instant
+
+    texts = value if isinstance(value, list | tuple) else [value]
+    for text in texts:
+        if isinstance(text, str) and (problem := control_character_problem(text)):
+            return typer.BadParameter(problem, param_hint=f"--{name.replace('_', '-')}")
+    return None
+
+
+def _validation_lines(exc: Exception) -> list[str]:
+    """A value the models refused that no earlier check caught: each error, exit 2."""
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
+    return [
+        "error: invalid value: "
+        + ".".join(str(part) for part in error.get("loc", ()))
+        + f": {str(error.get('msg', '')).removeprefix('Value error, ')}"
+        for error in errors
+    ] or [f"error: invalid value: {exc}"]
 
 
 class App(typer.Typer):
@@ -61,6 +91,9 @@ class App(typer.Typer):
         def decorate(func: F) -> F:
             @functools.wraps(func)
             def run(*a: Any, **kw: Any) -> Any:
+                for name, value in kw.items():
+                    if (problem := _text_problem(name, value)) is not None:
+                        raise problem
                 try:
                     return func(*a, **kw)
                 except AppToolError as exc:
@@ -74,6 +107,8 @@ class App(typer.Typer):
                 except Exception as exc:  # a bug: say so briefly, full trace on demand
                     if os.environ.get("APPTOOL_DEBUG"):
                         raise
+                    if type(exc).__name__ == "ValidationError":  # pydantic: a value refused
+                        report(_validation_lines(exc), EXIT_INVALID)
                     report(
                         [
                             f"internal error: {type(exc).__name__}: {exc}",
@@ -105,12 +140,17 @@ class State:
 
 def console(stderr: bool = False) -> Console:
     """A console: wrapped to the terminal's width in a terminal; to a file or a pipe, plain
-    text (no colour) and lines never cut nor padded (the width is never forced)."""
+    text (no colour) and lines never cut nor padded (the width is never forced).
+
+    Markup and emoji codes are off: what the tool prints (a group's name, ``file:100:``) is
+    shown as written, never as ``[bold]`` styling or an emoji.
+    """
     from rich.console import Console  # lazy: keeps `apptool --help` instant
 
-    out = Console(stderr=stderr, highlight=False)
+    options: dict[str, Any] = {"highlight": False, "markup": False, "emoji": False}
+    out = Console(stderr=stderr, **options)
     if not out.is_terminal:
-        out = Console(stderr=stderr, highlight=False, soft_wrap=True, no_color=True)
+        out = Console(stderr=stderr, soft_wrap=True, no_color=True, **options)
     return out
 
 
@@ -161,13 +201,25 @@ def _main(
     State.workspace = workspace
 
 
+def _bounded(day: date, value: str, option: str) -> date:
+    from apptool.domain.models import date_range_problem  # lazy: `--help` stays instant
+
+    problem = date_range_problem(day)
+    if problem:
+        raise typer.BadParameter(f"{value!r}: {problem}", param_hint=option)
+    return day
+
+
 def parse_today(value: str | None) -> date:
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--today"
+        ) from None
+    return _bounded(day, value, "--today")
 
 
 TodayOption = Annotated[
@@ -205,24 +257,30 @@ class ListFormat(StrEnum):
 
 
 def parse_date(value: str | None, option: str) -> date | None:
+    """A date given on the command line (YYYY-MM-DD), within the years the tool handles."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
             f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
         ) from None
+    return _bounded(day, value, option)
 
 
 def parse_month(value: str | None) -> str | None:
+    """A month given on the command line (YYYY-MM), within the years the tool handles."""
     if value is not None:
+        if not re.fullmatch(r"\d{4}-\d{2}", value):
+            raise typer.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint="--month")
         try:
-            date.fromisoformat(f"{value}-01")
+            first = date.fromisoformat(f"{value}-01")
         except ValueError:
             raise typer.BadParameter(
                 f"{value!r} is not a month (YYYY-MM)", param_hint="--month"
             ) from None
+        _bounded(first, value, "--month")
     return value
 
 

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apptool.cli.common import State, TodayOption, app, console, parse_today
+from apptool.cli.common import (
+    MAX_YEAR,
+    MIN_YEAR,
+    State,
+    TodayOption,
+    app,
+    console,
+    parse_today,
+)
 
 if TYPE_CHECKING:
     from apptool.services.documents import RenderedDocument
@@ -88,7 +96,9 @@ def _emit(rendered: RenderedDocument, fmt: str, out_dir: Path | None) -> Path | 
 
 @app.command()
 def calendar(
-    year: Annotated[int, typer.Argument(help="Year of the calendar, e.g. 2025.")],
+    year: Annotated[
+        int, typer.Argument(help="Year of the calendar, e.g. 2025.", min=MIN_YEAR, max=MAX_YEAR)
+    ],
     convention: Annotated[
         str | None, typer.Option("--convention", help="Only this convention.")
     ] = None,
@@ -182,7 +192,9 @@ def notice(
 
 @app.command()
 def bilan(
-    year: Annotated[int, typer.Argument(help="Year of the report, e.g. 2025.")],
+    year: Annotated[
+        int, typer.Argument(help="Year of the report, e.g. 2025.", min=MIN_YEAR, max=MAX_YEAR)
+    ],
     convention: Annotated[str, typer.Option("--convention", help="The convention's id.")],
     output: Annotated[
         LetterFormat, typer.Option("--format", "-f", help="md (default), html or pdf.")
@@ -229,8 +241,14 @@ def note(
     Themes, attendance and an anonymous, group-level observation in records/notes.yaml;
     given options replace the recorded ones. Never write a name (art. 2.2, art. 6).
     """
+    from apptool.domain.records import MAX_ATTENDANCE  # lazy: keeps `apptool --help` instant
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
+    if attendance is not None and attendance > MAX_ATTENDANCE:
+        raise typer.BadParameter(
+            f"{attendance} participants: a group session's note gives at most {MAX_ATTENDANCE}",
+            param_hint="--attendance",
+        )
     if themes is None and attendance is None and text is None:
         raise typer.BadParameter(
             "give at least one of --themes, --attendance, --text", param_hint="--themes"

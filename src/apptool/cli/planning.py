@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from apptool.cli.common import (
+    MAX_YEAR,
+    MIN_YEAR,
     OutputFormat,
     State,
     TodayOption,
@@ -56,7 +58,9 @@ def init(
 
 @app.command()
 def plan(
-    year: Annotated[int, typer.Argument(help="Calendar year to plan, e.g. 2026.")],
+    year: Annotated[
+        int, typer.Argument(help="Calendar year to plan, e.g. 2026.", min=MIN_YEAR, max=MAX_YEAR)
+    ],
     output: Annotated[
         OutputFormat,
         typer.Option(

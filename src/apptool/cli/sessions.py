@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from apptool.cli.common import (
+    MAX_YEAR,
+    MIN_YEAR,
     App,
     ByParty,
     ListFormat,
@@ -148,6 +150,13 @@ def reschedule(
         _print_alternatives(before.id, outcome.alternatives, by.value if by else "establishment")
         return
     after = outcome.after
+    if outcome.already:
+        out.print(
+            f"already there: {after.id} is on {after.date} {after.start:%H:%M}-{after.end:%H:%M}; "
+            "nothing changed",
+            markup=False,
+        )
+        return
     change = after.history[-1]
     out.print(
         f"moved {after.id}: {before.date} {before.start:%H:%M} -> {after.date} "
@@ -216,6 +225,13 @@ def cancel(
     session = result.session
     change = session.history[-1]
     out = console()
+    if outcome.already:
+        out.print(
+            f"already cancelled: {session.id} of {change.previous_date} by the {change.by} on "
+            f"{change.requested_on} ({session.status}); nothing changed",
+            markup=False,
+        )
+        return
     verdict = {
         "due": "DUE: billable, cancelled by the establishment with no report possible (art. 4)",
         "report-pending": "REPORT PENDING: move it to one of the dates below, or record "
@@ -246,7 +262,9 @@ def sessions(
         str | None,
         typer.Option("--status", help="planned, held, unconfirmed, moved, cancelled or due."),
     ] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Only this year.")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only this year.", min=MIN_YEAR, max=MAX_YEAR)
+    ] = None,
     output: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json or ics.")
     ] = ListFormat.table,
@@ -366,12 +384,22 @@ def individual_add(
             help="Record it even on a non-working day, an absence, a closure or over a session.",
         ),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Record it even if an identical consultation is already recorded that day.",
+        ),
+    ] = False,
 ) -> None:
     """Record an individual consultation (no name is ever recorded, art. 2.2).
 
     Refused (exit 4) on a non-working day, a public holiday, an absence, a closure of the
     establishment, or, with --at, over a group session (travel between the two places
     included); --force records it anyway, with the warnings.
+
+    Run again with the same options (e.g. after an interruption), it records nothing twice:
+    give --again for a second identical consultation on the same day.
     """
     from apptool.domain.models import (  # lazy: keeps `apptool --help` instant
         format_duration,
@@ -395,12 +423,12 @@ def individual_add(
     day = parse_date(on, "--date")
     assert day is not None
     outcome = use_cases.add_individual(
-        State.workspace, convention, day, minutes_, ref, requested_by, start, place, force
+        State.workspace, convention, day, minutes_, ref, requested_by, start, place, force, again
     )
-    consultation = outcome.consultation
+    consultation, recorded = outcome.consultation, outcome.recorded
     console().print(
-        f"recorded {consultation.id}: {consultation.date}, "
-        f"{format_duration(consultation.duration)}",
+        ("recorded" if recorded else "already recorded (nothing written; --again for another)")
+        + f" {consultation.id}: {consultation.date}, {format_duration(consultation.duration)}",
         markup=False,
     )
     for warning in outcome.warnings:
@@ -491,6 +519,8 @@ def terminate(
     )
     out = console()
     t = outcome.termination
+    if outcome.already:
+        out.print(f"{convention}: already terminated with this notice", markup=False)
     out.print(
         f"{convention}: notice on {t.notice_on}"
         + (" (force majeure, 15 days)" if t.force_majeure else " (one month)")

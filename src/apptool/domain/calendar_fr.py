@@ -145,11 +145,18 @@ def establishment_closed(day: date, convention: Convention) -> str | None:
 
 
 def school_holiday(day: date, convention: Convention) -> str | None:
-    """The school-holiday name if ``day`` is in the convention's zone's holidays (art. 2.1)."""
+    """The school-holiday name if ``day`` is in the convention's zone's holidays (art. 2.1).
+
+    A year the school-holiday data does not cover cannot be checked: its days count as
+    holidays (never used under ``avoid``), with the reason.
+    """
     if convention.school_holidays.policy == "ignore":
         return None
     zone = convention.school_holidays.zone
-    name = school_holidays(zone, day.year).get(day)
+    try:
+        name = school_holidays(zone, day.year).get(day)
+    except LookupError as exc:
+        return f"school holidays zone {zone} unknown: {exc} (or set policy: ignore)"
     return f"school holidays zone {zone} ({name})" if name else None
 
 

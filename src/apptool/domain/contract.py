@@ -67,6 +67,12 @@ def active_until(convention: Convention) -> date:
     term = convention.period
     if term.termination is not None:
         return term.termination
+    return renewed_until(convention)
+
+
+def renewed_until(convention: Convention) -> date:
+    """Art. 9.1: the last day of the term with its renewals, before any termination."""
+    term = convention.period
     if term.renewal == "tacit-yearly":
         return FAR_FUTURE
     if term.renewal == "once" and term.renewed and term.renewal_end is not None:
@@ -116,32 +122,41 @@ def month_excluded(convention: Convention, month: int) -> bool:
     return month in convention.excluded_months
 
 
-def _month_open(convention: Convention, group: Group | None, year: int, month: int) -> bool:
-    """The convention (and the group's window) covers part of the month, not excluded."""
+def _month_open(
+    convention: Convention, group: Group | None, year: int, month: int, until: date | None = None
+) -> bool:
+    """The convention (and the group's window) covers part of the month, not excluded;
+    ``until``: the convention's last day (default: :func:`active_until`)."""
     if month_excluded(convention, month):
         return False
     first = date(year, month, 1)
     last = date(year, month, _calendar.monthrange(year, month)[1])
     start = max(convention.period.start, group.start if group and group.start else first)
-    end = min(active_until(convention), group.end if group and group.end else last)
+    end = min(until or active_until(convention), group.end if group and group.end else last)
     return start <= last and first <= end and start <= end
 
 
 def window_months(convention: Convention, group: Group) -> list[tuple[int, int]]:
-    """Eligible months within a group's window (from..to), in order."""
+    """Eligible months within a group's window (from..to), in order, as the group was ordered:
+    a termination of the convention (art. 9.3) does not change them."""
     assert group.start is not None and group.end is not None
+    until = renewed_until(convention)
     months = []
     year, month = group.start.year, group.start.month
-    end = min(group.end, active_until(convention))  # no month is open after the end
-    while (year, month) <= (end.year, end.month):
-        if _month_open(convention, group, year, month):
+    while (year, month) <= (group.end.year, group.end.month):
+        if _month_open(convention, group, year, month, until):
             months.append((year, month))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
 
 
 def counted_months(convention: Convention, group: Group) -> set[tuple[int, int]]:
-    """The months a group with a number of sessions meets in: spread evenly over its window."""
+    """The months a group with a number of sessions meets in: spread evenly over its window.
+
+    A termination (art. 9.3) does not spread them again: the sessions before the effective end
+    keep their months, those after it are cancelled (:func:`eligible_months` drops the months
+    after the end), so a calendar valid before a termination stays valid after it.
+    """
     months = window_months(convention, group)
     count = min(group.sessions or 0, len(months))
     return {months[(2 * i + 1) * len(months) // (2 * count)] for i in range(count)}

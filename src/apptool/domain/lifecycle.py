@@ -152,6 +152,16 @@ def alternatives(
     return [alternative for _, alternative in found[:count]]
 
 
+def already_there(session: Session, new_date: date, new_start: time | None) -> bool:
+    """A move to the session's current date and slot changes nothing: it is not recorded
+    (running a move again, e.g. after an interruption, never adds a second history entry).
+    A cancelled session put back on its old date is a real change."""
+    return session.occupies_time and (session.date, session.start) == (
+        new_date,
+        new_start or session.start,
+    )
+
+
 def reschedule(
     session: Session,
     new_date: date,
@@ -261,6 +271,20 @@ class CancellationResult:
         return self.status == "due"
 
 
+def already_cancelled(session: Session, by: Party, requested_on: date, reason: str | None) -> bool:
+    """The same cancellation was already recorded (same party, request date and reason): running
+    it again, e.g. after an interruption, changes nothing."""
+    if session.status not in ("cancelled", "report-pending", "due") or not session.history:
+        return False
+    last = session.history[-1]
+    return (last.action, last.by, last.requested_on, last.reason) == (
+        "cancelled",
+        by,
+        requested_on,
+        reason,
+    )
+
+
 def cancel(
     session: Session,
     by: Party,
@@ -293,7 +317,12 @@ def cancel(
             session, "due", by, requested_on, reason or "aucun report possible", given, []
         )
     if session.status in ("cancelled", "due"):
-        raise RuleRefused(f"{session.id} is already {session.status}")
+        raise RuleRefused(
+            f"{session.id} is already {session.status} (since the request of "
+            f"{session.history[-1].requested_on})"
+            if session.history
+            else f"{session.id} is already {session.status}"
+        )
     if requested_on > session.date:
         raise RuleRefused(
             f"{session.id} took place on {session.date}, before the request date {requested_on}"

@@ -14,7 +14,15 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    field_validator,
+)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -23,10 +31,60 @@ Cadence = Literal["monthly", "quarterly"]
 CADENCE_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3}
 
 
+#: Characters no text of the tool may hold: C0 and C1 control characters (tab, line feed and
+#: carriage return excepted), DEL, surrogates and the two non-characters XML refuses. They
+#: cannot be printed, nor written in an e-invoice's XML.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def control_character_problem(text: str) -> str | None:
+    """Why ``text`` cannot be kept (a control character), or None."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    return f"control character U+{ord(found.group()):04X} is not allowed in a text"
+
+
+class ControlCharacter(ValueError):
+    """A text holding a control character; ``path`` says where inside the field it is."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _control_character(value: Any, path: tuple[str | int, ...] = ()) -> ControlCharacter | None:
+    """The first control character in a value's texts (lists and mapping keys included);
+    nested models check their own fields."""
+    if isinstance(value, str):
+        problem = control_character_problem(value)
+        return ControlCharacter(problem, path) if problem else None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _control_character(item, (*path, index))
+            if found:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _control_character(key, path) or _control_character(item, (*path, str(key)))
+            if found:
+                return found
+    return None
+
+
 class Strict(BaseModel):
-    """Base of every model read from a file: unknown keys and loose types are rejected."""
+    """Base of every model read from a file: unknown keys and loose types are rejected, and
+    no text holds a control character (:data:`CONTROL_CHARACTER`)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_character(cls, value: Any) -> Any:
+        found = _control_character(value)
+        if found is not None:
+            raise found
+        return value
 
 
 # --- scalar types -------------------------------------------------------------------------
@@ -44,8 +102,27 @@ def _identifier(value: Any) -> str:
 
 Identifier = Annotated[str, PlainValidator(_identifier)]
 
-#: A calendar date; in YAML written ``2025-04-01``.
-Day = Annotated[date, Field(strict=False)]
+#: The years the tool handles: every date it reads or is given falls within them.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+
+
+def date_range_problem(day: date) -> str | None:
+    """Why a date is outside the years the tool handles (:data:`MIN_YEAR`-:data:`MAX_YEAR`)."""
+    if MIN_YEAR <= day.year <= MAX_YEAR:
+        return None
+    return f"{day.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR} the tool handles"
+
+
+def _bounded_day(day: date) -> date:
+    problem = date_range_problem(day)
+    if problem:
+        raise ValueError(problem)
+    return day
+
+
+#: A calendar date, within :data:`MIN_YEAR`-:data:`MAX_YEAR`; in YAML written ``2025-04-01``.
+Day = Annotated[date, Field(strict=False), AfterValidator(_bounded_day)]
 
 
 def parse_time(value: Any) -> time:
@@ -71,17 +148,25 @@ def minutes(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
+#: The longest duration: a day (a session, a consultation).
+MAX_DURATION = 24 * 60
+
+
 def parse_duration(value: Any) -> int:
-    """``"1h30"``, ``"1h"``, ``"90min"`` or an integer number of minutes -> minutes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str):
+    """``"1h30"``, ``"1h"``, ``"90min"`` or an integer number of minutes -> minutes (at most
+    a day)."""
+    total = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        total = value
+    elif isinstance(value, str):
         text = value.strip().replace(" ", "")
-        match = re.fullmatch(r"(?:(\d+)h(\d{1,2})?)|(?:(\d+)min)", text)
+        match = re.fullmatch(r"(?:([0-9]{1,4})h([0-5]?[0-9])?)|(?:([0-9]{1,5})min)", text)
         if match:
             total = (int(match[1]) * 60 + int(match[2] or 0)) if match[1] else int(match[3])
-            if total > 0:
-                return total
+    if total is not None and 0 < total <= MAX_DURATION:
+        return total
+    if total is not None and total > MAX_DURATION:
+        raise ValueError(f"{value!r}: a duration is at most 24h")
     raise ValueError(f'{value!r} is not a duration: write e.g. "1h30", "2h" or "45min"')
 
 
@@ -93,6 +178,10 @@ def format_duration(value: int) -> str:
 
 
 Duration = Annotated[int, PlainValidator(parse_duration), PlainSerializer(format_duration)]
+
+
+#: Amounts are below a billion euros (exact to the cent within Decimal's precision).
+MAX_AMOUNT = Decimal(10**9)
 
 
 def parse_money(value: Any) -> Decimal:
@@ -107,6 +196,8 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not an amount: write e.g. 150 or 80.50")
     if amount < 0:
         raise ValueError(f"{value!r}: an amount cannot be negative")
+    if amount >= MAX_AMOUNT:
+        raise ValueError(f"{value!r}: an amount is less than {MAX_AMOUNT:,} euros")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f"{value!r}: an amount has at most two decimals")
     return amount.quantize(Decimal("0.01"))

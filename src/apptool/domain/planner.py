@@ -491,6 +491,16 @@ def build_demands(
     return sorted(demands, key=lambda d: (d.decision_month, len(d.days), d.order))
 
 
+#: The most sessions a year the planner places: more than one practitioner can hold (about
+#: 250 working days with 4 sessions each is 1000), so that a workspace of thousands of
+#: groups is refused at once instead of being planned for hours.
+MAX_SESSIONS_A_YEAR = 3000
+#: Once this many sessions could not be placed there is no plan: the planner stops moving
+#: sessions out of the way and only lists the others that find no free slot, so that an
+#: impossible workspace (hundreds of groups) is refused in seconds, not minutes.
+REPAIR_FAILURES = 20
+
+
 def plan_year(
     conventions: dict[str, Convention],
     practitioner: Practitioner,
@@ -521,6 +531,15 @@ def plan_year(
             )
     kept_ids = {s.id for s in kept}
     demands = [d for d in build_demands(conventions, practitioner, year) if d.id not in kept_ids]
+    if len(demands) + len(kept) > MAX_SESSIONS_A_YEAR:
+        message = (
+            f"{len(demands) + len(kept)} sessions are required in {year}: one practitioner "
+            f"cannot hold more than {MAX_SESSIONS_A_YEAR} a year; check the groups (and "
+            "purchase orders) of the conventions"
+        )
+        raise NoValidPlan(
+            f"no valid plan for {year}: {message}", [Problem("conventions/", None, "", message)]
+        )
     skipped = []
     if not_before is not None:
         live = []
@@ -558,12 +577,16 @@ def plan_year(
         found = _best(demand, state)
         if found is not None:
             _place(demand, found[1], state)
-        elif not _repair(demand, state):
+        elif len(failures) >= REPAIR_FAILURES or not _repair(demand, state):
             failures.append(demand)
     if failures:
+        failing: dict[tuple[int, int], set[str]] = defaultdict(set)  # by month: their ids
+        for failure in failures:
+            for month in eligible_months(failure.convention, failure.period, failure.group):
+                failing[failure.period.year, month].add(failure.id)
         raise NoValidPlan(
             f"no valid plan for {year}: {len(failures)} session(s) cannot be placed",
-            [_diagnose(d, failures, state, practitioner, not_before) for d in failures],
+            [_diagnose(d, failing, state, practitioner, not_before) for d in failures],
         )
     placed = []
     for demand, position in state.movable.values():
@@ -769,7 +792,7 @@ def _next_period(period: Period) -> Period:
 
 def _diagnose(
     demand: Demand,
-    failures: list[Demand],
+    failing: dict[tuple[int, int], set[str]],
     state: _State,
     practitioner: Practitioner,
     not_before: date | None,
@@ -786,8 +809,8 @@ def _diagnose(
         for day, bookings in state.by_day.items()
         if day.year == demand.period.year and day.month in months
     )
-    competing = placed + sum(
-        1 for d in failures if set(eligible_months(d.convention, d.period, d.group)) & set(months)
+    competing = placed + len(
+        set().union(*(failing.get((demand.period.year, m), set()) for m in months))
     )
     free = travel_blocked = 0
     for position in _positions(demand):

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from stdnum.fr import siret
 
 from apptool.domain.contract import (
@@ -70,6 +70,16 @@ class BuyerIdentity(Strict):
     signatory: str | None = None  # who signs the orders ("Pour le Président, ...")
 
 
+def _lot_keys(value: Any) -> Any:
+    """Lot numbers as keys (``{3: 8}``): YAML keys are read as their text, so ``"3"`` is lot 3."""
+    if isinstance(value, dict):
+        return {
+            int(k) if isinstance(k, str) and k.isdigit() and len(k) < 4 else k: v
+            for k, v in value.items()
+        }
+    return value
+
+
 class Agreement(Strict):
     """The framework agreement: initial term, one optional renewal up to ``renewal_end``, the
     overall yearly amounts HT of every lot together, the budget line, holders per lot."""
@@ -83,7 +93,7 @@ class Agreement(Strict):
     estimated_yearly: Money | None = None
     maximum_yearly: Money | None = None
     budget_line: str | None = Field(default=None, min_length=1)
-    holders_per_lot: dict[int, int] | None = None
+    holders_per_lot: Annotated[dict[int, int], BeforeValidator(_lot_keys)] | None = None
 
     @property
     def active_until(self) -> date:

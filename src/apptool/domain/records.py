@@ -21,21 +21,31 @@ from pydantic import Field, PlainValidator
 from apptool.domain.models import Day, Duration, Identifier, Strict, TimeOfDay
 from apptool.domain.schedule import Party, SessionStatus
 
+#: The longest run of letters an opaque code may hold: a name, or a word, always has more.
+MAX_LETTERS_IN_A_ROW = 2
+#: The most participants a group session's note may give.
+MAX_ATTENDANCE = 200
+
 
 def _opaque_ref(value: Any) -> str:
-    """An opaque code (``A-017``): letters, digits, '-' and '_', at least one digit.
+    """An opaque code (``A-017``): up to 20 letters, digits, '-' and '_', with at least one
+    digit and never more than two letters in a row.
 
-    Requiring a digit keeps names out of the records (art. 2.2: strictly confidential).
+    Art. 2.2 (strictly confidential): a code must not carry a name. A name, a nickname or a
+    word has three letters in a row (``Martin7``, ``Jo-Dupont``, ``Eva1``); an opaque code never
+    needs them (``A-017``, ``AB12``, ``2025-C3``), so the rule refuses every name without a
+    list of names.
     """
     if (
         not isinstance(value, str)
         or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", value)
-        or not re.search(r"\d", value)
+        or not re.search(r"[0-9]", value)
+        or re.search(rf"[A-Za-z]{{{MAX_LETTERS_IN_A_ROW + 1}}}", value)
     ):
         raise ValueError(
-            f"{value!r} is not an opaque code: use up to 20 letters, digits, "
-            "'-' or '_' with at least one digit (e.g. A-017), never a name "
-            "(art. 2.2)"
+            f"{value!r} is not an opaque code: use up to 20 letters, digits, '-' or '_', with "
+            f"at least one digit and at most {MAX_LETTERS_IN_A_ROW} letters in a row (e.g. "
+            "A-017), never a name or a word (art. 2.2)"
         )
     return value
 
@@ -132,7 +142,7 @@ class SessionNote(Strict):
     convention: Identifier
     recorded_on: Day
     themes: list[Identifier] = []
-    attendance: int | None = Field(default=None, ge=0)
+    attendance: int | None = Field(default=None, ge=0, le=MAX_ATTENDANCE)
     text: str | None = None
 
 

@@ -32,6 +32,8 @@ from apptool.domain.models import (
     minutes,
     split_address,
 )
+from apptool.domain.records import Distributions, IndividualConsultations, Notes
+from apptool.domain.schedule import Session
 from apptool.domain.source import Document
 from apptool.errors import Path_, Problem, field_name
 
@@ -374,8 +376,22 @@ CONVENTION_RULES: tuple[ConventionRule, ...] = (
 )
 
 
-def convention_problems(convention: Convention, doc: Document) -> list[Problem]:
-    return [problem for rule in CONVENTION_RULES for problem in rule(convention, doc)]
+#: The rules an agreement is checked by again once the orders recorded with ``apptool order
+#: add`` are merged into it (the others are about how its own file is written).
+MERGED_ORDER_RULES: tuple[ConventionRule, ...] = (
+    kind_matches_content,
+    orders_consistent,
+    session_counts_fit,
+    unique_group_ids,
+    known_group_locations,
+    preferred_slots_exist,
+)
+
+
+def convention_problems(
+    convention: Convention, doc: Document, rules: tuple[ConventionRule, ...] = CONVENTION_RULES
+) -> list[Problem]:
+    return [problem for rule in rules for problem in rule(convention, doc)]
 
 
 def practitioner_problems(practitioner: Practitioner, doc: Document) -> list[Problem]:
@@ -551,4 +567,69 @@ def travel_sites_known(
                         f"unknown location {location!r} of {conv_id} (known: {', '.join(known)})",
                     )
                 )
+    return problems
+
+
+# --- records/: what the tool wrote refers to what exists -----------------------------------
+
+
+def consultation_problems(
+    records: IndividualConsultations, doc: Document, conventions: dict[str, Convention]
+) -> list[Problem]:
+    """``records/individual.yaml``: each consultation names a known convention, once."""
+    problems = duplicates(doc, records.consultations, "consultations", "consultation")
+    for index, consultation in enumerate(records.consultations):
+        if consultation.convention not in conventions:
+            problems.append(
+                doc.problem(
+                    ("consultations", index, "convention"),
+                    f"unknown convention {consultation.convention!r}",
+                )
+            )
+    return problems
+
+
+def note_problems(notes: Notes, doc: Document, sessions: dict[str, Session]) -> list[Problem]:
+    """``records/notes.yaml``: one note per session of the calendars, of its convention."""
+    problems = duplicates(doc, notes.notes, "notes", "note", attribute="session")
+    for index, note in enumerate(notes.notes):
+        session = sessions.get(note.session)
+        if session is None:
+            problems.append(
+                doc.problem(("notes", index, "session"), f"unknown session {note.session!r}")
+            )
+        elif session.convention != note.convention:
+            problems.append(
+                doc.problem(
+                    ("notes", index, "convention"),
+                    f"{note.session} belongs to convention {session.convention!r}",
+                )
+            )
+    return problems
+
+
+def distribution_problems(
+    distributions: Distributions, doc: Document, conventions: dict[str, Convention]
+) -> list[Problem]:
+    """``records/distributions.yaml``: versions of known conventions, each version once."""
+    problems = []
+    seen: dict[tuple[str, int, int], int] = {}
+    for index, entry in enumerate(distributions.distributions):
+        if entry.convention not in conventions:
+            problems.append(
+                doc.problem(
+                    ("distributions", index, "convention"),
+                    f"unknown convention {entry.convention!r}",
+                )
+            )
+        key = (entry.convention, entry.year, entry.version)
+        if key in seen:
+            problems.append(
+                doc.problem(
+                    ("distributions", index, "version"),
+                    f"version {entry.version} of {entry.convention} {entry.year} recorded twice "
+                    f"(first at distributions[{seen[key]}])",
+                )
+            )
+        seen.setdefault(key, index)
     return problems

@@ -734,8 +734,12 @@ def bilan_document(
             sessions_per_theme[theme] += 1
             per_theme.setdefault(theme, set()).add(s.group)
     ranked = sorted(sessions_per_theme.items(), key=lambda item: (-item[1], themes.label(item[0])))
-    count, hours = individual_figures(
-        [c for c in consultations if c.convention == convention_id and c.date.year == year]
+    count, hours = individual_figures(  # those of the year that took place by ``today``
+        [
+            c
+            for c in consultations
+            if c.convention == convention_id and c.date.year == year and c.date <= today
+        ]
     )
     return BilanDocument(
         convention=convention_id,

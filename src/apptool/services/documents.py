@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from apptool.domain.models import Contact
 from apptool.domain.records import (
     Distribution,
@@ -336,20 +338,41 @@ def record_note(
             )
         recorded = load_records(root, NOTES, Notes)
         previous = next((n for n in recorded.notes if n.session == session.id), None)
-        note = SessionNote(
-            session=session.id,
-            convention=session.convention,
-            recorded_on=today,
-            themes=list(dict.fromkeys(themes))
-            if themes is not None
-            else (previous.themes if previous else []),
-            attendance=attendance
-            if attendance is not None
-            else (previous.attendance if previous else None),
-            text=text if text is not None else (previous.text if previous else None),
-        )
+        try:
+            note = _note(session, today, themes, attendance, text, previous)
+        except ValidationError as exc:
+            raise InvalidInput(
+                "invalid note",
+                [
+                    Problem("note", None, "--" + str(e["loc"][0]), str(e["msg"]))
+                    for e in exc.errors()
+                ],
+            ) from None
         notes = sorted(
             [*(n for n in recorded.notes if n.session != session.id), note], key=lambda n: n.session
         )
         write_records(root, NOTES, Notes(notes=notes))
         return note
+
+
+def _note(
+    session: Session,
+    today: date,
+    themes: list[str] | None,
+    attendance: int | None,
+    text: str | None,
+    previous: SessionNote | None,
+) -> SessionNote:
+    """The note of a session: the options given, the previous note's for the others."""
+    return SessionNote(
+        session=session.id,
+        convention=session.convention,
+        recorded_on=today,
+        themes=list(dict.fromkeys(themes))
+        if themes is not None
+        else (previous.themes if previous else []),
+        attendance=attendance
+        if attendance is not None
+        else (previous.attendance if previous else None),
+        text=text if text is not None else (previous.text if previous else None),
+    )

@@ -28,14 +28,21 @@ from apptool.store.workspace import load_workspace, locked
 
 
 def add_order(root: Path, convention_id: str, order: Order) -> Order:
-    """``apptool order add``: record a purchase order after checking it fits the agreement."""
+    """``apptool order add``: record a purchase order after checking it fits the agreement.
+
+    The same order already recorded (the command run again, e.g. after an interruption) is
+    not recorded twice.
+    """
     with locked(root):
         workspace = load_workspace(root)
         convention = known_convention(workspace, convention_id)
+        recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
+        mine = RecordedOrder(convention=convention_id, order=order).model_dump(mode="json")
+        if any(entry.model_dump(mode="json") == mine for entry in recorded.orders):
+            return order
         problems = new_order_problems(convention, order)
         if problems:
             raise RuleRefused(f"order {order.number} refused: " + "; ".join(problems))
-        recorded = load_records(root, PURCHASE_ORDERS, RecordedOrders)
         entries = [*recorded.orders, RecordedOrder(convention=convention_id, order=order)]
         data = {
             "orders": [

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.hard_rules import missing_periods, plan_violations
+from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.planner import Plan, PreferenceMiss, plan_year, preference_misses
+from apptool.domain.records import Distributions, IndividualConsultations, Notes
 from apptool.domain.register import yearly_series
 from apptool.domain.schedule import CalendarFile, Session, recorded_on
 from apptool.domain.source import Document
+from apptool.domain.validation import (
+    consultation_problems,
+    distribution_problems,
+    note_problems,
+)
 from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
-from apptool.store.calendars import load_calendar, save_calendar
+from apptool.output.samples import template_problems
+from apptool.store.calendars import calendar_year, load_calendar, save_calendar
+from apptool.store.files import leftover_temp_files
 from apptool.store.rates import RATES, workspace_rates
+from apptool.store.records import RECORD_MODELS, RECORDS, load_records_document, records_path
 from apptool.store.register import load_register, register_problems
-from apptool.store.workspace import CALENDARS, Workspace, load_workspace, locked
+from apptool.store.workspace import CALENDARS, Workspace, find_root, load_workspace, locked
 
 
 @dataclass
@@ -91,8 +102,8 @@ def plan(
     """
     with locked(root):
         workspace = load_workspace(root)
-        if not 1900 <= year <= 2999:
-            raise InvalidInput(f"{year} is not a year the tool can plan")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise InvalidInput(f"{year} is not a year the tool can plan ({MIN_YEAR}-{MAX_YEAR})")
         problems = school_data_problems(workspace, year)
         if problems:
             raise InvalidInput("school-holiday data missing", problems)
@@ -166,11 +177,16 @@ class CheckOutcome:
 
 
 def check(root: Path) -> CheckOutcome:
-    """``apptool check``: validate every file, and every calendar against the hard rules."""
+    """``apptool check``: validate every file the tool reads: the profile, the conventions,
+    ``themes.yaml``, every calendar (and its hard rules), every file of ``records/``, the
+    invoice register, and the workspace's templates (by a trial render)."""
     try:
         workspace = load_workspace(root)
-    except InvalidInput as exc:
-        return CheckOutcome(exc.problems or [Problem(str(root), None, "", exc.message)], [], [])
+    except InvalidInput as exc:  # the templates are checked all the same
+        found = exc.problems or [Problem(str(root), None, "", exc.message)]
+        with contextlib.suppress(InvalidInput):
+            found += template_problems(find_root(root))[1]
+        return CheckOutcome(found, [], [])
     problems: list[Problem] = []
     notes: list[str] = []
     checked = [
@@ -179,18 +195,27 @@ def check(root: Path) -> CheckOutcome:
     ]
     if (workspace.root / "themes.yaml").exists():  # validated with the workspace
         checked.append("themes.yaml")
+    sessions: dict[str, Session] = {}
     for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
         display = workspace.display(path)
-        if not path.stem.isdigit():
-            problems.append(Problem(display, None, "", "a calendar file is named YEAR.yaml"))
+        year = calendar_year(path)
+        if year is None:
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    "",
+                    f"not a calendar: a calendar file is named YEAR.yaml ({MIN_YEAR}-{MAX_YEAR})",
+                )
+            )
             continue
-        year = int(path.stem)
         checked.append(display)
         try:
             calendar, doc = load_calendar(workspace, year)
         except InvalidInput as exc:
             problems += exc.problems
             continue
+        sessions.update((s.id, s) for s in calendar.sessions)
         problems += _violation_problems(calendar.sessions, workspace, doc, display)
         missing = missing_periods(calendar.sessions, workspace.conventions, year)
         if missing:
@@ -199,6 +224,15 @@ def check(root: Path) -> CheckOutcome:
                 f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
                 + (", ..." if len(missing) > 5 else "")
             )
+    problems += _records_problems(workspace, sessions, checked)
+    notes += [
+        f"{workspace.display(path)}: temp file of an interrupted command (nothing it held was "
+        "lost); the next command that changes the workspace removes it"
+        for path in leftover_temp_files(workspace.root)
+    ]
+    templates, found = template_problems(workspace.root)
+    checked += templates
+    problems += found
     register = load_register(workspace.root)
     if register.records or register.problems:
         checked.append(f"invoices/ ({len(register.records)} record(s))")
@@ -215,3 +249,30 @@ def check(root: Path) -> CheckOutcome:
         except InvalidInput as exc:
             problems += exc.problems
     return CheckOutcome(problems, notes, checked)
+
+
+def _records_problems(
+    workspace: Workspace, sessions: dict[str, Session], checked: list[str]
+) -> list[Problem]:
+    """Every file of ``records/``: its format, and what it refers to (conventions, sessions).
+    Terminations and purchase orders were validated with the workspace."""
+    problems: list[Problem] = []
+    conventions = workspace.conventions
+    for name, model in RECORD_MODELS.items():
+        if not records_path(workspace.root, name).exists():
+            continue
+        checked.append(f"{RECORDS}/{name}")
+        try:
+            record, doc = load_records_document(workspace.root, name, model)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        if doc is None:
+            continue
+        if isinstance(record, IndividualConsultations):
+            problems += consultation_problems(record, doc, conventions)
+        elif isinstance(record, Notes):
+            problems += note_problems(record, doc, sessions)
+        elif isinstance(record, Distributions):
+            problems += distribution_problems(record, doc, conventions)
+    return problems

@@ -4,6 +4,7 @@ terminate. They load, decide with the domain, write through the store, and retur
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from apptool.domain import lifecycle
 from apptool.domain.contract import cited, is_active, term_text, termination_end
 from apptool.domain.hard_rules import consultation_problems
+from apptool.domain.models import date_range_problem
 from apptool.domain.records import (
     IndividualConsultation,
     IndividualConsultations,
@@ -34,6 +36,8 @@ class RescheduleOutcome:
     alternatives: list[lifecycle.Alternative]
     requested_on: date
     written: list[Path] = field(default_factory=list)
+    #: The session already was at the new date and slot: nothing changed, nothing recorded.
+    already: bool = False
 
 
 def reschedule(
@@ -61,7 +65,9 @@ def reschedule(
                 session, others, ws.conventions, ws.practitioner, requested, count
             )
             return RescheduleOutcome(session, None, found, requested)
-        moved = lifecycle.reschedule(  # moved to a date already past: unconfirmed
+        if lifecycle.already_there(session, to, start):
+            return RescheduleOutcome(session, session, [], requested, already=True)
+        moved = lifecycle.reschedule(
             session,
             to,
             start,
@@ -85,6 +91,8 @@ class CancelOutcome:
     cancellation: lifecycle.CancellationResult
     alternatives: list[lifecycle.Alternative]
     written: list[Path] = field(default_factory=list)
+    #: The same cancellation was already recorded: nothing changed.
+    already: bool = False
 
 
 def cancel(
@@ -105,6 +113,13 @@ def cancel(
         ws = record.workspace
         session = record.find(session_id)
         others = record.others(session)
+        pending_made_due = no_report and session.status == "report-pending"
+        if not pending_made_due and lifecycle.already_cancelled(session, by, requested, reason):
+            last = session.history[-1]
+            status = session.status
+            assert status in ("cancelled", "report-pending", "due")
+            result = lifecycle.CancellationResult(session, status, last.notice_days, [])
+            return CancelOutcome(result, [], already=True)
         result = lifecycle.cancel(
             session, by, requested, reason, others, ws.conventions, ws.practitioner, no_report
         )
@@ -146,6 +161,8 @@ def list_sessions(
 class IndividualOutcome:
     consultation: IndividualConsultation
     warnings: list[str]
+    #: False when an identical consultation was already recorded: nothing written.
+    recorded: bool = True
 
 
 def add_individual(
@@ -158,11 +175,15 @@ def add_individual(
     start: time | None = None,
     place: str = "office",
     force: bool = False,
+    again: bool = False,
 ) -> IndividualOutcome:
     """``apptool individual add``: record an anonymous consultation (art. 1.2, 2.2).
 
     A non-working day, a public holiday, an absence, a closure, or an overlap with a group
     session (travel included) refuses it, unless ``force`` records it with those warnings.
+    A consultation identical to one already recorded (same convention, date, duration, code,
+    requester, time and place) is taken as the same one, e.g. the command run again after an
+    interruption, and not recorded twice, unless ``again`` (two identical consultations).
     """
     with locked(root):
         calendars = load_calendars(root)
@@ -179,9 +200,17 @@ def add_individual(
         same_day = [
             c for c in records.consultations if c.convention == convention and c.date == day
         ]
+        identical = [
+            c
+            for c in same_day
+            if (c.duration, c.ref, c.requested_by, c.start, c.place)
+            == (duration, ref, requested_by, start, place)
+        ]
+        if identical and not again:
+            return IndividualOutcome(identical[-1], [], recorded=False)
         try:
             consultation = IndividualConsultation(
-                id=f"{convention}/individual/{day}/{len(same_day) + 1}",
+                id=f"{convention}/individual/{day}/{_next_number(same_day)}",
                 convention=convention,
                 date=day,
                 duration=duration,
@@ -215,6 +244,14 @@ def add_individual(
         return IndividualOutcome(consultation, problems)
 
 
+def _next_number(same_day: list[IndividualConsultation]) -> int:
+    """The number of a day's next consultation: one more than the highest (ids end in /N)."""
+    numbers = [
+        int(match[1]) for c in same_day if (match := re.search(r"/([0-9]{1,6})$", c.id)) is not None
+    ]
+    return max(numbers, default=len(same_day)) + 1
+
+
 def list_individual(
     root: Path, convention: str | None = None, month: str | None = None
 ) -> list[IndividualConsultation]:
@@ -234,6 +271,9 @@ class TerminateOutcome:
     termination: Termination
     cancelled: list[Session]
     written: list[Path] = field(default_factory=list)
+    #: The same termination was already recorded (running it again finishes what an
+    #: interrupted run left, and records nothing twice).
+    already: bool = False
 
 
 def terminate(
@@ -251,13 +291,16 @@ def terminate(
         known_convention(ws, convention)
         recorded = load_records(root, TERMINATIONS, Terminations)
         previous = [t for t in recorded.terminations if t.convention == convention]
-        if previous:
+        same = [t for t in previous if (t.notice_on, t.force_majeure) == (notice_on, force_majeure)]
+        if previous and not same:
             raise RuleRefused(
                 f"convention {convention!r} was already terminated (notice on "
                 f"{previous[0].notice_on}, effective end "
                 f"{previous[0].effective_end})"
             )
         end = termination_end(notice_on, force_majeure)
+        if (problem := date_range_problem(end)) is not None:
+            raise InvalidInput(f"notice on {notice_on}: the effective end {problem}")
         if end < ws.conventions[convention].period.start:
             raise RuleRefused(
                 f"the effective end {end} comes before the convention starts "
@@ -278,14 +321,18 @@ def terminate(
         cancelled = lifecycle.terminate_sessions(
             record.sessions, convention, end, notice_on, by, reason
         )
-        outcome = TerminateOutcome(termination, cancelled)
+        outcome = TerminateOutcome(termination, cancelled, already=bool(same))
         if not dry_run:
-            # Calendars first: if interrupted, running the command again finishes the job.
+            # Calendars first: if interrupted, running the command again finishes the job
+            # (sessions already cancelled are not cancelled twice).
             outcome.written = record.save(record.replace(*cancelled))
-            write_records(
-                root, TERMINATIONS, Terminations(terminations=[*recorded.terminations, termination])
-            )
-            outcome.written.append(ws.root / RECORDS / TERMINATIONS)
+            if not same:
+                write_records(
+                    root,
+                    TERMINATIONS,
+                    Terminations(terminations=[*recorded.terminations, termination]),
+                )
+                outcome.written.append(ws.root / RECORDS / TERMINATIONS)
         return outcome
 
 

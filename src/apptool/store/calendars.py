@@ -4,15 +4,25 @@ and written back; :class:`Calendars` holds every year of a workspace at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_data, session_id
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem
 from apptool.store.files import dump_yaml, write_atomic
 from apptool.store.loading import read_yaml, validate_document
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace
+
+
+def calendar_year(path: Path) -> int | None:
+    """The year of a calendar file (``calendars/2025.yaml``), or None for another name."""
+    match = re.fullmatch(r"([0-9]{4})\.yaml", path.name)
+    if match is None or not MIN_YEAR <= int(match[1]) <= MAX_YEAR:
+        return None
+    return int(match[1])
 
 
 def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Document | None]:
@@ -150,6 +160,7 @@ def load_calendars(root: Path) -> Calendars:
     workspace = load_workspace(root)
     calendars = {}
     for path in sorted((workspace.root / CALENDARS).glob("*.yaml")):
-        if path.stem.isdigit():
-            calendars[int(path.stem)] = load_calendar(workspace, int(path.stem))[0]
+        year = calendar_year(path)
+        if year is not None:
+            calendars[year] = load_calendar(workspace, year)[0]
     return Calendars(workspace, calendars)

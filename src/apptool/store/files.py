@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import math
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,11 +20,13 @@ from pathlib import Path
 
 import yaml
 
-from apptool.errors import WorkspaceBusy
+from apptool.errors import InvalidInput, WorkspaceBusy
 
 LOCK_NAME = ".apptool.lock"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+#: The temp files :func:`write_atomic` makes (``.2025.yaml.k3j_x9qa.tmp``).
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -78,16 +83,76 @@ def dump_yaml(data: object, header: str = "") -> str:
     return header + body
 
 
+#: The folders of a workspace that commands write under the lock: where an interrupted
+#: command may have left a temp file (``--output`` copies are written elsewhere, unlocked).
+WRITTEN_FOLDERS = ("calendars", "records", "invoices")
+
+
+def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
+    """Temp files of :func:`write_atomic` that a command killed while writing left in the
+    workspace's folders (:data:`WRITTEN_FOLDERS`), older than ``before`` (a timestamp)."""
+    found = []
+    for name in WRITTEN_FOLDERS:
+        folder = root / name
+        try:
+            paths = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for path in paths:
+            if not _TEMP_NAME.fullmatch(path.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime <= before):
+                    found.append(path)
+    return found
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Remove the temp files an interrupted command left. The caller holds the lock, and every
+    command that writes these folders holds it while it writes: a temp file older than the
+    moment the lock was taken belongs to no running command."""
+    removed = []
+    for path in leftover_temp_files(root, before=time.time()):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+#: The longest wait for the lock ``APPTOOL_LOCK_TIMEOUT`` may ask for, in seconds.
+MAX_LOCK_TIMEOUT = 3600.0
+
+
+def lock_timeout(value: str | None) -> float:
+    """The wait for the lock: ``APPTOOL_LOCK_TIMEOUT`` seconds (0 to 3600), 10 by default."""
+    if value is None or not value.strip():
+        return 10.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LOCK_TIMEOUT:  # also refuses nan
+        raise InvalidInput(
+            f"APPTOOL_LOCK_TIMEOUT={value!r}: give a number of seconds from 0 to "
+            f"{MAX_LOCK_TIMEOUT:g}"
+        )
+    return seconds
+
+
 @contextlib.contextmanager
-def lock(root: Path, timeout: float | None = None) -> Iterator[None]:
+def lock(root: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     """Serialize commands that change a workspace: wait up to ``timeout`` s, then fail.
 
     The default wait is 10 s, or ``APPTOOL_LOCK_TIMEOUT`` seconds when set. ``root`` is a
     workspace folder already checked by the caller (a mistyped ``--workspace`` is refused
     before any lock file is created).
+
+    Once the lock is taken, the temp files an interrupted command left are removed (see
+    :func:`remove_leftovers`); the context gives their paths.
     """
     if timeout is None:
-        timeout = float(os.environ.get("APPTOOL_LOCK_TIMEOUT", "10"))
+        timeout = lock_timeout(os.environ.get("APPTOOL_LOCK_TIMEOUT"))
     with open(root / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -104,6 +169,6 @@ def lock(root: Path, timeout: float | None = None) -> Iterator[None]:
                     ) from None
                 time.sleep(0.05)
         try:
-            yield
+            yield remove_leftovers(root)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

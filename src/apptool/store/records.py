@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from apptool.domain.models import Strict
-from apptool.domain.records import Themes
+from apptool.domain.orders import RecordedOrders
+from apptool.domain.records import (
+    Distributions,
+    IndividualConsultations,
+    Notes,
+    Terminations,
+    Themes,
+)
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput
 from apptool.store.files import dump_yaml, write_atomic
@@ -27,6 +34,15 @@ THEMES = "themes.yaml"
 
 R = TypeVar("R", bound=Strict)
 
+#: Every file of ``records/`` the tool reads, and its model (``apptool check`` reads them all).
+RECORD_MODELS: dict[str, type[Strict]] = {
+    TERMINATIONS: Terminations,
+    PURCHASE_ORDERS: RecordedOrders,
+    INDIVIDUAL: IndividualConsultations,
+    NOTES: Notes,
+    DISTRIBUTIONS: Distributions,
+}
+
 
 def records_path(root: Path, name: str) -> Path:
     return root / RECORDS / name
@@ -38,7 +54,7 @@ def load_records(root: Path, name: str, model: type[R]) -> R:
 
 
 def load_records_document(root: Path, name: str, model: type[R]) -> tuple[R, Document | None]:
-    """A records file, validated, with its document (the line of every key); an empty model
+    """A records file, validated, and its document (the line of every entry); an empty model
     and no document when the file does not exist yet."""
     path = records_path(root, name)
     if not path.exists():

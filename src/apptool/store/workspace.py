@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from apptool.domain.contract import effective_termination
 from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
 from apptool.domain.orders import RecordedOrders, recorded_order, with_orders
@@ -32,14 +34,13 @@ from apptool.domain.validation import (
     practitioner_problems,
     travel_sites_known,
 )
-from apptool.errors import InvalidInput, Problem
+from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
 from apptool.store.loading import read_yaml, validate_document
 from apptool.store.records import (
     PURCHASE_ORDERS,
     RECORDS,
     TERMINATIONS,
-    load_records,
     load_records_document,
     load_themes,
 )
@@ -78,11 +79,12 @@ def _display(root: Path, path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+def locked(path: Path, timeout: float | None = None) -> Iterator[list[Path]]:
     """Hold the workspace's lock (see :func:`apptool.store.files.lock`); ``path`` must be a
-    workspace, so a mistyped ``--workspace`` creates no lock file."""
-    with lock(find_root(path), timeout):
-        yield
+    workspace, so a mistyped ``--workspace`` creates no lock file. Gives the leftover temp
+    files of an interrupted command, removed once the lock is taken."""
+    with lock(find_root(path), timeout) as removed:
+        yield removed
 
 
 def find_root(path: Path) -> Path:
@@ -171,6 +173,13 @@ def load_workspace(path: Path) -> Workspace:
     return Workspace(root, practitioner, conventions, documents)
 
 
+def _at(doc: Document | None, display: str, loc: Path_, message: str) -> Problem:
+    """A problem of a records file, on its line when the file was read."""
+    if doc is None:
+        return Problem(display, None, field_name(loc), message)
+    return doc.problem(loc, message)
+
+
 def _apply_recorded_orders(
     root: Path, conventions: dict[str, Convention], documents: dict[str, Document]
 ) -> list[Problem]:
@@ -201,7 +210,16 @@ def _apply_recorded_orders(
         by_convention.setdefault(entry.convention, []).append((index, recorded_order(entry.order)))
     for conv_id, entries in by_convention.items():
         convention = conventions[conv_id]
-        merged = with_orders(convention, [order for _, order in entries])
+        try:
+            merged = with_orders(convention, [order for _, order in entries])
+        except ValidationError as exc:
+            del conventions[conv_id]  # not planned with orders it cannot hold
+            problems.append(
+                records_doc.problem(
+                    ("orders", entries[0][0]), f"{conv_id}: {exc.errors()[0]['msg']}"
+                )
+            )
+            continue
         doc = MergedDocument(
             documents[conv_id], records_doc, len(convention.orders), [i for i, _ in entries]
         )
@@ -221,8 +239,9 @@ def _apply_terminations(
     A termination is kept in ``records/terminations.yaml``, never written into the user's
     convention file; :func:`~apptool.domain.contract.effective_termination` decides the end.
     """
+    display = f"{RECORDS}/{TERMINATIONS}"
     try:
-        recorded = load_records(root, TERMINATIONS, Terminations)
+        recorded, doc = load_records_document(root, TERMINATIONS, Terminations)
     except InvalidInput as exc:
         return exc.problems
     problems = []
@@ -231,10 +250,10 @@ def _apply_terminations(
         if convention is None:
             if termination.convention not in documents:  # not a convention with errors
                 problems.append(
-                    Problem(
-                        f"{RECORDS}/{TERMINATIONS}",
-                        None,
-                        f"terminations[{index}].convention",
+                    _at(
+                        doc,
+                        display,
+                        ("terminations", index, "convention"),
                         f"unknown convention {termination.convention!r}",
                     )
                 )

@@ -532,8 +532,8 @@ def test_errors_go_to_stderr_with_the_error_prefix(tmp_path: Path) -> None:
     result = run(root, "plan", "2025", "--today", TODAY, "-f", "json", code=2)
     assert result.stdout == ""
     assert result.stderr == (
-        "error: conventions/test.yaml:17: notice_days: Input should be a "
-        "valid integer (got 'fifteen')\n"
+        "error: conventions/test.yaml:17: notice_days: expected a whole number "
+        "(e.g. 12), got `fifteen`\n"
     )
 
 

@@ -652,7 +652,7 @@ def test_themes_file_is_validated_with_its_line(example: Path) -> None:
     result = run(example, "check", code=2)
     assert "themes.yaml:3: themes[1].id: theme 'charge' defined twice" in result.output
     assert "themes.yaml:4: themes[2].id: 'Fin de vie' is not an identifier" in result.output
-    assert "themes.yaml:5: themes[3].label: missing required key" in result.output
+    assert "themes.yaml:5: themes[3].label: missing: this key is required" in result.output
 
 
 def test_escaping_a_group_name_in_html(tmp_path: Path) -> None:

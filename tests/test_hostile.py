@@ -322,7 +322,7 @@ def test_names_are_printed_as_written_never_as_markup_or_emoji(tmp_path: Path) -
         (b"kind: convention\ntitle: x\n\x00\x01\x02binary", ":3: control character U+0000"),
         (b"kind: convention\n\ntitle: \xff\xfe\n", ":3: not UTF-8 text: byte 0xff at line 3"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", ":1: not UTF-8 text: byte 0x89 at line 1"),
-        (b"kind: [convention\n", ":2: YAML syntax error"),
+        (b"kind: [convention\n", ":1: YAML syntax error: a '[' opened on this line is not closed"),
     ],
 )
 def test_decoding_and_syntax_problems_have_a_line(

@@ -106,10 +106,10 @@ def test_field_name_writes_indexes_in_brackets() -> None:
 def test_yaml_syntax_error_reported_with_line(tmp_path: Path) -> None:
     text = changed("title: Test convention", "title: Test: convention")
     lines = convention_rejected(tmp_path, text)
-    # libyaml says "...not allowed in this context", the pure-Python parser "...here"
     (line,) = lines
     assert line.startswith(
-        f"{CONV_FILE}:{line_of(text, 'title:')}: YAML syntax error: mapping values are not allowed"
+        f"{CONV_FILE}:{line_of(text, 'title:')}: "
+        "YAML syntax error: a value containing ': ' must be written in quotes"
     )
 
 
@@ -127,37 +127,38 @@ ONE_PROBLEM = {
         ("notice_days: 15", 'notice_days: "fifteen"'),
         ("notice_days", 1),
         "notice_days",
-        "Input should be a valid integer (got 'fifteen')",
+        "expected a whole number (e.g. 12), got `fifteen`",
     ),
     "boolean for a number": (
         ("notice_days: 15", "notice_days: yes"),
         ("notice_days", 1),
         "notice_days",
-        "Input should be a valid integer (got True)",
+        "expected a whole number (e.g. 12), got true",
     ),
     "missing key of a group": (
         ("cadence: quarterly, ", ""),
         ("id: gamma", 1),
         "groups[2].cadence",
-        "missing required key",
+        "missing: this key is required",
     ),
     "unknown key": (
         ("notice_days: 15\n", "notice_days: 15\nnotice_dayz: 3\n"),
         ("notice_dayz", 1),
         "notice_dayz",
-        "unknown key",
+        "unknown key (did you mean 'notice_days'?)",
     ),
     "unknown nested key": (
         ("location: home}", "location: home, colour: blue}"),
         ("colour", 1),
         "groups[1].colour",
-        "unknown key",
+        "unknown key (known: cadence, composition, from, id, location, name, order, "
+        "preferences, sessions, to)",
     ),
     "unknown location": (
         ("location: home}", "location: garage}"),
         ("garage", 1),
         "groups[1].location",
-        "unknown location 'garage' (known: office, home)",
+        "unknown location 'garage' (known: home, office)",
     ),
     "duplicate group id": (
         ("id: beta", "id: alpha"),
@@ -187,19 +188,19 @@ ONE_PROBLEM = {
         ("  chorus_service_code: TEST1", SIRET + "26280110300017"),
         ("siret", 1),
         "establishment.siret",
-        "Input should be a valid string (got 26280110300017)",
+        'expected text, got the number 26280110300017: write it in quotes ("26280110300017")',
     ),
     "unknown cadence": (
         ("cadence: quarterly", "cadence: weekly"),
         ("weekly", 1),
         "groups[2].cadence",
-        "Input should be 'monthly' or 'quarterly' (got 'weekly')",
+        "expected one of monthly, quarterly, got `weekly`",
     ),
     "excluded month out of range": (
         ("excluded_months: [7, 8]", "excluded_months: [7, 13]"),
         ("excluded_months", 1),
         "excluded_months[1]",
-        "Input should be less than or equal to 12",
+        "must be at most 12, got `13`",
     ),
 }
 
@@ -218,7 +219,7 @@ def test_one_mistake_is_one_problem_line_with_file_line_and_field(
 def test_missing_required_key_reported(tmp_path: Path) -> None:
     text = changed("notice_days: 15\n", "")
     lines = convention_rejected(tmp_path, text)
-    assert lines == [f"{CONV_FILE}:1: notice_days: missing required key"]
+    assert lines == [f"{CONV_FILE}:1: notice_days: missing: this key is required"]
 
 
 def test_key_given_twice_reported_with_both_lines(tmp_path: Path) -> None:
@@ -258,7 +259,7 @@ def test_impossible_date_reported_with_line(tmp_path: Path) -> None:
     lines = convention_rejected(tmp_path, text)
     assert len(lines) == 1
     assert lines[0].startswith(f"{CONV_FILE}:{line_of(text, '2025-02-30')}: period.end: ")
-    assert "valid date" in lines[0]
+    assert "expected a date written YYYY-MM-DD" in lines[0]
 
 
 def test_valid_siret_accepted(tmp_path: Path) -> None:
@@ -286,8 +287,8 @@ def test_unknown_weekday_in_practitioner_reported_with_line(tmp_path: Path) -> N
     lines = plan_rejected(root)
     assert lines == [
         f"practitioner.yaml:{line_of(text, 'fryday')}: working_weekdays[4]: "
-        "Input should be 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', "
-        "'saturday' or 'sunday' (got 'fryday')"
+        "expected one of monday, tuesday, wednesday, thursday, friday, saturday, sunday, "
+        "got `fryday` (did you mean 'friday'?)"
     ]
 
 
@@ -415,14 +416,14 @@ def test_several_problems_in_one_file_all_reported(tmp_path: Path) -> None:
     lines = convention_rejected(tmp_path, text)
     assert lines == [
         f"{CONV_FILE}:{line_of(text, '2025-02-30')}: period.end: "
-        "Input should be a valid date or datetime, day value is outside expected range",
+        "expected a date written YYYY-MM-DD (e.g. 2026-03-15), got `2025-02-30`",
         f"{CONV_FILE}:{line_of(text, 'group_session')}: fees.group_session.per: "
-        "missing required key",
+        "missing: this key is required",
         f"{CONV_FILE}:{line_of(text, 'lunch')}: lunch: unknown key",
         f"{CONV_FILE}:{line_of(text, 'notice_days')}: notice_days: "
-        "Input should be a valid integer (got 'fifteen')",
+        "expected a whole number (e.g. 12), got `fifteen`",
         f"{CONV_FILE}:{line_of(text, 'weekly')}: groups[2].cadence: "
-        "Input should be 'monthly' or 'quarterly' (got 'weekly')",
+        "expected one of monthly, quarterly, got `weekly`",
     ]
 
 
@@ -441,7 +442,7 @@ def test_several_rule_problems_in_one_file_all_reported(tmp_path: Path) -> None:
         f"{CONV_FILE}:{line_of(text, 'id: alpha', 2)}: groups[2].id: "
         "duplicate group id 'alpha' (first at groups[0])",
         f"{CONV_FILE}:{line_of(text, 'garage')}: groups[1].location: "
-        "unknown location 'garage' (known: office, home)",
+        "unknown location 'garage' (known: home, office)",
         f"{CONV_FILE}:{line_of(text, 'slots:')}: slots[0]: slot 09:00-10:00 lasts 1h, "
         "shorter than the session duration 1h30",
         f"{CONV_FILE}:{line_of(text, 'end: 2025-03-31')}: period.end: "
@@ -468,7 +469,7 @@ def test_problems_in_several_files_all_reported(tmp_path: Path) -> None:
     )
     assert lines[1] == (
         f"conventions/a-type.yaml:{line_of(broken_type, 'notice_days')}: "
-        "notice_days: Input should be a valid integer (got 'soon')"
+        "notice_days: expected a whole number (e.g. 12), got `soon`"
     )
     assert lines[2].startswith("conventions/b-syntax.yaml:")
     assert "YAML syntax error" in lines[2]
@@ -496,7 +497,7 @@ def test_calendar_unknown_group_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "group: alpha", "group: omega")
     expected = (
         f"calendars/2025.yaml:{line_of(text, 'group: omega')}: sessions[0].group: "
-        "unknown group 'omega' in convention 'test'"
+        "unknown group 'omega' in convention 'test' (known: alpha, beta, gamma)"
     )
     assert rejected(planned, "plan", "2025", "--today", "2024-01-01") == [expected]
     assert rejected(planned, "check") == [expected, "1 problem(s) found"]
@@ -516,7 +517,7 @@ def test_calendar_unknown_convention_reported_with_line(planned: Path) -> None:
     text = edit_calendar(planned, "convention: test", "convention: other")
     assert rejected(planned, "check") == [
         f"calendars/2025.yaml:{line_of(text, 'convention: other')}: sessions[0].convention: "
-        "unknown convention 'other'",
+        "unknown convention 'other' (known: test)",
         "1 problem(s) found",
     ]
 
@@ -527,7 +528,7 @@ def test_calendar_syntax_error_reported_with_line(planned: Path) -> None:
     (line,) = lines
     assert line.startswith(
         f"calendars/2025.yaml:{line_of(text, 'planned: yes')}: "
-        "YAML syntax error: mapping values are not allowed"
+        "YAML syntax error: a value containing ': ' must be written in quotes"
     )
 
 

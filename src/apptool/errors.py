@@ -8,6 +8,7 @@ Every user mistake becomes a :class:`Problem` (file, line, field, message). Load
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: Where a value sits in a file: ``("groups", 3, "cadence")``.
@@ -31,6 +32,22 @@ def field_path(name: str) -> Path_:
         int(part[1:-1]) if part.startswith("[") else part
         for part in re.findall(r"\[\d+\]|[^.\[\]]+", name)
     )
+
+
+def did_you_mean(name: object, known: Iterable[str], what: str = "") -> str:
+    """What to type instead of an unknown ``name``: `` (did you mean 'x'?)`` from the closest
+    of ``known``, else the list of known names when it is short (`` (known: a, b)``)."""
+    import difflib
+
+    choices = sorted({k for k in known if isinstance(k, str)})
+    close = difflib.get_close_matches(str(name), choices, n=3, cutoff=0.6)
+    if close:
+        shown = [repr(c) for c in close]
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+        return f" (did you mean {listed}?)"
+    if choices and len(choices) <= 12:
+        return f" (known{' ' + what if what else ''}: " + ", ".join(choices) + ")"
+    return ""
 
 
 # Exit codes: the README's table ("Exit codes") is generated from EXIT_MEANINGS by a test.

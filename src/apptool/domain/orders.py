@@ -24,6 +24,7 @@ from apptool.domain.contract import (
     yearly_ceiling_problem,
 )
 from apptool.domain.models import Convention, Group, Order, Strict
+from apptool.errors import did_you_mean
 
 
 class RecordedOrder(Strict):
@@ -90,7 +91,7 @@ def new_order_problems(convention: Convention, order: Order) -> list[str]:
             problems.append(f"group id {group.id!r} is already used")
         if group.location not in sites:
             problems.append(
-                f"unknown location {group.location!r} (known: {', '.join(sorted(sites))})"
+                f"unknown location {group.location!r}" + did_you_mean(group.location, sites)
             )
         if group.sessions is not None and group.end is None:
             problems.append("a number of sessions needs --to")

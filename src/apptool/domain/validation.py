@@ -35,7 +35,7 @@ from apptool.domain.models import (
 from apptool.domain.records import Distributions, IndividualConsultations, Notes
 from apptool.domain.schedule import Session
 from apptool.domain.source import Document
-from apptool.errors import Path_, Problem, field_name
+from apptool.errors import Path_, Problem, did_you_mean, field_name
 
 ConventionRule = Callable[[Convention, Document], list[Problem]]
 
@@ -97,7 +97,7 @@ def group_has_cadence_or_count(convention: Convention, doc: Document) -> list[Pr
     for group, path in group_entries(convention):
         has_cadence = "cadence" in group.model_fields_set
         if group.sessions is None and not has_cadence:
-            problems.append(doc.problem((*path, "cadence"), "missing required key"))
+            problems.append(doc.problem((*path, "cadence"), "missing: this key is required"))
         elif group.sessions is not None and has_cadence:
             problems.append(
                 doc.problem((*path, "sessions"), "give either cadence or sessions, not both")
@@ -126,7 +126,8 @@ def known_group_locations(convention: Convention, doc: Document) -> list[Problem
     known = list(dict.fromkeys(loc.id for loc in convention.locations))
     return [
         doc.problem(
-            (*path, "location"), f"unknown location {group.location!r} (known: {', '.join(known)})"
+            (*path, "location"),
+            f"unknown location {group.location!r}" + did_you_mean(group.location, known),
         )
         for group, path in group_entries(convention)
         if group.location not in known
@@ -238,7 +239,7 @@ def kind_matches_content(convention: Convention, doc: Document) -> list[Problem]
             )
     else:
         if convention.lot is None:
-            problems.append(doc.problem(("lot",), "missing required key"))
+            problems.append(doc.problem(("lot",), "missing: this key is required"))
         if convention.declared_groups:
             problems.append(
                 doc.problem(
@@ -564,7 +565,8 @@ def travel_sites_known(
                 problems.append(
                     doc.problem(
                         (key, index, "between", side),
-                        f"unknown location {location!r} of {conv_id} (known: {', '.join(known)})",
+                        f"unknown location {location!r} of {conv_id}"
+                        + did_you_mean(location, known),
                     )
                 )
     return problems
@@ -583,7 +585,8 @@ def consultation_problems(
             problems.append(
                 doc.problem(
                     ("consultations", index, "convention"),
-                    f"unknown convention {consultation.convention!r}",
+                    f"unknown convention {consultation.convention!r}"
+                    + did_you_mean(consultation.convention, conventions),
                 )
             )
     return problems
@@ -596,7 +599,10 @@ def note_problems(notes: Notes, doc: Document, sessions: dict[str, Session]) -> 
         session = sessions.get(note.session)
         if session is None:
             problems.append(
-                doc.problem(("notes", index, "session"), f"unknown session {note.session!r}")
+                doc.problem(
+                    ("notes", index, "session"),
+                    f"unknown session {note.session!r}" + did_you_mean(note.session, sessions),
+                )
             )
         elif session.convention != note.convention:
             problems.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apptool.domain.models import Convention
-from apptool.errors import InvalidInput
+from apptool.errors import InvalidInput, did_you_mean
 from apptool.store.files import write_atomic
 from apptool.store.workspace import Workspace
 
@@ -15,7 +15,8 @@ def known_convention(workspace: Workspace, convention_id: str) -> Convention:
     convention = workspace.conventions.get(convention_id)
     if convention is None:
         raise InvalidInput(
-            f"unknown convention {convention_id!r} (known: {', '.join(workspace.conventions)})"
+            f"unknown convention {convention_id!r}"
+            + did_you_mean(convention_id, workspace.conventions, "conventions")
         )
     return convention
 

@@ -20,7 +20,7 @@ from apptool.domain.validation import (
     distribution_problems,
     note_problems,
 )
-from apptool.errors import InvalidInput, NoValidPlan, Problem, field_path
+from apptool.errors import InvalidInput, NoValidPlan, Problem, did_you_mean, field_path
 from apptool.output.samples import template_problems
 from apptool.store.calendars import calendar_year, load_calendar, save_calendar
 from apptool.store.files import leftover_temp_files
@@ -164,7 +164,7 @@ def group_key(workspace: Workspace, name: str) -> str:
         )
         what = "ambiguous" if found else "unknown"
         raise InvalidInput(
-            f"{what} group {name!r} (write CONVENTION/GROUP; known: {', '.join(known)})"
+            f"{what} group {name!r}: write CONVENTION/GROUP" + did_you_mean(name, known)
         )
     return found[0]
 

@@ -22,7 +22,7 @@ from apptool.domain.records import (
     Terminations,
 )
 from apptool.domain.schedule import Party, Session, confirmed, recorded_on
-from apptool.errors import InvalidInput, Problem, RuleRefused
+from apptool.errors import InvalidInput, Problem, RuleRefused, did_you_mean
 from apptool.services.common import known_convention
 from apptool.store.calendars import load_calendars
 from apptool.store.records import INDIVIDUAL, RECORDS, TERMINATIONS, load_records, write_records
@@ -190,8 +190,8 @@ def add_individual(
         workspace = calendars.workspace
         agreement = known_convention(workspace, convention)
         if place != "office" and place not in {loc.id for loc in agreement.locations}:
-            known = ", ".join(["office", *(loc.id for loc in agreement.locations)])
-            raise InvalidInput(f"unknown place {place!r} (known: {known})")
+            known = ["office", *(loc.id for loc in agreement.locations)]
+            raise InvalidInput(f"unknown place {place!r}" + did_you_mean(place, known))
         if not is_active(agreement, day):
             raise RuleRefused(
                 f"{day} is outside the period of convention {convention!r} ({term_text(agreement)})"

@@ -11,7 +11,7 @@ from pathlib import Path
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_data, session_id
 from apptool.domain.source import Document
-from apptool.errors import InvalidInput, Problem
+from apptool.errors import InvalidInput, Problem, did_you_mean
 from apptool.store.files import dump_yaml, write_atomic
 from apptool.store.loading import read_yaml, validate_document
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace
@@ -56,20 +56,29 @@ def calendar_problems(
         convention = workspace.conventions.get(session.convention)
         if convention is None:
             problems.append(
-                doc.problem((*loc, "convention"), f"unknown convention {session.convention!r}")
+                doc.problem(
+                    (*loc, "convention"),
+                    f"unknown convention {session.convention!r}"
+                    + did_you_mean(session.convention, workspace.conventions),
+                )
             )
             continue
         if session.group not in {g.id for g in convention.groups}:
             problems.append(
                 doc.problem(
                     (*loc, "group"),
-                    f"unknown group {session.group!r} in convention {session.convention!r}",
+                    f"unknown group {session.group!r} in convention {session.convention!r}"
+                    + did_you_mean(session.group, [g.id for g in convention.groups]),
                 )
             )
             continue
         if session.location not in {loc_.id for loc_ in convention.locations}:
             problems.append(
-                doc.problem((*loc, "location"), f"unknown location {session.location!r}")
+                doc.problem(
+                    (*loc, "location"),
+                    f"unknown location {session.location!r}"
+                    + did_you_mean(session.location, [loc_.id for loc_ in convention.locations]),
+                )
             )
         try:
             period = Period.parse(session.period)
@@ -132,10 +141,11 @@ class Calendars:
         for session in self.sessions:
             if session.id == session_id:
                 return session
-        raise InvalidInput(
-            f"unknown session {session_id!r}: ids look like "
-            "ccas-dreux/seniors-1/2025-05 (see `apptool sessions`)"
-        )
+        ids = [s.id for s in self.sessions]
+        hint = did_you_mean(session_id, ids)
+        if not hint.startswith(" (did you mean"):
+            hint = " (ids are CONVENTION/GROUP/PERIOD: see `apptool sessions`)"
+        raise InvalidInput(f"unknown session {session_id!r}{hint}")
 
     def others(self, session: Session) -> list[Session]:
         return [s for s in self.sessions if s.id != session.id]

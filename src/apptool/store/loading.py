@@ -20,19 +20,21 @@ people who edit files by hand, and that keep any input bounded:
 from __future__ import annotations
 
 import contextlib
+import copy
+import difflib
 import os
 import re
 import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from apptool.domain.models import ControlCharacter
 from apptool.domain.source import Document
-from apptool.errors import InvalidInput, Path_, Problem, field_name
+from apptool.errors import InvalidInput, Path_, Problem, did_you_mean, field_name
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -141,6 +143,111 @@ def _refused_feature(event: yaml.Event) -> str | None:
     return f"YAML tag {shown} is not supported: write a plain value"
 
 
+def _line(mark: Any) -> int | None:
+    return mark.line + 1 if mark is not None else None
+
+
+def _quoted(source: str) -> str:
+    """The line ``title: Réunion: équipe`` with its value in quotes, as an example to type."""
+    indent = source[: len(source) - len(source.lstrip())]
+    body = source.strip()
+    dash = ""
+    if body.startswith("- "):
+        dash, body = "- ", body[2:].lstrip()
+    key, sep, value = body.partition(": ")
+    if not sep or not value.strip():
+        return ""
+    value = value.strip().replace('"', '\\"')
+    return f' (write `{indent.strip()}{dash}{key}: "{value}"`)'
+
+
+def _unclosed_quote(lines: list[str], before: int | None) -> int | None:
+    """The line (before line ``before``) where a value opens a quote it does not close on
+    that line: YAML lets a quoted value run over several lines, so the parser stumbles only
+    where the quote finally closes."""
+    for number, line in enumerate(lines[: (before or len(lines)) - 1], 1):
+        found = re.match(r"""^\s*(?:- )?[^\s"'#][^:#]*:\s+(["'])(.*)$""", line)
+        if found is None:
+            continue
+        quote, rest = found.groups()
+        closed = rest.replace("''", "") if quote == "'" else re.sub(r"\\.", "", rest)
+        if quote not in closed:
+            return number
+    return None
+
+
+def syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """A YAML syntax error in our words, at the line to fix, with what to type there.
+
+    PyYAML (pure Python or libyaml, whose wordings differ) reports where it gave up, which is
+    often the line after the mistake (a missing ``:``, an unclosed quote or bracket): the line
+    where the faulty construct began is named instead.
+    """
+    problem = str(exc.problem or "")
+    context = str(exc.context or "")
+    mark = exc.problem_mark
+    at, began = _line(mark), _line(exc.context_mark)
+    lines = text.splitlines()
+    here = lines[at - 1] if at is not None and 0 < at <= len(lines) else ""
+    column = mark.column if mark is not None else 0
+    char = here[column] if 0 <= column < len(here) else ""
+    content = here.strip().removeprefix("- ").strip()
+
+    if "mapping values are not allowed" in problem:
+        if ": " in here[:column] or here[:column].rstrip().endswith(":"):
+            return at, "a value containing ': ' must be written in quotes" + _quoted(here)
+        return at, (
+            "this key is indented under a value: give it the same indentation as the keys beside it"
+        )
+    if "could not find expected ':'" in problem:
+        return began or at, (
+            "this line is neither `key: value` nor `- item`: add ': ' after the key, or join "
+            "it to the value above"
+        )
+    if "cannot start any token" in problem:
+        if char == "\t":
+            return at, "a tab character: YAML is indented with spaces only; replace the tab"
+        shown = f"'{char}'" if char else "this character"
+        return at, f"a value cannot begin with {shown}: write the value in quotes" + _quoted(here)
+    if "quoted scalar" in context:
+        return began or at, (
+            "a quote opened on this line is never closed: close it (same quote character) "
+            "on the same line, or remove it"
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        opening, closing = ("[", "]") if "sequence" in context else ("{", "}")
+        return began or at, (
+            f"a '{opening}' opened on this line is not closed: end it with '{closing}', "
+            "and separate its items with ', '"
+        )
+    opened = _unclosed_quote(lines, at)
+    if opened is not None and ("block" in context or "expected" in problem):
+        return opened, (
+            "a quote opened on this line is closed only further down, which swallows the "
+            "lines between: close it on the same line, or remove it"
+        )
+    if char in "]}" and char:
+        return at, f"a closing '{char}' without its opening one: remove it, or add the opening"
+    if re.match(r"""^[^"']*:\s*(["']).*\1\s*\S""", content):
+        return at, "text after a quoted value: put the whole value inside the quotes"
+    if "block collection" in context:
+        return at, (
+            "a `key: value` line among `- item` lines, or indented differently from them: "
+            "start it with '- ' if it is a new item, or indent it like the keys of its item"
+        )
+    if "block mapping" in context or "block end" in problem or "expected key" in problem:
+        return at, (
+            "this line is indented differently from the keys around it: give it the same "
+            "number of spaces as the key it belongs beside"
+        )
+    if "end of stream" in problem:
+        return began or at, "the file ends in the middle of a value: complete or remove it"
+    return at or began, (
+        "this line is not valid YAML: compare it with the README's examples (`key: value`, "
+        "`- item`, two spaces per level, quotes around a value with ': ' or '#')"
+    )
+
+
 def parse_yaml(text: str, path: Path, display: str) -> Document:
     """Parse YAML text, keeping the line of every key and item, in one linear pass over the
     parser's events; a syntax error or a refused feature is an :class:`InvalidInput`."""
@@ -230,9 +337,8 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
                     raise _fail(display, line, f"nested deeper than {MAX_DEPTH} levels")
                 stack.append(_Open(value, path_))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        raise _fail(display, mark.line + 1 if mark is not None else None, message) from None
+        line_, hint = syntax_hint(exc, text)
+        raise _fail(display, line_, f"YAML syntax error: {hint}") from None
     except yaml.YAMLError as exc:  # a reader error: the bad character's line
         position = getattr(exc, "position", None)
         line_ = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
@@ -295,37 +401,305 @@ def read_yaml(path: Path, display: str) -> Document:
     return parse_yaml(read_text(path, display), path, display)
 
 
-def _message(error: Any) -> str:
-    kind = error.get("type", "")
-    msg = str(error.get("msg", "invalid value"))
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, in a message: ``15/03/2026``, ``[1, 2]``."""
+    if isinstance(value, dict):
+        return "a mapping of keys"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return f"`{text[:60]}{'…' if len(text) > 60 else ''}`"
+
+
+def _expected(ctx: dict[str, Any]) -> list[str]:
+    """The choices of a literal or enum error, from pydantic's ``'a', 'b' or 'c'``."""
+    return re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+
+
+#: What each kind of value the models read must look like, in our words (the README's
+#: reference uses the same).
+_EXPECTED = {
+    "date": "a date written YYYY-MM-DD (e.g. 2026-03-15)",
+    "time": "a time written HH:MM (e.g. 09:00)",
+    "int": "a whole number (e.g. 12)",
+    "decimal": "a number (e.g. 150 or 150.50)",
+    "float": "a number (e.g. 150 or 150.50)",
+    "bool": "true or false",
+    "string": "text",
+    "list": "a list (one `- item` per line, or [a, b])",
+    "tuple": "a list (one `- item` per line, or [a, b])",
+    "set": "a list (one `- item` per line, or [a, b])",
+    "dict": "a mapping of keys (key: value)",
+    "model": "a mapping of keys (key: value)",
+    "model_attributes": "a mapping of keys (key: value)",
+    "dataclass": "a mapping of keys (key: value)",
+}
+
+
+def error_message(error: Any, known: set[str] | None = None) -> str:
+    """A pydantic error in our words: what was expected, and what was written.
+
+    Our own validators' messages (``ValueError`` raised in :mod:`apptool.domain.models`) are
+    kept as written; every other kind of error pydantic can raise on a workspace file is
+    worded here, so that no library phrase reaches the user (tested by ``test_messages``).
+    """
+    kind = str(error.get("type", ""))
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    got = f", got {_shown(value)}"
     if kind == "extra_forbidden":
-        return "unknown key"
+        key = error["loc"][-1] if error.get("loc") else ""
+        return "unknown key" + did_you_mean(key, known or ())
     if kind == "missing":
-        return "missing required key"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    if kind.endswith("_type") or kind in ("literal_error", "enum"):
-        value = error.get("input")
-        if not isinstance(value, dict | list):
-            msg += f" (got {value!r})"
-    return msg
-
-
-def validation_problems(doc: Document, exc: ValidationError) -> list[Problem]:
-    """Translate pydantic errors into problems with the file's line numbers."""
-    problems = []
-    for error in exc.errors():
-        loc: Path_ = tuple(
-            part
-            for part in error["loc"]
-            # pydantic adds the tag of a tagged union and function-validator names to loc
-            if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
+        return "missing: this key is required"
+    if kind in ("value_error", "assertion_error"):
+        inner = ctx.get("error")
+        text = str(inner) if inner is not None else str(error.get("msg", ""))
+        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("literal_error", "enum"):
+        choices = _expected(ctx)
+        hint = did_you_mean(value, choices)
+        return f"expected one of {', '.join(choices)}{got}" + (
+            hint if hint.startswith(" (did you mean") else ""
         )
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f'expected text, got the number {value}: write it in quotes ("{value}")'
+    for prefix, expected in _EXPECTED.items():
+        if kind.startswith(prefix + "_") or kind == prefix:
+            if kind.endswith(("_too_short", "_too_long")):
+                break
+            if kind in ("int_from_float", "decimal_max_places", "decimal_max_digits"):
+                break
+            if kind.startswith("date_from_datetime_inexact"):
+                return f"expected a date without a time, e.g. 2026-03-15{got}"
+            if kind in ("date_future", "date_past"):
+                break
+            return f"expected {expected}{got}"
+    if kind == "int_from_float":
+        return f"expected a whole number{got}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
+        word = {
+            "greater_than": "more than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }[kind]
+        return f"must be {word} {bound}{got}"
+    if kind in ("string_too_short", "too_short"):
+        least = ctx.get("min_length", 1)
+        if kind == "string_too_short":
+            return "must not be empty" if least == 1 else f"needs at least {least} characters"
+        return f"needs at least {least} item(s)"
+    if kind in ("string_too_long", "too_long"):
+        most = ctx.get("max_length")
+        unit = "characters" if kind == "string_too_long" else "item(s)"
+        return f"at most {most} {unit}{got if kind == 'string_too_long' else ''}"
+    if kind == "string_pattern_mismatch":
+        return f"not in the expected form{got}"
+    if kind in ("decimal_max_places", "decimal_max_digits", "decimal_whole_digits"):
+        return f"too many digits (amounts have at most 2 decimals){got}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"not a kind this key accepts{got}"
+    return f"invalid value{got}"
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (through Optional, list, dict and Annotated), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def keys_at(model: type[BaseModel], loc: Path_) -> set[str] | None:
+    """The keys the mapping at ``loc`` accepts (names and aliases), or None if unknown."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field_ = next(
+            (f for name, f in current.model_fields.items() if part in (name, f.alias)), None
+        )
+        if field_ is None:
+            return None
+        current = _model_of(field_.annotation)
+    if current is None:
+        return None
+    return {f.alias or name for name, f in current.model_fields.items()}
+
+
+def _loc(error: Any) -> Path_:
+    return tuple(
+        part
+        for part in error["loc"]
+        # pydantic adds the tag of a tagged union and function-validator names to loc
+        if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
+    )
+
+
+def _typos(errors: list[Any]) -> dict[Path_, Path_]:
+    """Unknown keys that are a typo of a missing required key of the same mapping:
+    ``sesion_duration`` for ``session_duration`` (reported once, as the unknown key)."""
+    missing = {_loc(e) for e in errors if e.get("type") == "missing"}
+    found: dict[Path_, Path_] = {}
+    for error in errors:
+        if error.get("type") != "extra_forbidden":
+            continue
+        loc = _loc(error)
+        candidates = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+        close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.75)
+        if close:
+            found[loc] = (*loc[:-1], close[0])
+    return found
+
+
+def validation_problems(
+    doc: Document, exc: ValidationError, model: type[BaseModel] | None = None
+) -> list[Problem]:
+    """Translate pydantic errors into problems with the file's line numbers, in our words;
+    an unknown key that is a typo of a missing one is one problem: "did you mean"."""
+    problems = []
+    errors = exc.errors()
+    typos = _typos(errors)
+    for error in errors:
+        loc = _loc(error)
+        if error.get("type") == "missing" and loc in typos.values():
+            continue  # said by the typo's "did you mean"
         inner = (error.get("ctx") or {}).get("error")
         if isinstance(inner, ControlCharacter):  # where inside the field: an item, a key
             loc = (*loc, *inner.path)
-        problems.append(doc.problem(loc, _message(error)))
+        known = keys_at(model, loc[:-1]) if model is not None and loc else None
+        problems.append(doc.problem(loc, error_message(error, known)))
     return sorted(set(problems), key=lambda p: (p.line or 0, p.field, p.message))
+
+
+class Salvaged(Document):
+    """A document whose faulty list items were set aside: a problem found on what remains
+    names the line of the item as the file has it (indices are translated back)."""
+
+    def __init__(self, base: Document, kept: dict[Path_, list[int]]) -> None:
+        super().__init__(base.path, base.display, base.data, base.lines, base.problems)
+        self.kept = kept
+
+    def _original(self, loc: Path_) -> Path_:
+        for k, part in enumerate(loc):
+            if isinstance(part, int):
+                kept = self.kept.get(loc[:k])
+                if kept is not None and 0 <= part < len(kept):
+                    return (*loc[:k], kept[part], *loc[k + 1 :])
+                break
+        return loc
+
+    def line_of(self, loc: Path_) -> int | None:
+        return super().line_of(self._original(loc))
+
+    def problem(self, loc: Path_, message: str) -> Problem:
+        return super().problem(self._original(loc), message)
+
+
+def _node(data: Any, path: Path_) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def salvage(doc: Document, model: type[M]) -> tuple[M | None, Salvaged, set[str]]:
+    """What loaded of a document that failed validation, so that the rules across its
+    fields still run in the same pass: each faulty item of a list is set aside, a faulty
+    optional key left out, and a typo of a required key read as the key it misspells.
+
+    Returns the model (None when a required value is wrong: nothing can be checked), the
+    document that places problems on the original lines, and the ids of the items set
+    aside (a rule naming one of them would report a false problem).
+    """
+    data = copy.deepcopy(doc.data)
+    kept: dict[Path_, list[int]] = {}
+    dropped: set[str] = set()
+    salvaged = Salvaged(doc, kept)
+    for _ in range(8):
+        try:
+            return model.model_validate(data), salvaged, dropped
+        except ValidationError as exc:
+            errors = exc.errors()
+        typos = _typos(errors)
+        for wrong, right in typos.items():
+            parent = _node(data, wrong[:-1])
+            if isinstance(parent, dict) and wrong[-1] in parent:
+                parent[right[-1]] = parent.pop(wrong[-1])
+        removals: dict[Path_, set[int]] = {}
+        deletions: set[Path_] = set()
+        for error in errors:
+            loc = _loc(error)
+            if loc in typos or loc in typos.values():
+                continue
+            if error.get("type") in ("literal_error", "enum") and loc:
+                choices = _expected(error.get("ctx") or {})
+                close = difflib.get_close_matches(str(error.get("input")), choices, 1, 0.6)
+                parent = _node(data, loc[:-1])
+                key = loc[-1]
+                fixed = False
+                if close and isinstance(parent, dict):
+                    parent[key] = close[0]  # `montly`: read as the `monthly` it misspells
+                    fixed = True
+                elif close and isinstance(parent, list) and isinstance(key, int):
+                    parent[key] = close[0]
+                    fixed = True
+                if fixed:
+                    typos[loc] = loc
+                    continue
+            first = next((k for k, part in enumerate(loc) if isinstance(part, int)), None)
+            if first is not None:
+                index = loc[first]
+                assert isinstance(index, int)
+                removals.setdefault(loc[:first], set()).add(index)
+            elif error.get("type") == "missing" or not loc:
+                return None, salvaged, dropped  # a required value: nothing to check
+            else:
+                deletions.add(loc)
+        if not (typos or removals or deletions):
+            return None, salvaged, dropped
+        for path, indices in removals.items():
+            items = _node(data, path)
+            if not isinstance(items, list):
+                return None, salvaged, dropped
+            order = kept.setdefault(path, list(range(len(items))))
+            for index in sorted(indices, reverse=True):
+                if 0 <= index < len(items):
+                    item = items.pop(index)
+                    del order[index]
+                    if isinstance(item, dict) and isinstance(item.get("id"), str):
+                        dropped.add(item["id"])
+        for loc in deletions:
+            parent = _node(data, loc[:-1])
+            if isinstance(parent, dict):
+                parent.pop(loc[-1], None)
+    return None, salvaged, dropped
+
+
+def salvaged_problems(
+    found: list[Problem], rule_problems: list[Problem], dropped: set[str]
+) -> list[Problem]:
+    """The problems the rules found on what loaded, besides those already reported (the
+    same line and field) and those about an item set aside."""
+    seen = {(p.line, p.field) for p in found}
+    return [
+        p
+        for p in rule_problems
+        if (p.line, p.field) not in seen and not any(f"'{i}'" in p.message for i in dropped)
+    ]
 
 
 def validate_document(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -342,7 +716,7 @@ def validate_document(doc: Document, model: type[M]) -> tuple[M | None, list[Pro
         result = model.model_validate(doc.data)
     except ValidationError as exc:
         return None, sorted(
-            [*doc.problems, *validation_problems(doc, exc)],
+            [*doc.problems, *validation_problems(doc, exc, model)],
             key=lambda p: (p.line or 0, p.field, p.message),
         )
     return (None, list(doc.problems)) if doc.problems else (result, [])

@@ -36,7 +36,7 @@ from apptool.domain.validation import (
 )
 from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
-from apptool.store.loading import read_yaml, validate_document
+from apptool.store.loading import read_yaml, salvage, salvaged_problems, validate_document
 from apptool.store.records import (
     PURCHASE_ORDERS,
     RECORDS,
@@ -127,6 +127,12 @@ def load_workspace(path: Path) -> Workspace:
             problems += found
             if practitioner is not None:
                 problems += practitioner_problems(practitioner, doc)
+            elif found:  # the rules still run on what loaded: all problems in one run
+                partial, salvaged, dropped = salvage(doc, Practitioner)
+                if partial is not None:
+                    problems += salvaged_problems(
+                        found, practitioner_problems(partial, salvaged), dropped
+                    )
         except InvalidInput as exc:
             problems += exc.problems
 
@@ -158,7 +164,11 @@ def load_workspace(path: Path) -> Workspace:
             continue
         documents[file.stem] = doc
         convention, found = validate_document(doc, Convention)
-        problems += found
+        if convention is None and found:  # the rules still run on what loaded
+            loaded, salvaged, dropped = salvage(doc, Convention)
+            if loaded is not None:
+                found += salvaged_problems(found, convention_problems(loaded, salvaged), dropped)
+        problems += sorted(found, key=lambda p: (p.line or 0, p.field, p.message))
         if convention is not None:
             rule_problems = convention_problems(convention, doc)
             problems += rule_problems

@@ -3,7 +3,9 @@
 One block per day, headed ``Tuesday 2026-06-02``, then what to know about the day and its
 items in the order of the day: the slot, then what and where. Between two items at different
 sites, a line in the slot column gives the time between them, the travel and the time left.
-Piped (no width), each line is printed whole.
+In a terminal, lines are wrapped on spaces to its width, never inside a word (an id); below
+60 columns an item's next lines start under its slot. Piped (no width), each line is
+printed whole.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SLOT = 11
 INDENT = "  "
 #: Where an item's text starts, and its next lines.
 TEXT = " " * (len(INDENT) + SLOT + 2)
+#: Below this width, an item's next lines start under its slot, not under its text.
+NARROW = 60
 
 
 def weekday(day: Any) -> str:
@@ -88,14 +92,17 @@ def travel_line(before: Item, item: Item, travel: Travel) -> tuple[str, str]:
 
 
 def _wrapped(first: str, rest: str, text: str, width: int | None) -> list[str]:
+    """``text`` on lines of at most ``width`` columns, broken on spaces: a word longer than
+    a line (an id) is never cut, it has a line of its own."""
     if width is None:
         return [first + text]
     return textwrap.wrap(
         text,
-        max(width, len(rest) + 20),
+        width,
         initial_indent=first,
         subsequent_indent=rest,
         break_on_hyphens=False,
+        break_long_words=False,
     ) or [first.rstrip()]
 
 
@@ -122,12 +129,13 @@ def agenda_text(agenda: Agenda, width: int | None) -> str:
         for note in day.notes:
             lines += _wrapped(INDENT, INDENT + "  ", note, width)
         before: Item | None = None
+        rest = TEXT if width is None or width >= NARROW else INDENT + "  "
         for item in day.items:
             if item.travel is not None and before is not None:
                 gap, text = travel_line(before, item, item.travel)
-                lines += _wrapped(f"{INDENT}{gap:<{SLOT}}  ", TEXT, text, width)
-            lines += _wrapped(f"{INDENT}{slot_text(item):<{SLOT}}  ", TEXT, what_text(item), width)
-            lines += _wrapped(TEXT, TEXT, place_text(item), width)
+                lines += _wrapped(f"{INDENT}{gap:<{SLOT}}  ", rest, text, width)
+            lines += _wrapped(f"{INDENT}{slot_text(item):<{SLOT}}  ", rest, what_text(item), width)
+            lines += _wrapped(rest, rest, place_text(item), width)
             before = item
     if not agenda.items:
         lines += ([""] if lines else []) + [f"nothing planned from {agenda.first} to {agenda.last}"]

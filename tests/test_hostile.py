@@ -509,6 +509,7 @@ COMMANDS = [
     ("check",),
     ("plan", "2025", "--dry-run", "--today", "2025-06-01"),
     ("sessions", "--today", "2025-06-01", "--format", "json"),
+    ("agenda", "--today", "2025-06-01", "--days", "31"),
     ("individual", "list"),
     ("orders", "--today", "2025-06-02"),
     ("bilan", "2025", "--convention", "ccas-dreux", "--today", "2025-12-31"),

@@ -7,8 +7,8 @@ in the order ``apptool --help`` lists them.
 
 from __future__ import annotations
 
-from apptool.cli import planning, sessions  # isort: skip  (the order of `apptool --help`)
+from apptool.cli import planning, sessions, agenda  # isort: skip  (the order of `apptool --help`)
 from apptool.cli import billing, documents, buyer  # isort: skip
 from apptool.cli.common import app, main
 
-__all__ = ["app", "billing", "buyer", "documents", "main", "planning", "sessions"]
+__all__ = ["agenda", "app", "billing", "buyer", "documents", "main", "planning", "sessions"]

@@ -132,6 +132,14 @@ def span_clash(
     return None
 
 
+def consultation_site(consultation: IndividualConsultation) -> str:
+    """Where a consultation takes place, as travel times name it: ``office`` (the
+    practitioner's own), or ``CONVENTION/LOCATION``."""
+    if consultation.place == OFFICE:
+        return OFFICE
+    return site_key(consultation.convention, consultation.place)
+
+
 def session_booking(session: Session) -> Booking:
     return Booking(
         session.start_minutes,
@@ -274,12 +282,9 @@ def consultation_problems(
     if consultation.start is None:
         return problems
     start = minutes(consultation.start)
-    site = (
-        OFFICE
-        if consultation.place == OFFICE
-        else site_key(consultation.convention, consultation.place)
+    mine = Booking(
+        start, start + consultation.duration, consultation_site(consultation), consultation.id
     )
-    mine = Booking(start, start + consultation.duration, site, consultation.id)
     travel = TravelTimes(practitioner, conventions)
     for session in sorted(sessions, key=lambda s: (s.date, s.start, s.id)):
         if session.date == day and session.occupies_time:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apptool.domain.models import Convention, format_time
+from apptool.domain.agenda import consultation_item
+from apptool.domain.hard_rules import OFFICE
+from apptool.domain.models import Convention, format_duration, format_time
+from apptool.domain.records import IndividualConsultation
 from apptool.domain.schedule import Session
+
+PARIS = ZoneInfo("Europe/Paris")
 
 #: Keys of one session in ``--format json`` (a public interface: keep stable, add only).
 JSON_KEYS = (
@@ -69,41 +74,114 @@ def sessions_ics(
     With ``method`` (``REQUEST``, ``CANCEL``, ``PUBLISH``) it is an iTIP message (RFC 5546):
     each event names its ``organizer`` (name, e-mail) and ``attendees``.
     """
-    from icalendar import Calendar, Event, vCalAddress  # lazy: icalendar only for ICS
+    calendar = _calendar(method)
+    for session in sessions:
+        calendar.add_component(
+            _session_event(session, conventions, today, organizer, attendees or [])
+        )
+    calendar.add_missing_timezones()
+    return str(calendar.to_ical().decode("utf-8"))
 
-    paris = ZoneInfo("Europe/Paris")
-    stamp = datetime(today.year, today.month, today.day, tzinfo=UTC)
+
+def _calendar(method: str | None = None) -> Any:
+    from icalendar import Calendar  # lazy: icalendar only for ICS
+
     calendar = Calendar()
     calendar.add("prodid", "-//apptool//calendrier APP//FR")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     if method is not None:
         calendar.add("method", method)
+    return calendar
+
+
+def _stamp(today: date) -> datetime:
+    return datetime(today.year, today.month, today.day, tzinfo=UTC)
+
+
+def _session_event(
+    session: Session,
+    conventions: dict[str, Convention],
+    today: date,
+    organizer: tuple[str, str] | None,
+    attendees: list[tuple[str | None, str]],
+) -> Any:
+    """One session as an event: UID ``<session id>@apptool``, SEQUENCE its changes."""
+    from icalendar import Event, vCalAddress  # lazy: icalendar only for ICS
+
+    convention = conventions[session.convention]
+    group = convention.group(session.group)
+    location = convention.location(session.location)
+    event = Event()
+    event.add("uid", f"{session.id}@apptool")
+    event.add("dtstamp", _stamp(today))
+    event.add("dtstart", datetime.combine(session.date, session.start, tzinfo=PARIS))
+    event.add("dtend", datetime.combine(session.date, session.end, tzinfo=PARIS))
+    event.add("summary", f"APP {group.name} ({convention.establishment.name})")
+    event.add("location", ", ".join(filter(None, [location.name, location.address])))
+    event.add("description", f"Séance {session.period} — {session.id}")
+    event.add("sequence", len(session.history))
+    event.add("status", "CANCELLED" if not session.occupies_time else "CONFIRMED")
+    if organizer is not None:
+        who = vCalAddress(f"mailto:{organizer[1]}")
+        who.params["cn"] = organizer[0]
+        event.add("organizer", who)
+    for name, email in attendees:
+        guest = vCalAddress(f"mailto:{email}")
+        if name:
+            guest.params["cn"] = name
+        guest.params["role"] = "REQ-PARTICIPANT"
+        event.add("attendee", guest)
+    return event
+
+
+def _consultation_event(
+    consultation: IndividualConsultation, conventions: dict[str, Convention], today: date
+) -> Any:
+    """One individual consultation as an event, without a name (art. 2.2, 6): its id (the
+    UID ``<id>@apptool``), opaque code, duration and place. Without its time, an all-day
+    event that does not block the day."""
+    from icalendar import Event  # lazy: icalendar only for ICS
+
+    convention = conventions.get(consultation.convention)
+    establishment = convention.establishment.name if convention else consultation.convention
+    event = Event()
+    event.add("uid", f"{consultation.id}@apptool")
+    event.add("dtstamp", _stamp(today))
+    if consultation.start is None:
+        event.add("dtstart", consultation.date)
+        event.add("transp", "TRANSPARENT")
+    else:
+        start = datetime.combine(consultation.date, consultation.start, tzinfo=PARIS)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=consultation.duration))
+    event.add("summary", f"Consultation individuelle ({establishment})")
+    item = consultation_item(consultation, conventions)
+    place = "Cabinet" if item.location == OFFICE else item.place
+    event.add("location", ", ".join(filter(None, [place, item.address])))
+    event.add(
+        "description",
+        f"Consultation individuelle, {format_duration(consultation.duration)} — {consultation.id}"
+        + (f" — réf. {consultation.ref}" if consultation.ref else ""),
+    )
+    event.add("sequence", 0)
+    event.add("status", "CONFIRMED")
+    return event
+
+
+def agenda_ics(
+    sessions: list[Session],
+    consultations: list[IndividualConsultation],
+    conventions: dict[str, Convention],
+    today: date,
+) -> str:
+    """The sessions as :func:`sessions_ics` gives them (same UIDs and SEQUENCE), and the
+    individual consultations, without a name."""
+    calendar = _calendar()
     for session in sessions:
-        convention = conventions[session.convention]
-        group = convention.group(session.group)
-        location = convention.location(session.location)
-        event = Event()
-        event.add("uid", f"{session.id}@apptool")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", datetime.combine(session.date, session.start, tzinfo=paris))
-        event.add("dtend", datetime.combine(session.date, session.end, tzinfo=paris))
-        event.add("summary", f"APP {group.name} ({convention.establishment.name})")
-        event.add("location", ", ".join(filter(None, [location.name, location.address])))
-        event.add("description", f"Séance {session.period} — {session.id}")
-        event.add("sequence", len(session.history))
-        event.add("status", "CANCELLED" if not session.occupies_time else "CONFIRMED")
-        if organizer is not None:
-            who = vCalAddress(f"mailto:{organizer[1]}")
-            who.params["cn"] = organizer[0]
-            event.add("organizer", who)
-        for name, email in attendees or []:
-            guest = vCalAddress(f"mailto:{email}")
-            if name:
-                guest.params["cn"] = name
-            guest.params["role"] = "REQ-PARTICIPANT"
-            event.add("attendee", guest)
-        calendar.add_component(event)
+        calendar.add_component(_session_event(session, conventions, today, None, []))
+    for consultation in consultations:
+        calendar.add_component(_consultation_event(consultation, conventions, today))
     calendar.add_missing_timezones()
     return str(calendar.to_ical().decode("utf-8"))
 

@@ -54,17 +54,31 @@ OpaqueRef = Annotated[str, PlainValidator(_opaque_ref)]
 
 
 class Termination(Strict):
-    """A recorded termination of a convention (art. 9.3)."""
+    """A recorded termination of a convention (art. 9.3).
+
+    A termination withdrawn before its effective end (``apptool terminate --undo``) stays
+    here, with the day it was withdrawn (and by whom): it no longer ends the convention.
+    """
 
     convention: Identifier
     notice_on: Day
     force_majeure: bool = False
     by: Party | None = None
     effective_end: Day
+    withdrawn_on: Day | None = None
+    withdrawn_by: Party | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_on is None
 
 
 class Terminations(Strict):
     terminations: list[Termination] = []
+
+    def active(self, convention: str) -> list[Termination]:
+        """The convention's terminations in force (recorded and not withdrawn)."""
+        return [t for t in self.terminations if t.convention == convention and t.active]
 
 
 class IndividualConsultation(Strict):
@@ -82,8 +96,18 @@ class IndividualConsultation(Strict):
     place: Identifier = "office"
 
 
+class RemovedConsultation(IndividualConsultation):
+    """A consultation removed from the record (``apptool individual remove``: an entry made
+    by mistake), kept with the day it was removed and why. It is no longer listed, billed
+    or counted, and its id is never given again."""
+
+    removed_on: Day
+    reason: str | None = None
+
+
 class IndividualConsultations(Strict):
     consultations: list[IndividualConsultation] = []
+    removed: list[RemovedConsultation] = []
 
 
 def _sha256(value: Any) -> str:

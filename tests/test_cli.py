@@ -522,7 +522,7 @@ def test_unknown_format_is_a_usage_error(example: Path) -> None:
 
 def test_year_that_is_not_a_number_is_a_usage_error(example: Path) -> None:
     result = run(example, "plan", "twenty", code=2)
-    assert "Invalid value for 'year'" in " ".join(result.output.split())
+    assert "Invalid value for 'YEAR'" in " ".join(result.output.split())
     assert list((example / "calendars").glob("*.yaml")) == []
 
 

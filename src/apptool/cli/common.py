@@ -71,6 +71,35 @@ def _validation_lines(exc: Exception) -> list[str]:
     ] or [f"error: invalid value: {exc}"]
 
 
+def _argument_name(self: Any) -> str:
+    return str(self.metavar or (self.name or "").upper())
+
+
+def _argument_usage(self: Any) -> str:
+    name = _argument_name(self)
+    return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1 else "")
+
+
+def _name_arguments_in_capitals() -> None:
+    """Arguments named as command-line tools name them: ``apptool init DIRECTORY``, not
+    ``{directory}`` (typer's own notation), in the usage line, the help and the errors."""
+    from typer.core import TyperArgument
+
+    if hasattr(TyperArgument, "display_name_raw"):  # typer >= 0.25; otherwise click's own
+        TyperArgument.display_name_raw = property(_argument_name)  # type: ignore[method-assign,assignment]
+    if hasattr(TyperArgument, "_usage_display_name"):
+        TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+
+
+_name_arguments_in_capitals()
+
+
+def first_paragraph(text: str | None) -> str:
+    """A command's whole first paragraph, for the list of commands (never cut with "...")."""
+    paragraph = inspect.cleandoc(text or "").split("\n\n")[0]
+    return " ".join(paragraph.split())
+
+
 class App(typer.Typer):
     """A Typer app whose commands turn an :class:`AppToolError` into its exit code.
 
@@ -83,12 +112,16 @@ class App(typer.Typer):
             command: Any = lazy_group(self)
         except (AttributeError, TypeError):  # a typer whose internals differ: build them all
             command = typer.main.get_command(self)
+        kwargs.setdefault("prog_name", "apptool")  # also as `python -m apptool`
         return command(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
-        register = super().command(*args, **kwargs)
-
         def decorate(func: F) -> F:
+            options = dict(kwargs)
+            if options.get("short_help") is None:  # the list of commands never cuts it
+                options["short_help"] = first_paragraph(options.get("help") or func.__doc__)
+            register = super(App, self).command(*args, **options)
+
             @functools.wraps(func)
             def run(*a: Any, **kw: Any) -> Any:
                 for name, value in kw.items():
@@ -122,15 +155,23 @@ class App(typer.Typer):
 
         return decorate
 
+    def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
+        """A group of commands, listed with its whole first paragraph."""
+        given = kwargs.get("help") or typer_instance.info.help
+        if kwargs.get("short_help") is None and isinstance(given, str):
+            kwargs["short_help"] = first_paragraph(given)
+        super().add_typer(typer_instance, **kwargs)
+
 
 app = App(
     name="apptool",
     help="Plan and bill analyse de pratiques professionnelles (APP) sessions under French "
     "public conventions.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -196,9 +237,28 @@ def _main(
             help="Workspace folder (default: the current folder).",
         ),
     ] = Path("."),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            is_eager=True,
+            callback=lambda value: _print_version(value),
+            help="Show apptool's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Plan and bill APP sessions under French public conventions."""
     State.workspace = workspace
+
+
+def _print_version(value: bool) -> None:
+    """``apptool --version``: the installed version, then exit."""
+    if value:
+        from apptool import __version__  # lazy: keeps `apptool --help` instant
+
+        typer.echo(f"apptool {__version__}")
+        raise typer.Exit(0)
 
 
 def _bounded(day: date, value: str, option: str) -> date:
@@ -372,7 +432,7 @@ def _command_stub(info: CommandInfo, markup: Any) -> TyperCommand:
     return TyperCommand(
         name=info.name or typer.main.get_command_name(callback.__name__),
         help=help_text,
-        short_help=info.short_help,
+        short_help=info.short_help or first_paragraph(help_text),
         hidden=info.hidden,
         deprecated=info.deprecated,
         rich_markup_mode=markup,
@@ -382,10 +442,12 @@ def _command_stub(info: CommandInfo, markup: Any) -> TyperCommand:
 def _group_stub(info: TyperInfo, markup: Any) -> TyperGroup:
     instance = info.typer_instance
     assert instance is not None
+    help_text = typer.main.solve_typer_info_help(info)
     return TyperGroup(
         name=info.name,
-        help=typer.main.solve_typer_info_help(info),
-        short_help=_explicit(info.short_help, instance.info.short_help),
+        help=help_text,
+        short_help=_explicit(info.short_help, instance.info.short_help)
+        or first_paragraph(help_text),
         hidden=bool(_explicit(info.hidden, instance.info.hidden)),
         deprecated=bool(_explicit(info.deprecated, instance.info.deprecated)),
         rich_markup_mode=markup,
@@ -406,6 +468,8 @@ def lazy_group(typer_app: typer.Typer) -> LazyGroup:
     finally:
         typer_app.registered_commands, typer_app.registered_groups = commands, groups
     assert isinstance(group, LazyGroup)
+    if typer_app._add_completion:  # --install-completion, --show-completion
+        group.params += typer.main.get_install_completion_arguments()
     markup = typer_app.rich_markup_mode
     for info in commands:
         stub = _command_stub(info, markup)

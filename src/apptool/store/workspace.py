@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from apptool.domain.contract import effective_termination
 from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
 from apptool.domain.orders import RecordedOrders, recorded_order, with_orders
-from apptool.domain.records import Terminations
+from apptool.domain.records import Terminations, withdrawal_record_problems
 from apptool.domain.source import Document, MergedDocument
 from apptool.domain.validation import (
     convention_problems,
@@ -262,6 +262,10 @@ def _apply_terminations(
     problems = []
     for index, termination in enumerate(recorded.terminations):
         convention = conventions.get(termination.convention)
+        problems += [
+            _at(doc, display, ("terminations", index, key), message)
+            for key, message in withdrawal_record_problems(termination)
+        ]
         if not termination.active and convention is not None:
             continue
         if convention is None:

@@ -518,6 +518,8 @@ COMMANDS = [
      "practitioner", "--today", "2025-06-01"),
     ("note", "ccas-dreux/seniors-1/2025-04", "--attendance", "5", "--today", "2025-06-01"),
     ("terminate", "ccas-dreux", "--notice-on", "2025-09-10", "--dry-run"),
+    ("terminate", "ccas-dreux", "--undo", "--today", "2025-06-01", "--dry-run"),
+    ("individual", "remove", "ccas-dreux/individual/2025-05-14/1", "--dry-run"),
 ]  # fmt: skip
 
 

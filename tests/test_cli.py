@@ -127,6 +127,7 @@ def test_every_command_is_listed() -> None:
         "individual",
         "individual add",
         "individual list",
+        "individual remove",
     ):
         assert tuple(expected.split()) in names
 

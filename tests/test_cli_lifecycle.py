@@ -341,7 +341,7 @@ def test_individual_ref_must_be_an_opaque_code(planned: Path) -> None:
 def test_terminate_ends_at_the_end_of_the_month_after_a_month_notice(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     run(root, "plan", "2026", "--today", "2024-01-01")
-    code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10")
+    code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10", "--yes")
     assert code == 0, output
     assert "effective end 2026-04-30" in output
     data = yaml.safe_load((root / "calendars" / "2026.yaml").read_text())
@@ -358,14 +358,16 @@ def test_terminate_ends_at_the_end_of_the_month_after_a_month_notice(tmp_path: P
 def test_terminate_with_force_majeure_gives_15_days(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     run(root, "plan", "2026", "--today", "2024-01-01")
-    code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10", "--force-majeure")
+    code, output = run(
+        root, "terminate", "test", "--notice-on", "2026-03-10", "--force-majeure", "--yes"
+    )
     assert code == 0 and "effective end 2026-03-25" in output
 
 
 def test_terminated_convention_plans_nothing_the_next_year(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     run(root, "plan", "2026", "--today", "2024-01-01")
-    run(root, "terminate", "test", "--notice-on", "2026-03-10")
+    run(root, "terminate", "test", "--notice-on", "2026-03-10", "--yes")
     code, output = run(root, "plan", "2027", "--format", "json", "--dry-run")
     assert code == 0 and json.loads(output)["sessions"] == []
 

@@ -272,7 +272,7 @@ def test_check_passes_with_the_shipped_templates_copied_into_the_workspace(examp
 def test_terminating_an_agreement_with_fixed_count_groups_keeps_check_clean(example: Path) -> None:
     code, output = run(example, "check")
     assert code == 0, output
-    code, output = run(example, "terminate", AGREEMENT, "--notice-on", "2025-09-10")
+    code, output = run(example, "terminate", AGREEMENT, "--notice-on", "2025-09-10", "--yes")
     assert code == 0, output
     code, output = run(example, "check")
     assert code == 0 and "problem(s) found" not in output, output
@@ -519,6 +519,8 @@ COMMANDS = [
      "practitioner", "--today", "2025-06-01"),
     ("note", "ccas-dreux/seniors-1/2025-04", "--attendance", "5", "--today", "2025-06-01"),
     ("terminate", "ccas-dreux", "--notice-on", "2025-09-10", "--dry-run"),
+    ("terminate", "ccas-dreux", "--undo", "--today", "2025-06-01", "--dry-run"),
+    ("individual", "remove", "ccas-dreux/individual/2025-05-14/1", "--dry-run"),
 ]  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,16 @@ STATE_CHANGING = {
         "cancel", "test/beta/2025-10", "--by", "establishment", "--requested-on", "2025-10-01",
         "--reason", "grève",
     ],
-    "terminate": ["terminate", "accord", "--notice-on", "2025-09-10", "--by", "establishment"],
+    "terminate": [
+        "terminate", "accord", "--notice-on", "2025-09-10", "--by", "establishment", "--yes",
+    ],
+    "individual remove": [
+        "individual", "remove", "test/individual/2025-06-11/1", "--reason", "erreur",
+        "--today", "2025-06-20", "--yes",
+    ],
+    "terminate --undo": [
+        "terminate", "test", "--undo", "--by", "establishment", "--today", "2025-11-03", "--yes",
+    ],
     "individual add": [
         "individual", "add", "--convention", "test", "--date", "2025-05-14", "--duration",
         "1h30", "--ref", "A-017",
@@ -216,6 +226,19 @@ STATE_CHANGING = {
 }  # fmt: skip
 
 
+#: What a command needs done first (on a copy of the planned workspace): a consultation to
+#: remove, a termination to withdraw.
+PREPARED = {
+    "individual remove": [
+        [
+            "individual", "add", "--convention", "test", "--date", "2025-06-11", "--duration",
+            "1h",
+        ],
+    ],
+    "terminate --undo": [["terminate", "test", "--notice-on", "2025-10-15", "--yes"]],
+}  # fmt: skip
+
+
 class Killed(BaseException):
     """The process was killed (``kill -9``): nothing after this point runs, no clean-up."""
 
@@ -230,6 +253,26 @@ def kill_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "themes.yaml").write_text(THEMES, encoding="utf-8")
     planning.plan(root, 2025, TODAY)
     return root
+
+
+@pytest.fixture(scope="module")
+def kill_bases(kill_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The workspace a command starts from: the planned one, prepared (:data:`PREPARED`)."""
+    made: dict[str, Path] = {}
+
+    def base(command: str) -> Path:
+        if command not in PREPARED:
+            return kill_base
+        if command not in made:
+            root = tmp_path_factory.mktemp("prepared") / "ws"
+            shutil.copytree(kill_base, root)
+            for args in PREPARED[command]:
+                result = runner.invoke(app, ["-w", str(root), *args])
+                assert result.exit_code == 0, result.output
+            made[command] = root
+        return made[command]
+
+    return base
 
 
 def workspace_files(root: Path) -> dict[str, bytes]:
@@ -273,9 +316,13 @@ def run_killed(monkeypatch: pytest.MonkeyPatch, root: Path, args: list[str], at:
 
 @pytest.mark.parametrize("command", sorted(STATE_CHANGING))
 def test_a_command_killed_at_any_point_and_run_again_is_as_if_run_once(
-    kill_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    kill_bases: Callable[[str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
 ) -> None:
     args = STATE_CHANGING[command]
+    kill_base = kill_bases(command)
     before = workspace_files(kill_base)
     reference = tmp_path / "reference"
     shutil.copytree(kill_base, reference)
@@ -296,12 +343,13 @@ def test_a_command_killed_at_any_point_and_run_again_is_as_if_run_once(
 
 
 def test_a_command_killed_by_signal_at_a_random_moment_then_run_again(
-    kill_base: Path, tmp_path: Path
+    kill_bases: Callable[[str], Path], tmp_path: Path
 ) -> None:
     rnd = random.Random(os.environ.get("APPTOOL_KILL_SEED", "12"))
     for run_ in range(KILL_RUNS):
         command = rnd.choice(sorted(STATE_CHANGING))
         args = STATE_CHANGING[command]
+        kill_base = kill_bases(command)
         reference = tmp_path / f"reference-{run_}"
         shutil.copytree(kill_base, reference)
         assert runner.invoke(app, ["-w", str(reference), *args]).exit_code == 0

@@ -25,7 +25,13 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, DefaultPlaceholder, TyperInfo
 
-from apptool.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, AppToolError
+from apptool.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    AppToolError,
+    InvalidInput,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -342,6 +348,40 @@ def parse_month(value: str | None) -> str | None:
             ) from None
         _bounded(first, value, "--month")
     return value
+
+
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes", "-y", help="Do not ask for confirmation (needed when not in a terminal)."
+    ),
+]
+
+
+def stdin_is_terminal() -> bool:
+    """Whether a question can be asked: standard input is a terminal."""
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirmed(question: str, yes: bool, refused: str) -> bool:
+    """``--yes``, or the practitioner's answer to ``question`` (no by default).
+
+    Out of a terminal (a script, a pipe) no question can be asked: without ``--yes`` the
+    command is refused (exit 2) with ``refused`` (what was not done) and nothing is written.
+    """
+    if yes:
+        return True
+    if not stdin_is_terminal():
+        raise InvalidInput(
+            f"{refused}: standard input is not a terminal, so no confirmation can be asked; "
+            "run the command again with --yes to confirm"
+        )
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:  # Ctrl-C or end of input at the question
+        raise KeyboardInterrupt from None
 
 
 def print_written(out: Console, paths: list[Path], dry_run: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +17,9 @@ from apptool.cli.common import (
     State,
     TableFormat,
     TodayOption,
+    YesOption,
     app,
+    confirmed,
     console,
     notice_hint,
     parse_date,
@@ -335,7 +338,11 @@ def sessions(
             notes=[
                 f"{c.action} on {c.requested_on}"
                 + (f" by {c.by}" if c.by else "")
-                + f" (was {c.previous_date} {c.previous_start:%H:%M})"
+                + (
+                    ""
+                    if c.action == "restored"
+                    else f" (was {c.previous_date} {c.previous_start:%H:%M})"
+                )
                 + (f": {c.reason}" if c.reason else "")
                 for c in s.history
             ],
@@ -482,54 +489,251 @@ def individual_list(
     console().print(f"{len(found)} consultation(s)", markup=False)
 
 
+def _consultation_text(c: Any) -> str:
+    """``ccas-dreux/individual/2025-05-14/1: 2025-05-14 14:00, 1 h 30, ref A-017, ...``."""
+    from apptool.domain.models import format_duration  # lazy: keeps `apptool --help` instant
+
+    return (
+        f"{c.id}: {c.date}"
+        + (f" {c.start:%H:%M}" if c.start is not None else "")
+        + f", {format_duration(c.duration)}"
+        + (f", ref {c.ref}" if c.ref else "")
+        + (f", requested by {c.requested_by}" if c.requested_by else "")
+        + (f", at {c.place}" if c.place != "office" else "")
+    )
+
+
+@individual_app.command("remove")
+def individual_remove(
+    consultation_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="Consultation id, e.g. ccas-dreux/individual/2025-05-14/1 "
+            "(see `apptool individual list`).",
+        ),
+    ],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, kept with the removed entry.")
+    ] = None,
+    yes: YesOption = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be removed without writing.")
+    ] = False,
+    today: TodayOption = None,
+) -> None:
+    """Remove an individual consultation entered by mistake: no longer listed, billed or counted.
+
+    It stays in records/individual.yaml under `removed:`, with the day (--today) and
+    --reason, and its id is never given again. Refused (exit 4) while an issued invoice that
+    no credit note cancels bills it. Asks for confirmation, showing what will be removed;
+    --yes skips the question (and is needed when standard input is not a terminal).
+    """
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    day = parse_today(today)
+    out = console()
+
+    def ask(consultation: Any) -> bool:
+        out.print(f"to remove: {_consultation_text(consultation)}", markup=False)
+        return confirmed("Remove this consultation?", yes, f"{consultation.id}: nothing removed")
+
+    outcome = use_cases.remove_individual(
+        State.workspace, consultation_id, day, reason, dry_run, confirm=ask
+    )
+    c = outcome.consultation
+    if outcome.already:
+        out.print(
+            f"already removed on {getattr(c, 'removed_on', '?')}: {c.id}; nothing changed",
+            markup=False,
+        )
+    elif dry_run:
+        out.print(f"would remove {_consultation_text(c)}", markup=False)
+    elif outcome.declined:
+        out.print(f"not confirmed: nothing removed ({c.id} stays recorded)", markup=False)
+    else:
+        out.print(
+            f"removed {c.id} (kept under `removed:`, never listed, billed or counted again; "
+            "its id is not given again)",
+            markup=False,
+        )
+    print_written(out, outcome.written, dry_run)
+
+
 @app.command()
 def terminate(
     convention: Annotated[str, typer.Argument(help="Convention id, e.g. ccas-dreux.")],
     notice_on: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--notice-on", metavar="YYYY-MM-DD", help="Day the notice of termination was given."
+            "--notice-on",
+            metavar="YYYY-MM-DD",
+            help="Day the notice of termination was given (required unless --undo).",
         ),
-    ],
+    ] = None,
     force_majeure: Annotated[
         bool,
         typer.Option(
             "--force-majeure", help="Force majeure: 15 days' notice instead of a month (art. 9.3)."
         ),
     ] = False,
-    by: Annotated[ByParty | None, typer.Option("--by", help="Who terminates.")] = None,
+    by: Annotated[
+        ByParty | None, typer.Option("--by", help="Who terminates (with --undo: who withdraws).")
+    ] = None,
+    undo: Annotated[
+        bool,
+        typer.Option(
+            "--undo",
+            help="Withdraw the recorded termination before its effective end and give back "
+            "the sessions it cancelled.",
+        ),
+    ] = False,
+    yes: YesOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the effect without writing.")
     ] = False,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="With --undo: take this date as today (the day of the withdrawal).",
+        ),
+    ] = None,
 ) -> None:
-    """Terminate a convention: end of the month after one month's notice.
+    """Terminate a convention: end of the month after one month's notice; --undo withdraws it.
 
     Art. 9.3 of the convention; 15 days' notice in case of force majeure.
 
     Records the effective end in records/terminations.yaml (your convention file is not
-    rewritten) and cancels, not due, every later session. Without termination, tacit renewal
-    keeps the convention active year after year.
+    rewritten) and cancels, not due, every later session: they are listed and the command
+    asks for confirmation (--yes skips it, and is needed when standard input is not a
+    terminal). Without termination, tacit renewal keeps the convention active year after
+    year.
+
+    With --undo, before its effective end: the termination is marked withdrawn (kept), the
+    convention's end is again what its file declares, and the sessions it cancelled that are
+    untouched since and still to come are given back; the others are listed with why.
     """
     from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
 
+    if undo:
+        if notice_on is not None or force_majeure:
+            raise typer.BadParameter(
+                "--undo withdraws the recorded termination: give no --notice-on or --force-majeure",
+                param_hint="--undo",
+            )
+        _undo_termination(convention, by, yes, dry_run, parse_today(today))
+        return
+    if today is not None:
+        raise typer.BadParameter("only with --undo", param_hint="--today")
     notice = parse_date(notice_on, "--notice-on")
-    assert notice is not None
-    outcome = use_cases.terminate(
-        State.workspace, convention, notice, force_majeure, by.value if by else None, dry_run
-    )
+    if notice is None:
+        raise typer.BadParameter(
+            "give the day the notice was given (or --undo to withdraw a termination)",
+            param_hint="--notice-on",
+        )
     out = console()
-    t = outcome.termination
+    shown = False
+
+    def show(outcome: Any) -> None:
+        t = outcome.termination
+        out.print(
+            f"{convention}: notice on {t.notice_on}"
+            + (" (force majeure, 15 days)" if t.force_majeure else " (one month)")
+            + f", effective end {t.effective_end}",
+            markup=False,
+        )
+        for s in outcome.cancelled:
+            out.print(f"cancels (not due) {s.id}: {s.date} {s.start:%H:%M}", markup=False)
+
+    def ask(outcome: Any) -> bool:
+        nonlocal shown
+        show(outcome)
+        shown = True
+        count = len(outcome.cancelled)
+        return confirmed(
+            f"Terminate {convention} and cancel {count} later session(s)?",
+            yes,
+            f"{convention}: nothing terminated",
+        )
+
+    outcome = use_cases.terminate(
+        State.workspace,
+        convention,
+        notice,
+        force_majeure,
+        by.value if by else None,
+        dry_run,
+        confirm=ask,
+    )
     if outcome.already:
         out.print(f"{convention}: already terminated with this notice", markup=False)
+    if not shown:
+        show(outcome)
+    if outcome.declined:
+        out.print(f"not confirmed: nothing terminated, {convention} runs on", markup=False)
+        return
+    verb = "would be cancelled" if dry_run else "cancelled"
+    out.print(f"{len(outcome.cancelled)} later session(s) {verb}", markup=False)
+    print_written(out, outcome.written, dry_run)
+
+
+def _undo_termination(
+    convention: str, by: ByParty | None, yes: bool, dry_run: bool, today: date
+) -> None:
+    """``apptool terminate CONVENTION --undo``: what is given back, what is left and why."""
+    from apptool.services import sessions as use_cases  # lazy: keeps `apptool --help` instant
+
+    out = console()
+    shown = False
+
+    def show(outcome: Any) -> None:
+        t = outcome.termination
+        out.print(
+            f"{convention}: termination of {t.notice_on} (effective end {t.effective_end}) "
+            f"withdrawn on {t.withdrawn_on}; the convention runs {outcome.term}",
+            markup=False,
+        )
+        for s in outcome.restoration.restored:
+            out.print(f"restores {s.id}: {s.date} {s.start:%H:%M} ({s.status})", markup=False)
+        for s, why in outcome.restoration.left:
+            out.print(f"leaves {s.id}: {s.date} {s.start:%H:%M}: {why}", markup=False)
+
+    def ask(outcome: Any) -> bool:
+        nonlocal shown
+        show(outcome)
+        shown = True
+        return confirmed(
+            f"Withdraw the termination of {convention} and give back "
+            f"{len(outcome.restoration.restored)} session(s)?",
+            yes,
+            f"{convention}: termination not withdrawn",
+        )
+
+    outcome = use_cases.withdraw_termination(
+        State.workspace, convention, today, by.value if by else None, dry_run, confirm=ask
+    )
+    if outcome.already:
+        t = outcome.termination
+        out.print(
+            f"{convention}: the termination of {t.notice_on} was already withdrawn on "
+            f"{t.withdrawn_on}; nothing changed",
+            markup=False,
+        )
+        return
+    if not shown:
+        show(outcome)
+    if outcome.declined:
+        out.print("not confirmed: the termination stands, nothing written", markup=False)
+        return
+    restored, left = outcome.restoration.restored, outcome.restoration.left
+    verb = "would be" if dry_run else ""
     out.print(
-        f"{convention}: notice on {t.notice_on}"
-        + (" (force majeure, 15 days)" if t.force_majeure else " (one month)")
-        + f", effective end {t.effective_end}",
+        f"{len(restored)} session(s) {verb + ' ' if verb else ''}restored, "
+        f"{len(left)} left as they are",
         markup=False,
     )
-    for s in outcome.cancelled:
-        out.print(f"cancelled (not due) {s.id}: {s.date} {s.start:%H:%M}", markup=False)
-    out.print(f"{len(outcome.cancelled)} later session(s) cancelled", markup=False)
     print_written(out, outcome.written, dry_run)
 
 

@@ -3,7 +3,8 @@
 * art. 2.1: a date moves only with the convention's notice (15 days) and mutual agreement;
 * art. 4: a session cancelled by the establishment without possible rescheduling stays due;
 * art. 9.3: termination at the end of a month with one month's notice, or 15 days' notice
-  in case of force majeure.
+  in case of force majeure; a termination may be withdrawn before its effective end, which
+  gives back the sessions it cancelled.
 
 Nothing here reads or writes files: the caller passes the sessions and saves the result.
 """
@@ -32,7 +33,8 @@ from apptool.domain.contract import (
 from apptool.domain.hard_rules import placement_problems
 from apptool.domain.models import Convention, Practitioner, minutes
 from apptool.domain.planner import usual_habits
-from apptool.domain.schedule import Change, Party, Period, Session
+from apptool.domain.records import Termination
+from apptool.domain.schedule import Change, Party, Period, Session, SessionStatus
 from apptool.errors import RuleRefused
 
 
@@ -404,3 +406,126 @@ def terminate_sessions(
             )
         )
     return cancelled
+
+
+#: The reason a termination records on each session it cancels (then cited with its clause).
+TERMINATION_REASONS = {
+    False: "résiliation de la convention",
+    True: "résiliation pour force majeure",
+}
+
+
+def termination_reason(convention: Convention, force_majeure: bool) -> str:
+    """``résiliation de la convention (art. 9.3)``: the reason of its cancellations."""
+    return cited(TERMINATION_REASONS[force_majeure], convention, "termination")
+
+
+def _is_termination_change(change: Change, termination: Termination) -> bool:
+    """The history entry :func:`terminate_sessions` wrote for this termination."""
+    return (
+        change.action == "cancelled"
+        and change.status == "cancelled"
+        and change.requested_on == termination.notice_on
+        and change.by == termination.by
+        and change.previous_date > termination.effective_end
+        and (change.reason or "").startswith(TERMINATION_REASONS[termination.force_majeure])
+    )
+
+
+def cancelled_by(session: Session, termination: Termination) -> bool:
+    """The session was cancelled by this termination and left untouched since: it is still
+    cancelled and the termination's cancellation is the last entry of its history."""
+    return (
+        session.convention == termination.convention
+        and session.status == "cancelled"
+        and bool(session.history)
+        and _is_termination_change(session.history[-1], termination)
+    )
+
+
+def changed_since(session: Session, termination: Termination) -> bool:
+    """The termination cancelled the session, and the session changed since (moved to
+    another date, say): withdrawing the termination leaves it as it is."""
+    restorations = [i for i, c in enumerate(session.history) if c.action == "restored"]
+    since = session.history[restorations[-1] + 1 :] if restorations else session.history
+    return (
+        session.convention == termination.convention
+        and not cancelled_by(session, termination)
+        and any(_is_termination_change(c, termination) for c in since)
+    )
+
+
+def withdrawal_problem(termination: Termination, today: date) -> str | None:
+    """A termination can be withdrawn only before its effective end (art. 9.3): from that
+    day on, the convention has ended and only a new one can follow."""
+    if today < termination.effective_end:
+        return None
+    return (
+        f"{termination.convention}: the termination (notice on {termination.notice_on}) "
+        f"takes effect on {termination.effective_end} and today is {today}: a termination "
+        "can be withdrawn only before its effective end"
+    )
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """What withdrawing a termination does to its sessions: the sessions given back, and
+    those left as they are, with why."""
+
+    restored: list[Session]
+    left: list[tuple[Session, str]]
+
+
+def restore_sessions(
+    sessions: list[Session],
+    termination: Termination,
+    today: date,
+    by: Party | None,
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+) -> Restoration:
+    """Give back the sessions a withdrawn termination cancelled, in their state before it.
+
+    Only the sessions it cancelled and left untouched since (:func:`cancelled_by`) come
+    back, with a ``restored`` entry after the cancellation in their history (nothing is
+    erased; the iCalendar SEQUENCE keeps growing). A session whose date has passed, or whose
+    slot another session took meanwhile (every hard rule must still hold, with
+    ``conventions`` as they are without the termination), stays cancelled; one that changed
+    since the termination is left as it is. ``sessions`` is the whole record.
+    """
+    restored: list[Session] = []
+    left: list[tuple[Session, str]] = []
+    current = {s.id: s for s in sessions}
+    for session in sorted(sessions, key=lambda s: (s.date, s.start, s.id)):
+        if changed_since(session, termination):
+            left.append((session, f"changed since the termination ({session.status})"))
+            continue
+        if not cancelled_by(session, termination):
+            continue
+        if session.date <= today:
+            left.append((session, f"its date {session.date} has passed"))
+            continue
+        before = session.history[-2].status if len(session.history) > 1 else "planned"
+        status: SessionStatus = before if before in ("planned", "moved") else "planned"
+        change = Change(
+            action="restored",
+            requested_on=today,
+            by=by,
+            reason=f"retrait de la résiliation notifiée le {termination.notice_on.isoformat()}",
+            notice_days=notice_days(session, today),
+            status=status,
+            previous_date=session.date,
+            previous_start=session.start,
+            previous_end=session.end,
+        )
+        candidate = session.model_copy(
+            update={"status": status, "history": [*session.history, change]}
+        )
+        others = [s for s in current.values() if s.id != session.id]
+        problems = placement_problems(candidate, others, conventions, practitioner)
+        if problems:
+            left.append((session, "; ".join(problems)))
+            continue
+        current[session.id] = candidate
+        restored.append(candidate)
+    return Restoration(restored, left)

@@ -14,6 +14,7 @@ count and total hours, and "moins de 3" below three consultations.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator
@@ -54,17 +55,49 @@ OpaqueRef = Annotated[str, PlainValidator(_opaque_ref)]
 
 
 class Termination(Strict):
-    """A recorded termination of a convention (art. 9.3)."""
+    """A recorded termination of a convention (art. 9.3).
+
+    A termination withdrawn before its effective end (``apptool terminate --undo``) stays
+    here, with the day it was withdrawn (and by whom): it no longer ends the convention.
+    """
 
     convention: Identifier
     notice_on: Day
     force_majeure: bool = False
     by: Party | None = None
     effective_end: Day
+    withdrawn_on: Day | None = None
+    withdrawn_by: Party | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_on is None
+
+
+def withdrawal_record_problems(termination: Termination) -> list[tuple[str, str]]:
+    """What is wrong with a recorded withdrawal, as ``(field, message)`` pairs: it comes
+    before the effective end (art. 9.3), and ``withdrawn_by`` needs ``withdrawn_on``."""
+    if termination.withdrawn_on is None:
+        if termination.withdrawn_by is not None:
+            return [("withdrawn_by", "withdrawn_by without withdrawn_on")]
+        return []
+    if termination.withdrawn_on >= termination.effective_end:
+        return [
+            (
+                "withdrawn_on",
+                f"{termination.withdrawn_on}: a termination is withdrawn before its effective "
+                f"end ({termination.effective_end})",
+            )
+        ]
+    return []
 
 
 class Terminations(Strict):
     terminations: list[Termination] = []
+
+    def active(self, convention: str) -> list[Termination]:
+        """The convention's terminations in force (recorded and not withdrawn)."""
+        return [t for t in self.terminations if t.convention == convention and t.active]
 
 
 class IndividualConsultation(Strict):
@@ -82,8 +115,43 @@ class IndividualConsultation(Strict):
     place: Identifier = "office"
 
 
+class RemovedConsultation(IndividualConsultation):
+    """A consultation removed from the record (``apptool individual remove``: an entry made
+    by mistake), kept with the day it was removed and why. It is no longer listed, billed
+    or counted, and its id is never given again."""
+
+    removed_on: Day
+    reason: str | None = None
+
+
 class IndividualConsultations(Strict):
     consultations: list[IndividualConsultation] = []
+    removed: list[RemovedConsultation] = []
+
+    def find(self, consultation_id: str) -> IndividualConsultation | None:
+        """The recorded consultation with this id (None when absent or removed)."""
+        return next((c for c in self.consultations if c.id == consultation_id), None)
+
+    def find_removed(self, consultation_id: str) -> RemovedConsultation | None:
+        return next((c for c in self.removed if c.id == consultation_id), None)
+
+    def ids(self) -> list[str]:
+        """Every id ever given, removed ones included: an id is never given twice."""
+        return [c.id for c in [*self.consultations, *self.removed]]
+
+    def without(
+        self, consultation_id: str, removed_on: date, reason: str | None = None
+    ) -> IndividualConsultations:
+        """The record with a consultation moved to ``removed`` (kept as a trace, with the day
+        and the reason), so that nothing lists, bills or counts it again."""
+        found = self.find(consultation_id)
+        if found is None:
+            raise KeyError(consultation_id)
+        trace = RemovedConsultation(**dict(found), removed_on=removed_on, reason=reason)
+        return IndividualConsultations(
+            consultations=[c for c in self.consultations if c.id != consultation_id],
+            removed=sorted([*self.removed, trace], key=lambda c: (c.date, c.id)),
+        )
 
 
 def _sha256(value: Any) -> str:

@@ -258,6 +258,16 @@ class Register:
         ]
         return max(found, key=lambda r: (r.issue_date, r.year, r.seq), default=None)
 
+    def covering(self, source: str) -> list[InvoiceRecord]:
+        """The issued invoices that bill ``source`` (a session or consultation id) and that
+        no credit note cancels: what is issued is never changed behind the accountant's back."""
+        credited = self.credited()
+        return [
+            r
+            for r in self.records
+            if r.series == "invoice" and r.number not in credited and source in r.sources
+        ]
+
     def order_invoices(self, convention: str, order: str) -> list[InvoiceRecord]:
         """The invoices of a purchase order that no credit note cancels."""
         credited = self.credited()

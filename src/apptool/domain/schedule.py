@@ -77,12 +77,14 @@ Party = Literal["establishment", "practitioner"]
 
 
 class Change(Strict):
-    """One entry of a session's history: a move, a cancellation (art. 2.1, art. 4, art. 9.3).
+    """One entry of a session's history: a move, a cancellation (art. 2.1, art. 4, art. 9.3),
+    or a restoration (a termination withdrawn before its effective end gives back the sessions
+    it cancelled: the cancellation stays in the history, the restoration follows it).
 
     ``status`` is the session's status after the change; ``notice_days`` the notice given.
     """
 
-    action: Literal["moved", "cancelled"]
+    action: Literal["moved", "cancelled", "restored"]
     requested_on: Day
     by: Party | None = None
     reason: str | None = None

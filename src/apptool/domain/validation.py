@@ -578,15 +578,28 @@ def travel_sites_known(
 def consultation_problems(
     records: IndividualConsultations, doc: Document, conventions: dict[str, Convention]
 ) -> list[Problem]:
-    """``records/individual.yaml``: each consultation names a known convention, once."""
+    """``records/individual.yaml``: each consultation names a known convention, once; a
+    removed one (``removed:``) keeps its id, which no other consultation takes."""
     problems = duplicates(doc, records.consultations, "consultations", "consultation")
-    for index, consultation in enumerate(records.consultations):
-        if consultation.convention not in conventions:
+    problems += duplicates(doc, records.removed, "removed", "removed consultation")
+    recorded = {c.id: index for index, c in enumerate(records.consultations)}
+    for key, entries in (("consultations", records.consultations), ("removed", records.removed)):
+        for index, consultation in enumerate(entries):
+            if consultation.convention not in conventions:
+                problems.append(
+                    doc.problem(
+                        (key, index, "convention"),
+                        f"unknown convention {consultation.convention!r}"
+                        + did_you_mean(consultation.convention, conventions),
+                    )
+                )
+    for index, removed in enumerate(records.removed):
+        if removed.id in recorded:
             problems.append(
                 doc.problem(
-                    ("consultations", index, "convention"),
-                    f"unknown convention {consultation.convention!r}"
-                    + did_you_mean(consultation.convention, conventions),
+                    ("removed", index, "id"),
+                    f"{removed.id!r} is both removed and recorded (consultations"
+                    f"[{recorded[removed.id]}]): an id is never given again",
                 )
             )
     return problems

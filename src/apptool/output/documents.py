@@ -522,6 +522,12 @@ def notice_document(
             "`apptool cancel`"
         )
     change = session.history[-1]
+    if change.action == "restored":
+        raise InvalidInput(
+            f"{session.id} was given back when a termination was withdrawn ({change.reason}): "
+            "there is no notice for it; send the calendar again (`apptool calendar "
+            f"{session.date.year} --convention {session.convention}`), which shows it"
+        )
     group = convention.group(session.group)
     site = convention.location(session.location).name
     before = (

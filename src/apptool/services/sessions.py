@@ -5,6 +5,7 @@ terminate. They load, decide with the domain, write through the store, and retur
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -12,9 +13,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from apptool.domain import lifecycle
-from apptool.domain.contract import cited, is_active, term_text, termination_end
+from apptool.domain.contract import (
+    effective_termination,
+    is_active,
+    term_text,
+    termination_end,
+)
 from apptool.domain.hard_rules import consultation_problems
-from apptool.domain.models import date_range_problem
+from apptool.domain.models import Convention, date_range_problem
 from apptool.domain.records import (
     IndividualConsultation,
     IndividualConsultations,
@@ -26,6 +32,7 @@ from apptool.errors import InvalidInput, Problem, RuleRefused, did_you_mean
 from apptool.services.common import known_convention
 from apptool.store.calendars import load_calendars
 from apptool.store.records import INDIVIDUAL, RECORDS, TERMINATIONS, load_records, write_records
+from apptool.store.register import load_register
 from apptool.store.workspace import Workspace, load_workspace, locked
 
 
@@ -200,6 +207,7 @@ def add_individual(
         same_day = [
             c for c in records.consultations if c.convention == convention and c.date == day
         ]
+        removed = [c for c in records.removed if c.convention == convention and c.date == day]
         identical = [
             c
             for c in same_day
@@ -210,7 +218,7 @@ def add_individual(
             return IndividualOutcome(identical[-1], [], recorded=False)
         try:
             consultation = IndividualConsultation(
-                id=f"{convention}/individual/{day}/{_next_number(same_day)}",
+                id=f"{convention}/individual/{day}/{_next_number([*same_day, *removed])}",
                 convention=convention,
                 date=day,
                 duration=duration,
@@ -240,12 +248,17 @@ def add_individual(
                 f"{day}: " + "; ".join(problems) + " (use --force to record it anyway)"
             )
         consultations = sorted([*records.consultations, consultation], key=lambda c: (c.date, c.id))
-        write_records(root, INDIVIDUAL, IndividualConsultations(consultations=consultations))
+        write_records(
+            root,
+            INDIVIDUAL,
+            IndividualConsultations(consultations=consultations, removed=records.removed),
+        )
         return IndividualOutcome(consultation, problems)
 
 
 def _next_number(same_day: list[IndividualConsultation]) -> int:
-    """The number of a day's next consultation: one more than the highest (ids end in /N)."""
+    """The number of a day's next consultation: one more than the highest (ids end in /N),
+    removed consultations included, so that an id is never given twice."""
     numbers = [
         int(match[1]) for c in same_day if (match := re.search(r"/([0-9]{1,6})$", c.id)) is not None
     ]
@@ -267,6 +280,63 @@ def list_individual(
 
 
 @dataclass
+class RemoveOutcome:
+    consultation: IndividualConsultation
+    written: list[Path] = field(default_factory=list)
+    #: It was already removed (the command run again): nothing changed.
+    already: bool = False
+    #: The practitioner did not confirm: nothing written.
+    declined: bool = False
+
+
+def remove_individual(
+    root: Path,
+    consultation_id: str,
+    today: date,
+    reason: str | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[IndividualConsultation], bool] | None = None,
+) -> RemoveOutcome:
+    """``apptool individual remove``: take out a consultation entered by mistake.
+
+    It is kept as a trace under ``removed:`` in ``records/individual.yaml`` (with ``today``
+    and the reason), no longer listed, billed or counted, and its id is never given again.
+    Refused while an issued invoice that no credit note cancels bills it: what is issued is
+    never changed. ``confirm`` is asked (under the lock, before anything is written) with the
+    consultation about to be removed; when it says no, nothing is written.
+    """
+    with locked(root):
+        load_workspace(root)
+        records = load_records(root, INDIVIDUAL, IndividualConsultations)
+        consultation = records.find(consultation_id)
+        if consultation is None:
+            removed = records.find_removed(consultation_id)
+            if removed is not None:
+                return RemoveOutcome(removed, already=True)
+            known = [c.id for c in records.consultations]
+            raise InvalidInput(
+                f"unknown consultation {consultation_id!r}"
+                + did_you_mean(consultation_id, known)
+                + " (see `apptool individual list`)"
+            )
+        billed = load_register(root, strict=True).covering(consultation.id)
+        if billed:
+            invoice = billed[0]
+            raise RuleRefused(
+                f"{consultation.id} is billed by invoice {invoice.number} (issued "
+                f"{invoice.issue_date}): an issued invoice is never changed; cancel it with "
+                f"a credit note (`apptool credit-note {invoice.number} --reason ...`), then "
+                "remove the consultation and invoice the month again"
+            )
+        if dry_run:
+            return RemoveOutcome(consultation)
+        if confirm is not None and not confirm(consultation):
+            return RemoveOutcome(consultation, declined=True)
+        path = write_records(root, INDIVIDUAL, records.without(consultation.id, today, reason))
+        return RemoveOutcome(consultation, [path])
+
+
+@dataclass
 class TerminateOutcome:
     termination: Termination
     cancelled: list[Session]
@@ -274,6 +344,8 @@ class TerminateOutcome:
     #: The same termination was already recorded (running it again finishes what an
     #: interrupted run left, and records nothing twice).
     already: bool = False
+    #: The practitioner did not confirm: nothing written.
+    declined: bool = False
 
 
 def terminate(
@@ -283,14 +355,20 @@ def terminate(
     force_majeure: bool = False,
     by: Party | None = None,
     dry_run: bool = False,
+    confirm: Callable[[TerminateOutcome], bool] | None = None,
 ) -> TerminateOutcome:
-    """``apptool terminate``: record the effective end (art. 9.3), cancel later sessions."""
+    """``apptool terminate``: record the effective end (art. 9.3), cancel later sessions.
+
+    ``confirm`` is asked (under the lock, before anything is written) with the termination
+    and the sessions it is about to cancel; when it says no, nothing is written. It is not
+    asked when there is nothing to write (a dry run, the same termination already done).
+    """
     with locked(root):
         record = load_calendars(root)
         ws = record.workspace
         known_convention(ws, convention)
         recorded = load_records(root, TERMINATIONS, Terminations)
-        previous = [t for t in recorded.terminations if t.convention == convention]
+        previous = recorded.active(convention)
         same = [t for t in previous if (t.notice_on, t.force_majeure) == (notice_on, force_majeure)]
         if previous and not same:
             raise RuleRefused(
@@ -313,26 +391,122 @@ def terminate(
             by=by,
             effective_end=end,
         )
-        reason = (
-            cited("résiliation pour force majeure", ws.conventions[convention], "termination")
-            if force_majeure
-            else cited("résiliation de la convention", ws.conventions[convention], "termination")
-        )
+        reason = lifecycle.termination_reason(ws.conventions[convention], force_majeure)
         cancelled = lifecycle.terminate_sessions(
             record.sessions, convention, end, notice_on, by, reason
         )
         outcome = TerminateOutcome(termination, cancelled, already=bool(same))
-        if not dry_run:
-            # Calendars first: if interrupted, running the command again finishes the job
-            # (sessions already cancelled are not cancelled twice).
-            outcome.written = record.save(record.replace(*cancelled))
-            if not same:
-                write_records(
-                    root,
-                    TERMINATIONS,
-                    Terminations(terminations=[*recorded.terminations, termination]),
+        if dry_run or (same and not cancelled):
+            return outcome
+        if confirm is not None and not confirm(outcome):
+            outcome.declined = True
+            return outcome
+        # Calendars first: if interrupted, running the command again finishes the job
+        # (sessions already cancelled are not cancelled twice).
+        outcome.written = record.save(record.replace(*cancelled))
+        if not same:
+            write_records(
+                root,
+                TERMINATIONS,
+                Terminations(terminations=[*recorded.terminations, termination]),
+            )
+            outcome.written.append(ws.root / RECORDS / TERMINATIONS)
+        return outcome
+
+
+@dataclass
+class WithdrawOutcome:
+    """What ``apptool terminate --undo`` did: the termination as now recorded (withdrawn),
+    the sessions given back and those left cancelled, with why."""
+
+    termination: Termination
+    restoration: lifecycle.Restoration
+    #: The convention's term once the termination is withdrawn, in words.
+    term: str
+    written: list[Path] = field(default_factory=list)
+    #: The termination was already withdrawn (the command run again): nothing changed.
+    already: bool = False
+    #: The practitioner did not confirm: nothing written.
+    declined: bool = False
+
+
+def _without_termination(
+    workspace: Workspace, recorded: Terminations, withdrawn: Termination
+) -> Convention:
+    """The convention as its file declares it, with the recorded terminations still in force
+    other than ``withdrawn`` (the tool records one at a time; a hand edit may add more)."""
+    convention = workspace.without_recorded_termination(withdrawn.convention)
+    others = [t.effective_end for t in recorded.active(withdrawn.convention) if t != withdrawn]
+    end = effective_termination(convention.period.termination, *others)
+    return convention.model_copy(
+        update={"period": convention.period.model_copy(update={"termination": end})}
+    )
+
+
+def withdraw_termination(
+    root: Path,
+    convention: str,
+    today: date,
+    by: Party | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[WithdrawOutcome], bool] | None = None,
+) -> WithdrawOutcome:
+    """``apptool terminate CONVENTION --undo``: withdraw the recorded termination before its
+    effective end (art. 9.3).
+
+    The termination stays in ``records/terminations.yaml``, marked ``withdrawn_on`` (and
+    ``withdrawn_by``), and no longer ends the convention: its end is again what its file
+    declares. The sessions it cancelled that are untouched since and still to come are
+    given back (a ``restored`` entry follows the cancellation in their history); the others
+    are left as they are, with why (:func:`~apptool.domain.lifecycle.restore_sessions`).
+    ``confirm`` is asked under the lock before anything is written.
+    """
+    with locked(root):
+        record = load_calendars(root)
+        ws = record.workspace
+        known_convention(ws, convention)
+        recorded = load_records(root, TERMINATIONS, Terminations)
+        active = recorded.active(convention)
+        if not active:
+            mine = [t for t in recorded.terminations if t.convention == convention]
+            if mine:
+                last = mine[-1]
+                restoration = lifecycle.Restoration([], [])
+                term = term_text(ws.conventions[convention])
+                return WithdrawOutcome(last, restoration, term, already=True)
+            declared = ws.declared_terminations.get(convention)
+            raise RuleRefused(
+                f"convention {convention!r} has no recorded termination to withdraw"
+                + (
+                    f" (its end {declared} is written in its file conventions/{convention}.yaml:"
+                    " change it there)"
+                    if declared is not None
+                    else ""
                 )
-                outcome.written.append(ws.root / RECORDS / TERMINATIONS)
+            )
+        termination = active[-1]
+        if (problem := lifecycle.withdrawal_problem(termination, today)) is not None:
+            raise RuleRefused(problem)
+        restored_convention = _without_termination(ws, recorded, termination)
+        conventions = {**ws.conventions, convention: restored_convention}
+        restoration = lifecycle.restore_sessions(
+            record.sessions, termination, today, by, conventions, ws.practitioner
+        )
+        withdrawn = termination.model_copy(update={"withdrawn_on": today, "withdrawn_by": by})
+        outcome = WithdrawOutcome(withdrawn, restoration, term_text(restored_convention))
+        if dry_run:
+            return outcome
+        if confirm is not None and not confirm(outcome):
+            outcome.declined = True
+            return outcome
+        # Calendars first: if interrupted, running the command again finishes the job (the
+        # sessions already restored are no longer the termination's cancellations).
+        outcome.written = record.save(record.replace(*restoration.restored))
+        index = recorded.terminations.index(termination)
+        terminations = list(recorded.terminations)
+        terminations[index] = withdrawn
+        write_records(root, TERMINATIONS, Terminations(terminations=terminations))
+        outcome.written.append(ws.root / RECORDS / TERMINATIONS)
         return outcome
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from apptool.domain.contract import effective_termination
 from apptool.domain.models import IDENTIFIER, Convention, Order, Practitioner
 from apptool.domain.orders import RecordedOrders, recorded_order, with_orders
-from apptool.domain.records import Terminations
+from apptool.domain.records import Terminations, withdrawal_record_problems
 from apptool.domain.source import Document, MergedDocument
 from apptool.domain.validation import (
     convention_problems,
@@ -59,6 +60,18 @@ class Workspace:
     practitioner: Practitioner
     conventions: dict[str, Convention]
     documents: dict[str, Document] = field(default_factory=dict)
+    #: Each convention's termination as its own file writes it (None: none), before the
+    #: terminations of ``records/terminations.yaml`` apply.
+    declared_terminations: dict[str, date | None] = field(default_factory=dict)
+
+    def without_recorded_termination(self, convention: str) -> Convention:
+        """The convention as it would be if no termination were recorded for it: what a
+        termination withdrawn before its effective end gives back."""
+        loaded = self.conventions[convention]
+        declared = self.declared_terminations.get(convention, loaded.period.termination)
+        return loaded.model_copy(
+            update={"period": loaded.period.model_copy(update={"termination": declared})}
+        )
 
     def display(self, path: Path) -> str:
         """A path as shown in messages: relative to the workspace when inside it."""
@@ -175,12 +188,13 @@ def load_workspace(path: Path) -> Workspace:
             if not rule_problems:
                 conventions[file.stem] = convention
     problems += _apply_recorded_orders(root, conventions, documents)
+    declared = {conv_id: c.period.termination for conv_id, c in conventions.items()}
     problems += _apply_terminations(root, conventions, documents)
     problems += _theme_problems(root)
     problems += _travel_problems(practitioner, conventions, documents)
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
-    return Workspace(root, practitioner, conventions, documents)
+    return Workspace(root, practitioner, conventions, documents, declared)
 
 
 def _at(doc: Document | None, display: str, loc: Path_, message: str) -> Problem:
@@ -248,6 +262,7 @@ def _apply_terminations(
 
     A termination is kept in ``records/terminations.yaml``, never written into the user's
     convention file; :func:`~apptool.domain.contract.effective_termination` decides the end.
+    A withdrawn termination (``apptool terminate --undo``) stays there and no longer applies.
     """
     display = f"{RECORDS}/{TERMINATIONS}"
     try:
@@ -257,6 +272,12 @@ def _apply_terminations(
     problems = []
     for index, termination in enumerate(recorded.terminations):
         convention = conventions.get(termination.convention)
+        problems += [
+            _at(doc, display, ("terminations", index, key), message)
+            for key, message in withdrawal_record_problems(termination)
+        ]
+        if not termination.active and convention is not None:
+            continue
         if convention is None:
             if termination.convention not in documents:  # not a convention with errors
                 problems.append(

@@ -22,6 +22,7 @@ from apptool.cli.common import (
     parse_month,
     parse_today,
     print_table,
+    progress,
 )
 
 
@@ -127,15 +128,19 @@ def invoice(
         raise typer.BadParameter(str(exc), param_hint="--month") from None
     day = parse_today(today)
     _check_output_folder(out_dir)
-    outcomes = invoicing.invoice_month(
-        State.workspace,
-        period,
-        day,
-        convention,
-        draft,
-        pdf=output is DocFormat.pdf or not draft,
-        facturx=not no_facturx,
-    )
+    with progress(
+        f"{'Drafting' if draft else 'Checking and issuing'} the invoices of {period} "
+        "(PDF/A-3 and e-invoice rules)…"
+    ):
+        outcomes = invoicing.invoice_month(
+            State.workspace,
+            period,
+            day,
+            convention,
+            draft,
+            pdf=output is DocFormat.pdf or not draft,
+            facturx=not no_facturx,
+        )
     err = console(stderr=True)
     for outcome in outcomes:
         who = outcome.convention + (f" (order {outcome.order})" if outcome.order else "")
@@ -191,9 +196,10 @@ def credit_note(
     """
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
-    outcome = invoicing.credit_note(
-        State.workspace, number, parse_today(today), reason, refund, facturx=not no_facturx
-    )
+    with progress(f"Issuing the credit note cancelling {number}…"):
+        outcome = invoicing.credit_note(
+            State.workspace, number, parse_today(today), reason, refund, facturx=not no_facturx
+        )
     out = console()
     out.print(
         f"issued credit note {outcome.number} cancelling {number}"
@@ -221,9 +227,10 @@ def interest(
     """
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
-    outcome = invoicing.interest_claim(
-        State.workspace, number, parse_today(today), facturx=not no_facturx
-    )
+    with progress(f"Issuing the late-payment claim of {number}…"):
+        outcome = invoicing.interest_claim(
+            State.workspace, number, parse_today(today), facturx=not no_facturx
+        )
     out = console()
     out.print(
         f"issued {outcome.number}: late payment of {number}, "

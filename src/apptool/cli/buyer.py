@@ -23,6 +23,7 @@ from apptool.cli.common import (
     console,
     parse_date,
     print_table,
+    progress,
 )
 from apptool.errors import RuleRefused
 
@@ -407,7 +408,8 @@ def order_form(
         sys.stdout.write(form.markdown if output is DocFormat.md else form.html)
         return
     folder = out_dir if out_dir is not None else Path.cwd()
-    path, written = buyer.write_order_form(form, output.value, folder)
+    with progress(f"Writing the order form {number}…"):
+        path, written = buyer.write_order_form(form, output.value, folder)
     message = "written to" if written else "already written, unchanged:"
     console().print(f"{number}: order form {message} {path}", markup=False)
 

@@ -10,6 +10,7 @@ lists the commands from their docstrings (:class:`LazyGroup`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -220,6 +221,61 @@ def colour(stream: Any = None) -> bool:
 
     stream = stream if stream is not None else sys.stdout
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
+
+
+#: A spinner appears only when a command has been working this long (seconds): a quick run
+#: shows nothing, a slow one (an invoice, a PDF) says what it is doing.
+PROGRESS_DELAY = 0.4
+
+
+@contextlib.contextmanager
+def progress(message: str, stream: Any = None, delay: float | None = None) -> Iterator[None]:
+    """A spinner with ``message`` on standard error while a slow step runs (rich status).
+
+    Only in a terminal (never into a pipe, a file or a test's captured output, nor with
+    ``TERM=dumb``), only after ``delay`` seconds (default ``APPTOOL_PROGRESS_DELAY``), and
+    erased when the step ends, so that what the command prints afterwards reads as if it
+    had never been there.
+    """
+    import sys
+
+    stream = stream if stream is not None else sys.stderr
+    if not stream.isatty() or os.environ.get("TERM", "") == "dumb":
+        yield
+        return
+    import threading
+
+    from rich.console import Console  # lazy: keeps `apptool --help` instant
+
+    if delay is None:
+        try:
+            delay = float(os.environ.get("APPTOOL_PROGRESS_DELAY", PROGRESS_DELAY))
+        except ValueError:
+            delay = PROGRESS_DELAY
+
+    status = Console(file=stream, highlight=False, markup=False, emoji=False).status(
+        message, spinner="dots"
+    )
+    lock = threading.Lock()
+    state = {"done": False, "shown": False}
+
+    def show() -> None:
+        with lock:
+            if not state["done"]:
+                status.start()
+                state["shown"] = True
+
+    timer = threading.Timer(delay, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["shown"]:
+                status.stop()
 
 
 def print_table(table: Table) -> None:

@@ -22,6 +22,7 @@ from apptool.cli.common import (
     app,
     console,
     parse_today,
+    progress,
 )
 
 if TYPE_CHECKING:
@@ -129,15 +130,16 @@ def calendar(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
-    outcomes = documents.calendars(
-        State.workspace,
-        year,
-        parse_today(today),
-        convention,
-        draft,
-        ics=output is CalendarFormat.ics,
-        eml=output is CalendarFormat.eml,
-    )
+    with progress(f"Rendering the {year} calendars…"):
+        outcomes = documents.calendars(
+            State.workspace,
+            year,
+            parse_today(today),
+            convention,
+            draft,
+            ics=output is CalendarFormat.ics,
+            eml=output is CalendarFormat.eml,
+        )
     err = console(stderr=True)
     for outcome in outcomes:
         rel = outcome.release
@@ -184,7 +186,8 @@ def notice(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
-    outcome = documents.notice(State.workspace, session_id, eml=output is NoticeFormat.eml)
+    with progress(f"Rendering the notice of {session_id}…"):
+        outcome = documents.notice(State.workspace, session_id, eml=output is NoticeFormat.eml)
     path = _emit(outcome.rendered, output.value, out_dir)
     if path is not None:
         console(stderr=True).print(f"written to {path}", markup=False)
@@ -212,7 +215,8 @@ def bilan(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
-    outcome = documents.bilan(State.workspace, year, convention, parse_today(today))
+    with progress(f"Rendering the {year} report of {convention}…"):
+        outcome = documents.bilan(State.workspace, year, convention, parse_today(today))
     path = _emit(outcome.rendered, output.value, out_dir)
     if path is not None:
         console(stderr=True).print(f"written to {path}", markup=False)

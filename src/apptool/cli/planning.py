@@ -19,6 +19,7 @@ from apptool.cli.common import (
     console,
     parse_today,
     print_table,
+    progress,
     report,
 )
 from apptool.errors import EXIT_INVALID
@@ -96,7 +97,8 @@ def plan(
     from apptool.services import planning as use_cases  # lazy: keeps `apptool --help` instant
 
     day = parse_today(today)
-    outcome = use_cases.plan(State.workspace, year, day, fresh=fresh, dry_run=dry_run)
+    with progress(f"Planning {year}…"):
+        outcome = use_cases.plan(State.workspace, year, day, fresh=fresh, dry_run=dry_run)
     wanted = use_cases.group_key(outcome.workspace, explain) if explain else None
     if output is OutputFormat.json:
         from apptool.output.export import sessions_json  # lazy: keeps `apptool --help` instant

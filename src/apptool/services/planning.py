@@ -21,7 +21,6 @@ from apptool.domain.validation import (
     note_problems,
 )
 from apptool.errors import InvalidInput, NoValidPlan, Problem, did_you_mean, field_path
-from apptool.output.samples import template_problems
 from apptool.store.calendars import calendar_year, load_calendar, save_calendar
 from apptool.store.files import leftover_temp_files
 from apptool.store.rates import RATES, workspace_rates
@@ -185,6 +184,8 @@ def check(root: Path) -> CheckOutcome:
     except InvalidInput as exc:  # the templates are checked all the same
         found = exc.problems or [Problem(str(root), None, "", exc.message)]
         with contextlib.suppress(InvalidInput):
+            from apptool.output.samples import template_problems  # lazy: only check needs it
+
             found += template_problems(find_root(root))[1]
         return CheckOutcome(found, [], [])
     problems: list[Problem] = []
@@ -230,6 +231,8 @@ def check(root: Path) -> CheckOutcome:
         "lost); the next command that changes the workspace removes it"
         for path in leftover_temp_files(workspace.root)
     ]
+    from apptool.output.samples import template_problems  # lazy: only check needs it
+
     templates, found = template_problems(workspace.root)
     checked += templates
     problems += found

@@ -246,6 +246,18 @@ def test_the_example_cites_the_ccas_clauses(example: Path) -> None:
     assert "(art. 2.1)" in calendar and "## Lieux des séances (art. 3)" in calendar
 
 
+def test_an_article_cited_after_a_parenthesis_goes_inside_it(tmp_path: Path) -> None:
+    """A reader sees one parenthesis: "(zone A, art. 2.1)", never "(zone A) (art. 2.1)"."""
+    from apptool.domain.contract import cited
+    from apptool.store.workspace import load_workspace
+
+    convention = load_workspace(write_workspace(tmp_path / "ws")).conventions["test"]
+    assert cited("vacances (zone A)", convention, "schedule") == "vacances (zone A, art. 2.1)"
+    assert cited("tenue (9h00–10h30)", convention, "fees") == "tenue (9h00–10h30, art. 4)"
+    assert cited("Chef(fe)s", convention, "schedule") == "Chef(fe)s (art. 2.1)"
+    assert cited("due", convention, "cancellation") == "due (art. 4)"
+
+
 # --- 4. travel between any two sites -----------------------------------------------------------
 
 

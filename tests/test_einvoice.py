@@ -21,7 +21,7 @@ from stdnum.fr import tva
 from apptool import errors
 from apptool.domain.billing import InvoiceDocument, Line, Month, Party, totals
 from apptool.output import einvoice
-from apptool.output.mentions import NOTES
+from apptool.output.mentions import NOTES, invoice_mentions
 from apptool.output.pdf import pdf_from_html
 
 SELLER_SIRET = "81234560100007"
@@ -50,7 +50,7 @@ LINES = (
         kind="session",
         day=date(2025, 5, 6),
         description="Séance d'analyse de pratiques professionnelles — Action sociale — "
-        "mardi 6 mai 2025, 09:00-10:30 — CCAS de Dreux",
+        "mardi 6 mai 2025, 9h00–10h30 — CCAS de Dreux",
         quantity=Decimal(1),
         unit="session",
         unit_price=Decimal(150),
@@ -60,7 +60,7 @@ LINES = (
         kind="session",
         day=date(2025, 5, 13),
         description="Séance d'analyse de pratiques professionnelles — SSIAD — mardi 13 mai "
-        "2025, 13:30-15:00 — SSIAD",
+        "2025, 13h30–15h00 — SSIAD",
         quantity=Decimal(1),
         unit="session",
         unit_price=Decimal(150),
@@ -69,7 +69,7 @@ LINES = (
     Line(
         kind="individual",
         day=date(2025, 5, 20),
-        description="Consultation individuelle — mardi 20 mai 2025 — 1h30",
+        description="Consultation individuelle — mardi 20 mai 2025 — 1 h 30",
         quantity=Decimal("1.50"),
         unit="hour",
         unit_price=Decimal(80),
@@ -178,6 +178,17 @@ def test_terms_carry_the_french_conventions() -> None:
     ]
     assert (terms["BT-81"], terms["BT-84"], terms["BT-86"]) == ("30", IBAN, "AGRIFRPP882")
     assert terms["BT-112"] == terms["BT-115"] == "420.00"
+
+
+def test_the_iban_is_printed_in_groups_of_four_and_carried_unspaced() -> None:
+    """However the profile writes it (spaces, dashes, dots, lower case), a reader sees groups
+    of four and the e-invoice (BT-84) the IBAN without spaces."""
+    doc = invoice(iban="fr76-3000 6000.0112 3456 7890 189")
+    assert invoice_mentions(doc)["bank"] == (
+        "IBAN : FR76 3000 6000 0112 3456 7890 189 — BIC : AGRIFRPP882"
+    )
+    assert einvoice.en16931_terms(doc)["BT-84"] == IBAN
+    assert f"<ram:IBANID>{IBAN}</ram:IBANID>".encode() in einvoice.cii_xml(doc)
 
 
 def test_explicit_tax_registration_and_electronic_address_win() -> None:

@@ -36,3 +36,17 @@ def test_workspace_template_overrides_the_shipped_one(tmp_path: Path) -> None:
     assert render("invoice.md.j2", {"title": "<b>"}, tmp_path) == "<<b>>"
     (tmp_path / "templates" / "invoice.html.j2").write_text("{{ title }}", encoding="utf-8")
     assert render("invoice.html.j2", {"title": "<b>"}, tmp_path) == "&lt;b&gt;"
+
+
+def test_nobreak_keeps_slots_durations_and_articles_on_one_line(tmp_path: Path) -> None:
+    """What a printed line never splits is wrapped in a nowrap span; the rest is escaped."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "invoice.html.j2").write_text(
+        "{{ text | nobreak }}", encoding="utf-8"
+    )
+    text = "<b> mardi 6 mai 2025, 9h00–10h30 — 1 h 30, 2 h, 45 min, 15 minutes, due (art. 4)"
+    assert render("invoice.html.j2", {"text": text}, tmp_path) == (
+        '&lt;b&gt; mardi 6 mai 2025, <span class="nobr">9h00–10h30</span> — '
+        '<span class="nobr">1 h 30</span>, <span class="nobr">2 h</span>, '
+        '<span class="nobr">45 min</span>, 15 minutes, due <span class="nobr">(art. 4)</span>'
+    )

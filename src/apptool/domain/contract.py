@@ -50,9 +50,29 @@ def clause(convention: Convention, name: ClauseName) -> str | None:
 
 
 def cited(text: str, convention: Convention, name: ClauseName) -> str:
-    """``text (art. 2.1)``, or ``text`` alone when the contract gives no such clause."""
+    """``text (art. 2.1)``, or ``text`` alone when the contract gives no such clause.
+
+    A text that ends in a parenthesis takes the article inside it, so a reader sees one:
+    ``vacances scolaires (zone A, art. 2.1)``, never ``(zone A) (art. 2.1)``."""
     where = clause(convention, name)
-    return f"{text} ({where})" if where else text
+    if not where:
+        return text
+    if _ends_in_parenthesis(text):
+        return f"{text[:-1]}, {where})"
+    return f"{text} ({where})"
+
+
+def _ends_in_parenthesis(text: str) -> bool:
+    """``text`` ends with a whole parenthesis: ``… (zone A)`` does, ``Chef(fe)s`` and a stray
+    ``)`` do not."""
+    if not text.endswith(")"):
+        return False
+    depth = 0
+    for char in reversed(text):
+        depth += {")": 1, "(": -1}.get(char, 0)
+        if depth == 0:
+            return True
+    return False
 
 
 # --- duration and renewal (art. 9.1), termination (art. 9.3) -------------------------------

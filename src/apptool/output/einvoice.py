@@ -275,7 +275,7 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
         terms["BT-83"] = doc.number  # remittance information
     if doc.iban:
         terms["BT-81"] = PAYMENT_MEANS
-        terms["BT-84"] = doc.iban.replace(" ", "")
+        terms["BT-84"] = re.sub(r"[\s.-]", "", doc.iban).upper()  # as printed, unspaced
         if doc.bic:
             terms["BT-86"] = doc.bic
     if doc.preceding is not None:

@@ -1,11 +1,14 @@
-"""French formats for documents meant for the establishment (babel): dates and amounts.
+"""French formats for documents meant for the establishment (babel): dates, amounts, slots,
+durations and bank details.
 
 ``mardi 13 mai 2025``, ``13/05/2025``, ``1 234,56 €`` (babel's French separators: a narrow
-no-break space between thousands, a no-break space before the euro sign).
+no-break space between thousands, a no-break space before the euro sign), ``9h00–10h30``,
+``1 h 30``, ``FR76 3000 6000 0112 3456 7890 189``.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from decimal import Decimal
 
@@ -65,3 +68,10 @@ def hour(value: time) -> str:
 def time_span(start: time, end: time) -> str:
     """``9h00–10h30``: the one way documents write a slot."""
     return f"{hour(start)}–{hour(end)}"
+
+
+def iban(value: str) -> str:
+    """``FR76 3000 6000 0112 3456 7890 189``: an IBAN as a reader copies it, in groups of four
+    (however it was written); the e-invoice carries it without spaces."""
+    compact = re.sub(r"[\s.-]", "", value).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -17,7 +17,7 @@ BR-FR-05 require them on every document.)
 from __future__ import annotations
 
 from apptool.domain.billing import InvoiceDocument
-from apptool.output.french import euros, number, short_date
+from apptool.output.french import euros, iban, number, short_date
 
 CATEGORY = "Catégorie de l'opération : prestations de services"
 LATE_PAYMENT = (
@@ -45,12 +45,6 @@ NOTES = (("PMT", RECOVERY_INDEMNITY), ("PMD", LATE_PAYMENT), ("AAB", NO_DISCOUNT
 
 def address_text(lines: tuple[str, ...], postcode: str, city: str) -> str:
     return ", ".join([*lines, f"{postcode} {city}"])
-
-
-def iban_text(iban: str) -> str:
-    """``FR76 3000 6000 0112 3456 7890 189``: an IBAN in groups of four."""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
 def _title(doc: InvoiceDocument) -> str:
@@ -103,7 +97,7 @@ def invoice_mentions(doc: InvoiceDocument) -> dict[str, str]:
         mentions["recovery_indemnity"] = RECOVERY_INDEMNITY
         mentions["no_discount"] = NO_DISCOUNT
         if doc.iban:
-            mentions["bank"] = f"IBAN : {iban_text(doc.iban)} — BIC : {doc.bic}"
+            mentions["bank"] = f"IBAN : {iban(doc.iban)} — BIC : {doc.bic}"
     if doc.buyer_reference:
         mentions["service_code"] = f"Code service (Chorus Pro) : {doc.buyer_reference}"
     if doc.order_reference:

@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 import jinja2.filters
+import markupsafe
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from apptool.domain.billing import Line
@@ -121,6 +122,23 @@ def _indent(value: Any, width: int | str = 4, *args: Any, **kwargs: Any) -> str:
     return str(jinja2.filters.do_indent(value, width, *args, **kwargs))
 
 
+#: What a line never splits in a printed document: a slot (``9h00–10h30``), a duration
+#: (``1 h 30``, ``2 h``, ``45 min``) and an article cited (``(art. 2.1)``).
+_UNBROKEN = re.compile(
+    r"\d{1,2}h\d{2}–\d{1,2}h\d{2}"  # slot
+    r"|\d+ h(?: \d{2})?(?!\w)|\d+ min(?!\w)"  # duration
+    r"|\(art\. [^()]*\)"  # article
+)
+
+
+def nobreak(value: Any) -> markupsafe.Markup:
+    """The text, escaped for HTML, with its slots, durations and cited articles each kept on
+    one line (``<span class="nobr">``, which the HTML templates set ``white-space: nowrap``):
+    a printed slot never reads ``9h00–`` at the end of a line and ``10h30`` on the next."""
+    escaped = str(markupsafe.escape(value))
+    return markupsafe.Markup(_UNBROKEN.sub(r'<span class="nobr">\g<0></span>', escaped))
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -176,6 +194,7 @@ def environment(workspace: Path | None = None) -> jinja2.Environment:
             "short_date": french.short_date,
             "number": french.number,
             "quantity": quantity_text,
+            "nobreak": nobreak,
         }
     )
     return env

@@ -342,3 +342,24 @@ def test_an_unknown_session_id_suggests_the_closest_of_the_workspace(tmp_path: P
     )
     assert result.exit_code != 0
     assert "did you mean 'test/alpha/2025-04'" in result.output, result.output
+
+
+BAD_OPTIONS = [
+    (["agenda", "--days", "0"], "must be at least 1"),
+    (["agenda", "--days", "abc"], "expected a whole number"),
+    (["agenda", "--format", "xml"], "'xml' is not one of"),
+    (["plan", "99999"], "must be at most 2200"),
+    (["plan", "twenty"], "expected a whole number"),
+    (["note", "x/y/2025-01", "--attendance", "-2"], "must be at least 0"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD_OPTIONS)
+def test_a_bad_option_is_refused_in_our_words(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    result = CliRunner().invoke(app, ["-w", str(root), *args])
+    assert result.exit_code == 2
+    assert expected in result.output, result.output
+    assert not LIBRARY_WORDS.search(result.output), result.output

@@ -100,6 +100,50 @@ def _name_arguments_in_capitals() -> None:
 
 _name_arguments_in_capitals()
 
+#: pydantic's phrases that typer (0.26 and later) puts in a bad option's message, in ours.
+_OPTION_WORDS = (
+    (re.compile(r"Input should be greater than or equal to (\S+?)\.?$"), r"must be at least \1"),
+    (re.compile(r"Input should be greater than (\S+?)\.?$"), r"must be more than \1"),
+    (re.compile(r"Input should be less than or equal to (\S+?)\.?$"), r"must be at most \1"),
+    (re.compile(r"Input should be less than (\S+?)\.?$"), r"must be less than \1"),
+    (re.compile(r"Input should be a valid integer.*$"), "expected a whole number (e.g. 7)"),
+    (re.compile(r"Input should be a finite number.*$"), "expected a number (e.g. 1.5)"),
+    (re.compile(r"Input should be a valid (number|decimal).*$"), "expected a number (e.g. 1.5)"),
+    (re.compile(r"Input should be a valid boolean.*$"), "expected true or false"),
+    (re.compile(r"Input should be a valid date.*$"), "expected a date written YYYY-MM-DD"),
+    (re.compile(r"Input should be a valid string.*$"), "expected text"),
+    (re.compile(r"^Value error, "), ""),
+    (re.compile(r"^Assertion failed, "), ""),
+    (re.compile(r"Input should be "), "expected "),
+)
+
+
+def option_words(message: str) -> str:
+    """A bad option's message in the tool's words (``--days 0``: "must be at least 1")."""
+    for pattern, replacement in _OPTION_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _bad_parameters_in_our_words() -> None:
+    """typer words a refused option with pydantic's text ("Input should be greater than or
+    equal to 1"): the message is translated where it is shown, whatever raised it."""
+    bad_parameter: Any = typer.BadParameter
+    shown = bad_parameter.format_message
+    if getattr(shown, "_apptool", False):
+        return
+
+    def format_message(self: Any) -> str:
+        if isinstance(getattr(self, "message", None), str):
+            self.message = option_words(self.message)
+        return str(shown(self))
+
+    format_message._apptool = True  # type: ignore[attr-defined]
+    bad_parameter.format_message = format_message
+
+
+_bad_parameters_in_our_words()
+
 
 def first_paragraph(text: str | None) -> str:
     """A command's whole first paragraph, for the list of commands (never cut with "...")."""

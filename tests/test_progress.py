@@ -114,3 +114,14 @@ def test_no_progress_when_piped(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["-w", str(root), "plan", "2025", "--today", str(TODAY)])
     assert result.exit_code == 0
     assert "Planning 2025" not in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "-3", "abc", "1e400"])
+def test_a_wrong_delay_in_the_environment_is_the_default(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("APPTOOL_PROGRESS_DELAY", value)
+    stream = Terminal()
+    with progress("Planning 2025…", stream=stream):
+        pass  # quicker than the default 0.4 s: nothing shown, and no error
+    assert stream.getvalue() == ""

@@ -318,6 +318,8 @@ def progress(message: str, stream: Any = None, delay: float | None = None) -> It
             delay = float(os.environ.get("APPTOOL_PROGRESS_DELAY", PROGRESS_DELAY))
         except ValueError:
             delay = PROGRESS_DELAY
+        if not 0 <= delay <= 3600:  # nan, negative or absurd: the default
+            delay = PROGRESS_DELAY
 
     status = Console(file=stream, highlight=False, markup=False, emoji=False).status(
         message, spinner="dots"

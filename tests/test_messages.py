@@ -247,6 +247,30 @@ def test_type_and_rule_problems_are_all_reported_in_one_run(tmp_path: Path) -> N
     assert found[-1].endswith("unknown location 'hom' (did you mean 'home'?)")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field", "dependent"),
+    [
+        ("notice_days: 15", "notice_days: soon", "notice_days", None),
+        ("start: 2025-04-01", "start: 01/04/2025", "period.start", None),
+        ("session_duration: 1h30", "session_duration: long", "session_duration", "slots[0]"),
+    ],
+)
+def test_a_wrong_required_value_does_not_hide_the_other_rules(
+    tmp_path: Path, old: str, new: str, field: str, dependent: str | None
+) -> None:
+    """A placeholder stands in for a wrong required value so that the rules run on the
+    rest; a problem that depends on it (a slot against a wrong duration) is not reported."""
+    text = (
+        CONVENTION.replace(old, new)
+        .replace("location: home}", "location: hom}")
+        .replace("  chorus_service_code: TEST1", "  chorus_service_code: TEST1\n  siret: '1'")
+        .replace('"09:00-10:30"', '"09:00-10:00"')
+    )
+    fields = [p.split(": ", 2)[1] for p in problems_of(tmp_path, text)]
+    expected = {"establishment.siret", "slots[0]", field, "groups[1].location"} - {dependent}
+    assert sorted(fields) == sorted(expected)
+
+
 def test_a_misspelt_choice_suggests_the_close_one(tmp_path: Path) -> None:
     text = CONVENTION.replace("cadence: quarterly", "cadence: quaterly")
     assert problems_of(tmp_path, text) == [

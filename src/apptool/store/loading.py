@@ -25,6 +25,7 @@ import difflib
 import os
 import re
 import stat
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar, get_args
@@ -616,24 +617,90 @@ def _node(data: Any, path: Path_) -> Any:
     return data
 
 
-def salvage(doc: Document, model: type[M]) -> tuple[M | None, Salvaged, set[str]]:
+#: Values tried in place of a wrong required value, so that the other rules of the file
+#: still run (each kind of field takes the first that its model accepts).
+PLACEHOLDERS: tuple[Any, ...] = (
+    0,
+    1,
+    30,
+    365,
+    Decimal("1"),
+    "2000-01-01",
+    "2099-12-31",
+    "1h",
+    "x",
+    True,
+    False,
+)
+
+
+def _required(model: type[BaseModel], loc: Path_) -> bool:
+    """Whether the key at ``loc`` (no list index in it) is one its mapping requires."""
+    current: type[BaseModel] | None = model
+    for k, part in enumerate(loc):
+        if current is None or not isinstance(part, str):
+            return False
+        found = next(
+            (f for name, f in current.model_fields.items() if part in (name, f.alias)), None
+        )
+        if found is None:
+            return False
+        if k == len(loc) - 1:
+            return found.is_required()
+        current = _model_of(found.annotation)
+    return False
+
+
+def salvage(
+    doc: Document, model: type[M], variant: int = 0
+) -> tuple[M | None, Salvaged, set[str], set[Path_]]:
     """What loaded of a document that failed validation, so that the rules across its
     fields still run in the same pass: each faulty item of a list is set aside, a faulty
-    optional key left out, and a typo of a required key read as the key it misspells.
+    optional key left out, a typo of a required key read as the key it misspells, and a
+    wrong required value replaced by a placeholder (:data:`PLACEHOLDERS`; ``variant`` 1
+    takes the second one the field accepts, see :func:`rules_on_what_loaded`).
 
-    Returns the model (None when a required value is wrong: nothing can be checked), the
-    document that places problems on the original lines, and the ids of the items set
-    aside (a rule naming one of them would report a false problem).
+    Returns the model (None when nothing sensible stands in for a wrong value), the
+    document that places problems on the original lines, the ids of the items set aside (a
+    rule naming one of them would report a false problem), and the keys held by a
+    placeholder.
     """
     data = copy.deepcopy(doc.data)
     kept: dict[Path_, list[int]] = {}
     dropped: set[str] = set()
+    held: dict[Path_, list[int]] = {}  # key -> [candidate index, accepted ones passed]
     salvaged = Salvaged(doc, kept)
-    for _ in range(8):
+
+    def place(loc: Path_) -> bool:
+        """Put the next placeholder at ``loc``; False when none is left."""
+        state = held.setdefault(loc, [-1, 0])
+        state[0] += 1
+        parent = _node(data, loc[:-1])
+        if state[0] >= len(PLACEHOLDERS) or not isinstance(parent, dict):
+            return False
+        parent[loc[-1]] = PLACEHOLDERS[state[0]]
+        return True
+
+    for _ in range(64):
         try:
-            return model.model_validate(data), salvaged, dropped
+            result = model.model_validate(data)
         except ValidationError as exc:
             errors = exc.errors()
+        else:
+            pending = [loc for loc, state in held.items() if state[1] < variant]
+            if not pending:
+                return result, salvaged, dropped, set(held)
+            for loc in pending:  # accepted: pass it, to reach the variant asked for
+                held[loc][1] += 1
+                if not place(loc):
+                    return None, salvaged, dropped, set(held)
+            continue
+        faulty = {_loc(e) for e in errors}
+        for loc, state in held.items():
+            if loc not in faulty and state[1] < variant:
+                state[1] += 1  # this one was accepted: pass it
+                if not place(loc):
+                    return None, salvaged, dropped, set(held)
         typos = _typos(errors)
         for wrong, right in typos.items():
             parent = _node(data, wrong[:-1])
@@ -645,7 +712,7 @@ def salvage(doc: Document, model: type[M]) -> tuple[M | None, Salvaged, set[str]
             loc = _loc(error)
             if loc in typos or loc in typos.values():
                 continue
-            if error.get("type") in ("literal_error", "enum") and loc:
+            if error.get("type") in ("literal_error", "enum") and loc and loc not in held:
                 choices = _expected(error.get("ctx") or {})
                 close = difflib.get_close_matches(str(error.get("input")), choices, 1, 0.6)
                 parent = _node(data, loc[:-1])
@@ -666,15 +733,19 @@ def salvage(doc: Document, model: type[M]) -> tuple[M | None, Salvaged, set[str]
                 assert isinstance(index, int)
                 removals.setdefault(loc[:first], set()).add(index)
             elif error.get("type") == "missing" or not loc:
-                return None, salvaged, dropped  # a required value: nothing to check
+                return None, salvaged, dropped, set(held)  # nothing stands in for it
+            elif loc in held or _required(model, loc):
+                if not place(loc):
+                    return None, salvaged, dropped, set(held)
+                typos[loc] = loc
             else:
                 deletions.add(loc)
         if not (typos or removals or deletions):
-            return None, salvaged, dropped
+            return None, salvaged, dropped, set(held)
         for path, indices in removals.items():
             items = _node(data, path)
             if not isinstance(items, list):
-                return None, salvaged, dropped
+                return None, salvaged, dropped, set(held)
             order = kept.setdefault(path, list(range(len(items))))
             for index in sorted(indices, reverse=True):
                 if 0 <= index < len(items):
@@ -686,7 +757,39 @@ def salvage(doc: Document, model: type[M]) -> tuple[M | None, Salvaged, set[str]
             parent = _node(data, loc[:-1])
             if isinstance(parent, dict):
                 parent.pop(loc[-1], None)
-    return None, salvaged, dropped
+    return None, salvaged, dropped, set(held)
+
+
+def rules_on_what_loaded(
+    doc: Document,
+    model: type[M],
+    found: list[Problem],
+    rules: Callable[[M, Document], list[Problem]],
+) -> list[Problem]:
+    """The problems ``rules`` find on what loaded of a document that failed validation,
+    besides those already ``found``: all the problems of a file come in one run.
+
+    Where a placeholder stands in for a wrong required value, the rules run twice, with two
+    different placeholders, and only the problems found both times (and not on that key)
+    are kept: a problem that depends on the placeholder is never reported.
+    """
+    loaded, salvaged, dropped, held = salvage(doc, model)
+    if loaded is None:
+        return []
+    problems = salvaged_problems(found, rules(loaded, salvaged), dropped)
+    if not held:
+        return problems
+    other, other_doc, _, _ = salvage(doc, model, variant=1)
+    if other is None:
+        return []
+    again = {(p.line, p.field, p.message) for p in rules(other, other_doc)}
+    fields = {field_name(loc) for loc in held}
+    return [
+        p
+        for p in problems
+        if (p.line, p.field, p.message) in again
+        and not any(p.field == f or p.field.startswith((f + ".", f + "[")) for f in fields)
+    ]
 
 
 def salvaged_problems(

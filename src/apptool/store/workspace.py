@@ -37,7 +37,7 @@ from apptool.domain.validation import (
 )
 from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
-from apptool.store.loading import read_yaml, salvage, salvaged_problems, validate_document
+from apptool.store.loading import read_yaml, rules_on_what_loaded, validate_document
 from apptool.store.records import (
     PURCHASE_ORDERS,
     RECORDS,
@@ -141,11 +141,7 @@ def load_workspace(path: Path) -> Workspace:
             if practitioner is not None:
                 problems += practitioner_problems(practitioner, doc)
             elif found:  # the rules still run on what loaded: all problems in one run
-                partial, salvaged, dropped = salvage(doc, Practitioner)
-                if partial is not None:
-                    problems += salvaged_problems(
-                        found, practitioner_problems(partial, salvaged), dropped
-                    )
+                problems += rules_on_what_loaded(doc, Practitioner, found, practitioner_problems)
         except InvalidInput as exc:
             problems += exc.problems
 
@@ -178,9 +174,7 @@ def load_workspace(path: Path) -> Workspace:
         documents[file.stem] = doc
         convention, found = validate_document(doc, Convention)
         if convention is None and found:  # the rules still run on what loaded
-            loaded, salvaged, dropped = salvage(doc, Convention)
-            if loaded is not None:
-                found += salvaged_problems(found, convention_problems(loaded, salvaged), dropped)
+            found += rules_on_what_loaded(doc, Convention, found, convention_problems)
         problems += sorted(found, key=lambda p: (p.line or 0, p.field, p.message))
         if convention is not None:
             rule_problems = convention_problems(convention, doc)

@@ -294,6 +294,12 @@ SYNTAX = {
         "Réunion",
         "a value containing ': ' must be written in quotes (write `title: \"Réunion: équipe\"`)",
     ),
+    "a value with ': ' and a comment": (
+        "title: Test convention",
+        "title: Réunion: équipe  # the title",
+        "Réunion",
+        '(write `title: "Réunion: équipe"`)',
+    ),
     "a key without its colon (reported one line late by PyYAML)": (
         "notice_days: 15",
         "notice_days 15",

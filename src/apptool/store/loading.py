@@ -150,8 +150,7 @@ def _line(mark: Any) -> int | None:
 
 def _quoted(source: str) -> str:
     """The line ``title: Réunion: équipe`` with its value in quotes, as an example to type."""
-    indent = source[: len(source) - len(source.lstrip())]
-    body = source.strip()
+    body = source.split(" #", 1)[0].strip()  # a comment stays out of the quotes
     dash = ""
     if body.startswith("- "):
         dash, body = "- ", body[2:].lstrip()
@@ -159,7 +158,7 @@ def _quoted(source: str) -> str:
     if not sep or not value.strip():
         return ""
     value = value.strip().replace('"', '\\"')
-    return f' (write `{indent.strip()}{dash}{key}: "{value}"`)'
+    return f' (write `{dash}{key}: "{value}"`)'
 
 
 def _unclosed_quote(lines: list[str], before: int | None) -> int | None:

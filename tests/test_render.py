@@ -50,3 +50,17 @@ def test_nobreak_keeps_slots_durations_and_articles_on_one_line(tmp_path: Path) 
         '<span class="nobr">1 h 30</span>, <span class="nobr">2 h</span>, '
         '<span class="nobr">45 min</span>, 15 minutes, due <span class="nobr">(art. 4)</span>'
     )
+
+
+def test_nobreak_ties_a_short_last_word_to_the_one_before(tmp_path: Path) -> None:
+    """A heading never ends with "1" alone on its line: "Pôle seniors&#160;1"."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "invoice.html.j2").write_text(
+        "{{ text | nobreak }}", encoding="utf-8"
+    )
+    assert render("invoice.html.j2", {"text": "séance — Pôle seniors 1"}, tmp_path) == (
+        "séance — Pôle seniors&#160;1"
+    )
+    assert render("invoice.html.j2", {"text": "due (art. 4)"}, tmp_path) == (
+        'due <span class="nobr">(art. 4)</span>'
+    )

@@ -134,9 +134,15 @@ _UNBROKEN = re.compile(
 def nobreak(value: Any) -> markupsafe.Markup:
     """The text, escaped for HTML, with its slots, durations and cited articles each kept on
     one line (``<span class="nobr">``, which the HTML templates set ``white-space: nowrap``):
-    a printed slot never reads ``9h00–`` at the end of a line and ``10h30`` on the next."""
-    escaped = str(markupsafe.escape(value))
-    return markupsafe.Markup(_UNBROKEN.sub(r'<span class="nobr">\g<0></span>', escaped))
+    a printed slot never reads ``9h00–`` at the end of a line and ``10h30`` on the next; a
+    short last word is tied to the one before it."""
+    kept = _UNBROKEN.sub(r'<span class="nobr">\g<0></span>', str(markupsafe.escape(value)))
+    return markupsafe.Markup(_LAST_SHORT_WORD.sub("&#160;\\1", kept))  # no lone "1"
+
+
+#: A last word of one to three characters (a group's number, "A") stays with the word
+#: before it: a heading never ends with it alone on its line.
+_LAST_SHORT_WORD = re.compile(r" ([^\s<>]{1,3})$")
 
 
 def _number(value: Any) -> bool:

@@ -177,3 +177,21 @@ def arguments(description: str, runs: int = 7) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("-n", "--runs", type=int, default=runs, help=f"timed runs (default {runs})")
     return parser.parse_args()
+
+
+def bench_planned_example(
+    doc: str, label: str, apptool_args: Callable[[Path], list[str]], target: float, line: int = 0
+) -> int:
+    """The benchmark of one command on the example planned for 2025 (``plan 2025 --today
+    2024-01-01`` once, untimed): each timed run starts from a fresh copy of it. Prints the
+    command's ``line``-th output line and the figures; the exit code says if ``target`` holds.
+    """
+    args = arguments(doc.splitlines()[0])
+    with bench_environment() as folder:
+        planned = example_workspace(folder)
+        run_apptool("-w", str(planned), "plan", "2025", "--today", "2024-01-01")
+        copy = folder / "run"
+        command = [*apptool_command(), "-w", str(copy), *apptool_args(copy)]
+        result = measure(label, command, args.runs, fresh_copy(planned, copy))
+    print(result.output.strip().splitlines()[line])
+    return 0 if report(result, target) else 1

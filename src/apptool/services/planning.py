@@ -12,7 +12,6 @@ from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.planner import Plan, PreferenceMiss, plan_year, preference_misses
 from apptool.domain.records import Distributions, IndividualConsultations, Notes
-from apptool.domain.register import yearly_series
 from apptool.domain.schedule import CalendarFile, Session, recorded_on
 from apptool.domain.source import Document
 from apptool.domain.validation import (
@@ -23,9 +22,7 @@ from apptool.domain.validation import (
 from apptool.errors import InvalidInput, NoValidPlan, Problem, did_you_mean, field_path
 from apptool.store.calendars import calendar_year, load_calendar, save_calendar
 from apptool.store.files import leftover_temp_files
-from apptool.store.rates import RATES, workspace_rates
 from apptool.store.records import RECORD_MODELS, RECORDS, load_records_document, records_path
-from apptool.store.register import load_register, register_problems
 from apptool.store.workspace import CALENDARS, Workspace, find_root, load_workspace, locked
 
 
@@ -236,6 +233,11 @@ def check(root: Path) -> CheckOutcome:
     templates, found = template_problems(workspace.root)
     checked += templates
     problems += found
+    # lazy: the register and the rates (with the billing models) only for `check`, not `plan`
+    from apptool.domain.register import yearly_series
+    from apptool.store.rates import RATES, workspace_rates
+    from apptool.store.register import load_register, register_problems
+
     register = load_register(workspace.root)
     if register.records or register.problems:
         checked.append(f"invoices/ ({len(register.records)} record(s))")

@@ -169,6 +169,8 @@ class _State:
         self.group_days: dict[str, list[tuple[date, int, str]]] = defaultdict(list)
         self.movable: dict[str, tuple[Demand, Position]] = {}
         self.week_load: Counter[tuple[int, int]] = Counter()
+        #: The school-holiday part of a day's cost, by convention and day: computed once.
+        self.school_costs: dict[tuple[str, date], int] = {}
 
     def add(self, booking: Booking, day: date, group_key: str, period: str) -> None:
         self.by_day[day].append(booking)
@@ -251,22 +253,20 @@ def _day_cost(
 
     A position's cost is its day's cost plus its slot's (:func:`_slot_cost`).
     """
-    cadence = demand.period.cadence
-    cost = 0
-    if demand.convention.school_holidays.policy == "prefer-avoid" and school_holiday(
-        day, demand.convention
-    ):
-        cost += W_SCHOOL_HOLIDAY
+    key = (demand.convention_id, day)
+    cost = state.school_costs.get(key)
+    if cost is None:
+        cost = state.school_costs[key] = _school_holiday_cost(demand.convention, day)
+    preferences = demand.group.preferences
+    if preferences.weekdays and WEEKDAYS[day.weekday()] not in preferences.weekdays:
+        cost += W_PREFERRED_WEEKDAY
     cost += _interval_cost(demand, day, neighbours)
     if usual.day is not None:
         weekday, week = usual.day
         cost += W_USUAL_WEEKDAY * (day.weekday() != weekday)
         cost += W_USUAL_WEEK * (_week_of_month(day) != week)
-    if cadence == "quarterly":
+    if demand.period.cadence == "quarterly":
         cost += W_USUAL_MONTH_OF_QUARTER * ((day.month - 1) % 3 != usual.month_of_quarter)
-    preferences = demand.group.preferences
-    if preferences.weekdays and WEEKDAYS[day.weekday()] not in preferences.weekdays:
-        cost += W_PREFERRED_WEEKDAY
     bookings = state.by_day.get(day, [])
     same_site = sum(1 for b in bookings if b.site == demand.site)
     if not same_site:
@@ -276,6 +276,13 @@ def _day_cost(
     cost += W_DAY_LOAD * len(bookings)
     cost += W_WEEK_LOAD * state.week_load[_week(day)]
     return cost
+
+
+def _school_holiday_cost(convention: Convention, day: date) -> int:
+    """A school-holiday day costs more under ``prefer-avoid`` (art. 2.1)."""
+    if convention.school_holidays.policy == "prefer-avoid" and school_holiday(day, convention):
+        return W_SCHOOL_HOLIDAY
+    return 0
 
 
 @lru_cache(maxsize=1024)

@@ -75,10 +75,50 @@ def _write(path: Path, content: str | bytes, exclusive: bool) -> None:
             os.close(dir_fd)
 
 
+#: Text that libyaml's emitter writes exactly as PyYAML's own: printable characters of the
+#: Basic Multilingual Plane and line feeds. Outside it they differ: libyaml escapes a
+#: character beyond U+FFFF (an emoji) that PyYAML writes as is, quotes some control
+#: characters and line separators differently, and writes an empty key another way.
+_SAME_IN_BOTH_EMITTERS = re.compile(
+    r"[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*"
+)
+_FASTER_DUMPER = getattr(yaml, "CSafeDumper", None)
+
+
+def _same_in_both_emitters(data: object) -> bool:
+    """Whether every text of ``data`` (keys and values) is written the same by both."""
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if not _SAME_IN_BOTH_EMITTERS.fullmatch(item):
+                return False
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str) or not key:
+                    return False
+            todo += item.keys()
+            todo += item.values()
+        elif isinstance(item, list | tuple):
+            todo += item
+    return True
+
+
 def dump_yaml(data: object, header: str = "") -> str:
-    """Readable, diff-friendly, deterministic YAML (sorted keys, block style, UTF-8)."""
-    body = yaml.safe_dump(
-        data, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100
+    """Readable, diff-friendly, deterministic YAML (sorted keys, block style, UTF-8).
+
+    Written by libyaml's emitter when PyYAML has it and the text is one it writes exactly as
+    PyYAML's own (about ten times faster: a year of 80 groups is 880 sessions), else by
+    PyYAML's: the same bytes either way, with or without libyaml.
+    """
+    dumper = _FASTER_DUMPER if _same_in_both_emitters(data) else None
+    body = yaml.dump(
+        data,
+        Dumper=dumper or yaml.SafeDumper,
+        sort_keys=True,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
     return header + body
 

@@ -400,7 +400,7 @@ def _best(
     neighbours = _Neighbours(entries)
     weighed = []
     for day, positions in demand.positions_by_day:
-        usual = _usual_cached(entries, day, usual_cache)
+        usual = _usual_cached(entries, bisect_left(neighbours.days, day), day, usual_cache)
         weighed.append((_day_cost(demand, day, state, usual, neighbours), day, usual, positions))
     weighed.sort(key=lambda item: (item[0], item[1]))
     site = demand.site
@@ -418,14 +418,13 @@ def _best(
 
 
 def _usual_cached(
-    entries: list[tuple[date, int, str]], day: date, cache: dict[int, Usual]
+    entries: list[tuple[date, int, str]], before: int, day: date, cache: dict[int, Usual]
 ) -> Usual:
-    """``usual_habits(entries, day)``, cached by the number of entries before ``day``: for one
-    list of entries, that number decides which entries come before."""
-    count = sum(1 for entry in entries if entry[0] < day)
-    if count not in cache:
-        cache[count] = usual_habits(entries, day)
-    return cache[count]
+    """``usual_habits(entries, day)``, cached by ``before``, the number of entries before
+    ``day``: for one list of entries, that number decides which entries come before."""
+    if before not in cache:
+        cache[before] = usual_habits(entries, day)
+    return cache[before]
 
 
 def _place(demand: Demand, position: Position, state: _State) -> None:

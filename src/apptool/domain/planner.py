@@ -257,25 +257,30 @@ def _day_cost(
     cost = state.school_costs.get(key)
     if cost is None:
         cost = state.school_costs[key] = _school_holiday_cost(demand.convention, day)
-    preferences = demand.group.preferences
-    if preferences.weekdays and WEEKDAYS[day.weekday()] not in preferences.weekdays:
+    weekday = day.weekday()
+    preferred = demand.group.preferences.weekdays
+    if preferred and WEEKDAYS[weekday] not in preferred:
         cost += W_PREFERRED_WEEKDAY
-    cost += _interval_cost(demand, day, neighbours)
+    if neighbours.entries or demand.next_last is not None:  # else no interval to weigh
+        cost += _interval_cost(demand, day, neighbours)
     if usual.day is not None:
-        weekday, week = usual.day
-        cost += W_USUAL_WEEKDAY * (day.weekday() != weekday)
-        cost += W_USUAL_WEEK * (_week_of_month(day) != week)
+        usual_weekday, usual_week = usual.day
+        cost += W_USUAL_WEEKDAY * (weekday != usual_weekday)
+        cost += W_USUAL_WEEK * (_week_of_month(day) != usual_week)
     if demand.period.cadence == "quarterly":
         cost += W_USUAL_MONTH_OF_QUARTER * ((day.month - 1) % 3 != usual.month_of_quarter)
-    bookings = state.by_day.get(day, [])
-    same_site = sum(1 for b in bookings if b.site == demand.site)
-    if not same_site:
-        cost += W_NEW_TRIP
-    if same_site != len(bookings):
-        cost += W_MIXED_DAY
-    cost += W_DAY_LOAD * len(bookings)
-    cost += W_WEEK_LOAD * state.week_load[_week(day)]
-    return cost
+    bookings = state.by_day.get(day)
+    if bookings:
+        site = demand.site
+        same_site = sum(1 for b in bookings if b.site == site)
+        if not same_site:
+            cost += W_NEW_TRIP
+        if same_site != len(bookings):
+            cost += W_MIXED_DAY
+        cost += W_DAY_LOAD * len(bookings)
+    else:
+        cost += W_NEW_TRIP  # a day without sessions yet: a trip of its own
+    return cost + W_WEEK_LOAD * state.week_load[_week(day)]
 
 
 def _school_holiday_cost(convention: Convention, day: date) -> int:

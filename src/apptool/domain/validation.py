@@ -11,9 +11,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from stdnum import bic, iban
-from stdnum.fr import siret as siret_number
-
 from apptool.domain.contract import (
     active_until,
     agreement_year,
@@ -199,6 +196,8 @@ def siret_valid(convention: Convention, doc: Document) -> list[Problem]:
     siret = convention.establishment.siret
     if siret is None:
         return []
+    from stdnum.fr import siret as siret_number  # lazy: only for a SIRET to check
+
     if not siret_number.is_valid(siret):
         return [
             doc.problem(
@@ -413,6 +412,8 @@ BillingRule = Callable[[Billing, Document], list[Problem]]
 
 def billing_siret_valid(billing: Billing, doc: Document) -> list[Problem]:
     """The practitioner's SIRET, a mandatory mention, has a valid checksum."""
+    from stdnum.fr import siret as siret_number  # lazy: only for a SIRET to check
+
     if siret_number.is_valid(billing.siret):
         return []
     return [
@@ -425,6 +426,8 @@ def billing_siret_valid(billing: Billing, doc: Document) -> list[Problem]:
 
 def bank_details_valid(billing: Billing, doc: Document) -> list[Problem]:
     """The IBAN and BIC printed on invoices are valid (checksum, format)."""
+    from stdnum import bic, iban  # lazy: only for bank details to check
+
     problems = []
     if not iban.is_valid(billing.iban):
         problems.append(doc.problem(("billing", "iban"), f"{billing.iban!r} is not a valid IBAN"))

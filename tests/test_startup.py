@@ -88,7 +88,8 @@ def test_help_imports_no_use_case_and_no_heavy_library() -> None:
 
 def test_a_piped_plan_imports_neither_rich_nor_the_templates(tmp_path: Path) -> None:
     """Out of a terminal the output is plain lines: rich (and jinja2, only for documents and
-    `check`) are not imported by `plan`."""
+    `check`) are not imported by `plan`, nor the invoice register and billing models (only
+    `check` reads the register)."""
     from apptool.store.workspace import init_workspace
 
     init_workspace(tmp_path / "ws")
@@ -97,7 +98,8 @@ def test_a_piped_plan_imports_neither_rich_nor_the_templates(tmp_path: Path) -> 
         f"sys.argv = ['apptool', '-w', {str(tmp_path / 'ws')!r}, 'plan', '2025', "
         "'--today', '2024-01-01']\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('rich', 'jinja2'))), "
+        "unused = ('rich', 'jinja2', 'apptool.domain.register', 'apptool.domain.billing')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(unused)), "
         "file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -432,6 +432,17 @@ def test_the_helper_process_gives_the_same_failures_as_a_check_here() -> None:
     assert checks.process is None  # closed
 
 
+def test_a_long_xml_waits_in_its_own_thread_not_in_the_command() -> None:
+    """An XML longer than a pipe holds is sent while the helper still compiles: submit
+    returns at once, and the answer is the check's."""
+    xml = einvoice.cii_xml(invoice()) + b"<!--" + b"x" * 300_000 + b"-->"
+    with einvoice_checks.BackgroundChecks() as checks:
+        answer = checks.submit(xml)
+        assert checks.process is not None
+        assert answer() == einvoice.check_einvoice(xml) == []
+        assert checks.process is not None  # the helper answered
+
+
 def test_a_helper_that_dies_is_replaced_by_a_check_here() -> None:
     xml = bad_xmls()[1]
     with einvoice_checks.BackgroundChecks() as checks:

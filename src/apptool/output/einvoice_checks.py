@@ -311,11 +311,15 @@ class BackgroundChecks:
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         try:
+            # The helper finds apptool where this process found it (a checkout, a path
+            # added at run time), before anything else its own start would put first.
+            path = os.pathsep.join(entry for entry in sys.path if entry)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "apptool.output.einvoice_checks"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": path},
             )
         except OSError:
             self.process = None
@@ -327,22 +331,34 @@ class BackgroundChecks:
         self.close()
 
     def submit(self, xml: bytes) -> Callable[[], list[RuleFailure]]:
-        """Send ``xml`` to the helper; the function returned gives its failures."""
+        """Send ``xml`` to the helper; the function returned gives its failures.
+
+        The request is written by a thread: a long XML fills the pipe while the helper is
+        still compiling, and this process goes on meanwhile.
+        """
         process = self.process
-        if process is None or process.stdin is None:
+        if process is None or process.stdin is None or process.stdout is None:
             return lambda: check_einvoice(xml)
-        try:
-            request = json.dumps({"xml": base64.b64encode(xml).decode("ascii")})
-            process.stdin.write(request.encode("ascii") + b"\n")
-            process.stdin.flush()
-        except OSError:
-            self._give_up()
-            return lambda: check_einvoice(xml)
+        stdin, stdout = process.stdin, process.stdout
+        request = json.dumps({"xml": base64.b64encode(xml).decode("ascii")}).encode("ascii")
+        unsent: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                stdin.write(request + b"\n")
+                stdin.flush()
+            except (OSError, ValueError) as exc:  # the helper is gone, or closed
+                unsent.append(exc)
+
+        sender = threading.Thread(target=send, name="apptool-einvoice-request", daemon=True)
+        sender.start()
 
         def answer() -> list[RuleFailure]:
             try:
-                assert process.stdout is not None
-                reply = json.loads(process.stdout.readline() or b"null")
+                sender.join()
+                if unsent:
+                    raise unsent[0]
+                reply = json.loads(stdout.readline() or b"null")
                 if isinstance(reply, dict) and isinstance(reply.get("error"), str):
                     raise EInvoiceCheckError(reply["error"])
                 return _failures_from_json(reply["failures"])

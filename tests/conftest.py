@@ -7,8 +7,10 @@ import os
 import shutil
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +51,35 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _CACHE_FOLDER = pytest.StashKey[tuple[str, str | None]]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_app_command_built_once() -> Iterator[None]:
+    """typer's ``CliRunner.invoke(app, ...)`` rebuilds the click command of every command of
+    the app (reading each function's signature and type hints) at every call: about 80 ms, a
+    third of the suite's time over its thousand invocations. The command built from
+    ``apptool.cli.app`` is the same each time (nothing a test changes is read when it is
+    built: the commands' functions are registered once, on import), and a click command keeps
+    no state between runs: it is built once per process. Any other typer app is built at each
+    call, as typer does."""
+    import typer.testing
+
+    from apptool.cli import app
+
+    build = typer.testing._get_command
+    built: dict[str, Any] = {}
+
+    def command_of(typer_app: Any) -> Any:
+        if typer_app is not app:
+            return build(typer_app)
+        if "app" not in built:
+            built["app"] = build(typer_app)
+        return built["app"]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", command_of)
+        yield
+
 
 PRACTITIONER = """\
 name: Test Practitioner

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import apptool
 import apptool.services  # installs the cached holidays into the domain
@@ -190,3 +191,13 @@ def check_golden(name: str, text: str) -> None:
     assert text == golden.read_text(encoding="utf-8"), (
         f"{golden.name} differs: if intended, rerun with APPTOOL_UPDATE_GOLDEN=1"
     )
+
+
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser when PyYAML has it: the same values (the same
+    constructor), read about ten times faster than by the pure-Python parser. For the tests
+    reading what the tool wrote; what the tool reads is read by the tool."""
+    return yaml.load(text, Loader=_SAFE_LOADER)

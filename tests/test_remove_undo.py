@@ -240,7 +240,8 @@ def test_terminate_lists_what_it_cancels_and_asks_first(planned: Path, terminal:
     assert snapshot(planned) == before
     output = ok(planned, "terminate", CONVENTION, "--notice-on", NOTICE, input="y\n")
     assert f"{len(after_end)} later session(s) cancelled" in output
-    assert all(sessions(planned)[s["id"]]["status"] == "cancelled" for s in after_end)
+    now = sessions(planned)
+    assert all(now[s["id"]]["status"] == "cancelled" for s in after_end)
     assert [t["notice_on"] for t in terminations(planned)] == [NOTICE]
     check_accepts(planned)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import os
 import shutil
+import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator
@@ -38,6 +39,19 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = tempfile.mkdtemp(prefix="apptool-test-cache-")
     config.stash[_CACHE_FOLDER] = (folder, os.environ.get(CACHE_ENV))
     os.environ[CACHE_ENV] = folder
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[None]:
+    """The test modules as pytest rewrites their asserts (about 2 s of each worker's start)
+    are kept in ``tests/__pycache__`` for the next run, even under PYTHONDONTWRITEBYTECODE,
+    as apptool's bytecode is (and what they import in the virtual environment)."""
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = before
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

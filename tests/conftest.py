@@ -212,6 +212,6 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def safe_load(text: str) -> Any:
     """``yaml.safe_load`` with libyaml's parser when PyYAML has it: the same values (the same
-    constructor), read about ten times faster than by the pure-Python parser. For the tests
+    constructor), read about eight times faster than by the pure-Python parser. For the tests
     reading what the tool wrote; what the tool reads is read by the tool."""
     return yaml.load(text, Loader=_SAFE_LOADER)

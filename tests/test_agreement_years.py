@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from apptool.cli import app
 from apptool.domain.contract import agreement_year, agreement_year_bounds, agreement_years
 from apptool.output.french import euros
-from conftest import check_golden
+from conftest import check_golden, safe_load
 
 runner = CliRunner()
 
@@ -115,7 +114,7 @@ def orders(root: Path) -> list[dict[str, Any]]:
     path = root / "records" / "orders.yaml"
     if not path.exists():
         return []
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["orders"])
+    return list(safe_load(path.read_text(encoding="utf-8"))["orders"])
 
 
 def by_group(root: Path, group: str) -> list[dict[str, Any]]:

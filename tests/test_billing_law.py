@@ -32,7 +32,7 @@ from apptool.output import einvoice
 from apptool.output.invoice import RenderedInvoice
 from apptool.services import invoicing
 from apptool.store.register import load_register
-from conftest import PRACTITIONER, write_workspace
+from conftest import PRACTITIONER, safe_load, write_workspace
 from test_invoicing import BILLING, NS, billing_ready, valid_siret
 
 runner = CliRunner()
@@ -117,7 +117,7 @@ def test_held_confirms_and_only_confirmed_sessions_are_billed(tmp_path: Path) ->
     run(root, "plan", "2025", "--today", "2025-06-15")
     run(root, "held", "a-ccas/alpha/2025-05", "--today", "2025-06-15")
     run(root, "invoice", "--month", "2025-05", "--today", "2025-06-15")
-    data = yaml.safe_load((root / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
     assert [line["source"] for line in data["document"]["lines"]] == ["a-ccas/alpha/2025-05"]
     # the others stay unconfirmed, listed, unbilled
     statuses = {
@@ -212,7 +212,7 @@ def test_a_calendar_check_refuses_is_not_invoiced(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     run(root, "plan", "2025", "--today", "2024-01-01")
     path = root / "calendars" / "2025.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = safe_load(path.read_text(encoding="utf-8"))
     may = [s for s in data["sessions"] if s["period"] == "2025-05" and s["group"] != "gamma"]
     may[1]["date"], may[1]["start"], may[1]["end"] = may[0]["date"], may[0]["start"], may[0]["end"]
     path.write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
@@ -345,7 +345,7 @@ def test_interest_and_indemnity_stay_owed_after_a_late_payment_and_are_claimed(
     assert state["indemnity"] == "40.00"
     result = run(issued, "interest", "2025-0001", "--today", "2025-09-01")
     assert "issued 2025-0002" in result.output
-    claim = yaml.safe_load((issued / "invoices" / "2025-0002.yaml").read_text(encoding="utf-8"))
+    claim = safe_load((issued / "invoices" / "2025-0002.yaml").read_text(encoding="utf-8"))
     assert claim["claims"] == "2025-0001"
     assert [line["kind"] for line in claim["document"]["lines"]] == ["interest", "indemnity"]
     markdown = (issued / "invoices" / "2025-0002.md").read_text(encoding="utf-8")
@@ -401,7 +401,7 @@ def test_a_paid_invoice_is_credited_only_with_a_refund(issued: Path) -> None:
     result = run(issued, "credit-note", "2025-0001", "--today", "2025-06-25", code=4)
     assert "add --refund" in result.output
     run(issued, "credit-note", "2025-0001", "--refund", "--today", "2025-06-25")
-    events = yaml.safe_load((issued / "invoices" / "payments.yaml").read_text(encoding="utf-8"))
+    events = safe_load((issued / "invoices" / "payments.yaml").read_text(encoding="utf-8"))
     assert events["refunds"][0]["number"] == "AV-2025-0001"
     assert balance(load_register(issued)).outstanding == Decimal("0.00")
 
@@ -447,7 +447,7 @@ def test_hours_are_priced_on_the_exact_minutes(tmp_path: Path) -> None:
         "20min",
     )
     run(root, "invoice", "--month", "2025-05", "--today", "2025-06-02")
-    data = yaml.safe_load((root / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
     line = next(li for li in data["document"]["lines"] if li["kind"] == "individual")
     assert (line["quantity"], line["minutes"]) == ("0.3333", 20)
     xml = (root / "invoices" / "2025-0001.xml").read_bytes()

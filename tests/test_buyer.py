@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from apptool.cli import app
-from conftest import write_workspace
+from conftest import safe_load, write_workspace
 
 runner = CliRunner()
 
@@ -65,7 +64,7 @@ def orders(root: Path) -> list[dict[str, Any]]:
     path = root / "records" / "orders.yaml"
     if not path.exists():
         return []
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["orders"])
+    return list(safe_load(path.read_text(encoding="utf-8"))["orders"])
 
 
 def holders(root: Path) -> dict[str, object]:
@@ -407,7 +406,7 @@ def test_init_buyer_copies_the_example(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", "--buyer", str(root)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in root.iterdir()) == ["buyer.yaml"]
-    spec = yaml.safe_load((root / "buyer.yaml").read_text(encoding="utf-8"))
+    spec = safe_load((root / "buyer.yaml").read_text(encoding="utf-8"))
     assert [
         (
             lot["number"],

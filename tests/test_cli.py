@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from apptool.cli import app
 from apptool.output.export import JSON_KEYS
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, write_workspace
+from conftest import CONVENTION, safe_load, write_workspace
 
 runner = CliRunner()
 TODAY = "2024-01-01"
@@ -58,7 +58,7 @@ def calendar(root: Path, year: int = 2025) -> str:
 
 
 def sessions_by_id(root: Path, year: int = 2025) -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load(calendar(root, year))
+    data = safe_load(calendar(root, year))
     return {s["id"]: s for s in data["sessions"]}
 
 
@@ -206,7 +206,7 @@ def test_plan_prints_a_table_and_the_summary_and_writes_the_calendar(example: Pa
     path = example / "calendars" / "2025.yaml"
     assert f"52 placed, 0 kept; written to {path}" in " ".join(out.split())
     assert len(sessions_by_id(example)) == 52
-    assert yaml.safe_load(calendar(example))["year"] == 2025
+    assert safe_load(calendar(example))["year"] == 2025
 
 
 def test_plan_accepts_the_workspace_from_the_environment(example: Path) -> None:

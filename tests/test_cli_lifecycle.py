@@ -8,12 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from icalendar import Calendar
 from typer.testing import CliRunner
 
 from apptool.cli import app
-from conftest import write_workspace
+from conftest import safe_load, write_workspace
 
 runner = CliRunner()
 
@@ -33,7 +32,7 @@ def planned(tmp_path: Path) -> Path:
 
 
 def session(root: Path, session_id: str) -> dict[str, object]:
-    data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
     return next(s for s in data["sessions"] if s["id"] == session_id)
 
 
@@ -288,7 +287,7 @@ def test_individual_consultations_are_anonymous(planned: Path) -> None:
         "agent",
     )
     assert code == 0, output
-    record = yaml.safe_load((planned / "records" / "individual.yaml").read_text())
+    record = safe_load((planned / "records" / "individual.yaml").read_text())
     (entry,) = record["consultations"]
     assert set(entry) == {
         "id",
@@ -344,12 +343,12 @@ def test_terminate_ends_at_the_end_of_the_month_after_a_month_notice(tmp_path: P
     code, output = run(root, "terminate", "test", "--notice-on", "2026-03-10", "--yes")
     assert code == 0, output
     assert "effective end 2026-04-30" in output
-    data = yaml.safe_load((root / "calendars" / "2026.yaml").read_text())
+    data = safe_load((root / "calendars" / "2026.yaml").read_text())
     for s in data["sessions"]:
         assert (s["status"] == "cancelled") == (s["date"] > "2026-04-30")
     code, _ = run(root, "plan", "2026", "--today", "2026-03-11")
     assert code == 0
-    again = yaml.safe_load((root / "calendars" / "2026.yaml").read_text())
+    again = safe_load((root / "calendars" / "2026.yaml").read_text())
     assert again["sessions"] == data["sessions"]
     code, output = run(root, "terminate", "test", "--notice-on", "2026-03-12")
     assert code == 4 and "already terminated" in output

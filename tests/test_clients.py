@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from apptool.cli import app
 from apptool.errors import NoValidPlan
 from apptool.services import planning
-from conftest import CONVENTION, PRACTITIONER, write_workspace
+from conftest import CONVENTION, PRACTITIONER, safe_load, write_workspace
 from test_invoicing import BILLING, billing_ready, valid_siret
 from test_properties import WEEKDAYS, workspaces
 
@@ -66,7 +66,7 @@ def test_a_cancellation_with_17_days_notice_is_pending_then_due_then_billed(
     assert f"{sid} ({day}) cancelled by the establishment, its report pending" in (
         " ".join(month.output.split())
     )
-    data = yaml.safe_load((billable / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
+    data = safe_load((billable / "invoices" / "2025-0001.yaml").read_text(encoding="utf-8"))
     assert sid not in {line["source"] for line in data["document"]["lines"]}
     run(billable, "credit-note", "2025-0001", "--today", "2025-06-03")
     run(
@@ -81,7 +81,7 @@ def test_a_cancellation_with_17_days_notice_is_pending_then_due_then_billed(
     )
     assert sessions(billable)[sid]["status"] == "due"
     run(billable, "invoice", "--month", "2025-05", "--today", "2025-06-04")
-    data = yaml.safe_load((billable / "invoices" / "2025-0002.yaml").read_text(encoding="utf-8"))
+    data = safe_load((billable / "invoices" / "2025-0002.yaml").read_text(encoding="utf-8"))
     line = next(li for li in data["document"]["lines"] if li["source"] == sid)
     assert line["kind"] == "cancellation"
     assert line["description"].endswith(
@@ -266,7 +266,7 @@ def test_a_pair_of_sites_gets_its_own_travel_time(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", practitioner=profile)
     run(root, "plan", "2025", "--today", "2024-01-01")
     path = root / "calendars" / "2025.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = safe_load(path.read_text(encoding="utf-8"))
     alpha = next(s for s in data["sessions"] if s["id"] == "test/alpha/2025-05")
     beta = next(s for s in data["sessions"] if s["id"] == "test/beta/2025-05")
     beta["date"], beta["start"], beta["end"] = alpha["date"], "13:30", "15:00"

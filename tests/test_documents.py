@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from icalendar import Calendar
 from typer.testing import CliRunner
 
 from apptool.cli import app
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, check_golden, write_workspace
+from conftest import CONVENTION, check_golden, safe_load, write_workspace
 
 runner = CliRunner()
 TODAY = "2024-01-01"
@@ -64,7 +63,7 @@ def run(root: Path, *args: str, code: int = 0) -> Any:
 
 
 def distributions(root: Path) -> list[dict[str, Any]]:
-    data = yaml.safe_load((root / "records" / "distributions.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "records" / "distributions.yaml").read_text(encoding="utf-8"))
     result: list[dict[str, Any]] = data["distributions"]
     return result
 
@@ -572,7 +571,7 @@ def test_note_records_and_completes_a_session_s_notes(example: Path) -> None:
     run(
         example, "note", sid, "--attendance", "6", "--text", "groupe soudé", "--today", "2025-05-02"
     )
-    (note,) = yaml.safe_load((example / "records" / "notes.yaml").read_text())["notes"]
+    (note,) = safe_load((example / "records" / "notes.yaml").read_text())["notes"]
     assert note == {
         "session": sid,
         "convention": "ccas-dreux",

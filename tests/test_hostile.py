@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -29,7 +28,7 @@ from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.services import planning
 from apptool.store.loading import MAX_FILE_BYTES
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, write_workspace
+from conftest import CONVENTION, safe_load, write_workspace
 
 runner = CliRunner()
 AGREEMENT = "ille-et-vilaine-lot3"
@@ -280,7 +279,7 @@ def test_terminating_an_agreement_with_fixed_count_groups_keeps_check_clean(exam
 
 
 def test_rescheduling_to_the_current_date_and_slot_is_a_no_op(example: Path) -> None:
-    data = yaml.safe_load((example / "calendars" / "2025.yaml").read_text())
+    data = safe_load((example / "calendars" / "2025.yaml").read_text())
     session = next(s for s in data["sessions"] if s["id"] == "ccas-dreux/seniors-1/2025-10")
     before = snapshot(example)
     code, output = run(

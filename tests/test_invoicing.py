@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from lxml import etree
 from markupsafe import escape
 from stdnum import luhn
@@ -35,7 +34,7 @@ from apptool.output.mentions import invoice_mentions
 from apptool.store import register
 from apptool.store.register import InvoiceRecord, content_hash, load_register, register_problems
 from apptool.store.workspace import init_workspace
-from conftest import CONVENTION, PRACTITIONER, check_golden, write_workspace
+from conftest import CONVENTION, PRACTITIONER, check_golden, safe_load, write_workspace
 
 runner = CliRunner()
 #: The example's May 2025 invoice: issued the first working day after the month.
@@ -77,7 +76,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def record(root: Path, number: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(
+    data: dict[str, Any] = safe_load(
         (root / "invoices" / f"{number}.yaml").read_text(encoding="utf-8")
     )
     return data
@@ -102,7 +101,7 @@ def valid_siret(first_eight: str, establishment: str) -> str:
 
 
 def day_of(root: Path, session_id: str) -> date:
-    data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
     return date.fromisoformat(
         str(next(s for s in data["sessions"] if s["id"] == session_id)["date"])
     )

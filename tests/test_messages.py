@@ -88,16 +88,36 @@ def mutations(line: str) -> dict[str, str]:
     return out
 
 
-def broken_workspaces() -> list[tuple[str, int, str]]:
-    cases = []
+#: The broken texts are checked in slices of consecutive lines of a file, each of at least
+#: this many texts (about a second of loading): xdist's workers share the slices out.
+SLICE = 150
+
+
+def line_slices() -> list[tuple[str, int, int]]:
+    """(file, first line, last line): each example file cut into slices of consecutive lines,
+    every line in exactly one, each slice with at least :data:`SLICE` broken texts (but a file
+    with fewer, in one slice) and the short rest joined to the file's last slice."""
+    slices: list[tuple[str, int, int]] = []
     for name in FILES:
-        for number, line in enumerate((EXAMPLES / name).read_text("utf-8").splitlines(), 1):
-            for how in mutations(line):
-                cases.append((name, number, how))
-    return cases
+        lines = (EXAMPLES / name).read_text("utf-8").splitlines()
+        mine: list[tuple[str, int, int]] = []
+        first, count = 1, 0
+        for number, line in enumerate(lines, 1):
+            count += len(mutations(line))
+            if count >= SLICE:
+                mine.append((name, first, number))
+                first, count = number + 1, 0
+        if first <= len(lines):
+            if mine and count < SLICE // 2:
+                mine[-1] = (name, mine[-1][1], len(lines))
+            else:
+                mine.append((name, first, len(lines)))
+        slices += mine
+    return slices
 
 
-CASES = broken_workspaces()
+SLICES = line_slices()
+SLICE_IDS = [f"{name}:{first}-{last}" for name, first, last in SLICES]
 
 
 def check_message(problem: str, expected_file: str) -> None:
@@ -116,23 +136,32 @@ def workspace_with(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return root, path
 
 
-def broken(lines: list[str]) -> list[tuple[int, str, str]]:
-    """Every line broken every way: (line number, how, the whole text)."""
+def broken(lines: list[str], first: int = 1, last: int | None = None) -> list[tuple[int, str, str]]:
+    """Every line (from ``first`` to ``last``) broken every way: (line number, how, the
+    whole text)."""
     return [
         (number, how, "\n".join([*lines[: number - 1], new, *lines[number:]]) + "\n")
         for number, line in enumerate(lines, 1)
+        if first <= number <= (len(lines) if last is None else last)
         for how, new in mutations(line).items()
     ]
 
 
-@pytest.mark.parametrize("name", FILES)
-def test_no_library_words_in_any_message(tmp_path: Path, name: str) -> None:
+def test_the_slices_hold_every_line_of_every_example_once() -> None:
+    for name in FILES:
+        count = len((EXAMPLES / name).read_text("utf-8").splitlines())
+        covered = [n for file, a, b in SLICES if file == name for n in range(a, b + 1)]
+        assert covered == list(range(1, count + 1)), name
+
+
+@pytest.mark.parametrize(("name", "first", "last"), SLICES, ids=SLICE_IDS)
+def test_no_library_words_in_any_message(tmp_path: Path, name: str, first: int, last: int) -> None:
     """Every line of every example file, broken every way: each problem is ours, with its
     file and line, and the loader never crashes."""
     root, path = workspace_with(tmp_path, name)
     shown = str(path.relative_to(root))
     tried = refused = 0
-    for number, how, text in broken(path.read_text("utf-8").splitlines()):
+    for number, how, text in broken(path.read_text("utf-8").splitlines(), first, last):
         path.write_text(text, encoding="utf-8")
         tried += 1
         try:
@@ -156,27 +185,29 @@ def _well_formed(text: str) -> bool:
     return True
 
 
+@pytest.mark.parametrize(("name", "first", "last"), SLICES, ids=SLICE_IDS)
 @pytest.mark.parametrize("parser", list(PARSERS))
 def test_no_parser_words_with_either_yaml_parser(
-    monkeypatch: pytest.MonkeyPatch, parser: str
+    monkeypatch: pytest.MonkeyPatch, parser: str, name: str, first: int, last: int
 ) -> None:
     """libyaml and pure-Python PyYAML word their syntax errors differently: both are
     translated, at a line of the file."""
     syntax = 0
-    for name in FILES:
-        lines = (EXAMPLES / name).read_text("utf-8").splitlines()
-        for number, how, text in broken(lines):
-            if _well_formed(text):
-                continue  # only syntax errors differ between the parsers
-            monkeypatch.setattr(loading, "_Parser", PARSERS[parser])
-            try:
-                parse_yaml(text, Path(name), name)
-            except InvalidInput as exc:
-                syntax += 1
-                for problem in exc.problems:
-                    check_message(str(problem), name)
-                    assert problem.line is not None, (number, how, problem)
-    assert syntax > 200, syntax
+    lines = (EXAMPLES / name).read_text("utf-8").splitlines()
+    cases = broken(lines, first, last)
+    monkeypatch.setattr(loading, "_Parser", PARSERS[parser])
+    for number, how, text in cases:
+        if _well_formed(text):
+            continue  # only syntax errors differ between the parsers
+        try:
+            parse_yaml(text, Path(name), name)
+        except InvalidInput as exc:
+            syntax += 1
+            for problem in exc.problems:
+                check_message(str(problem), name)
+                assert problem.line is not None, (number, how, problem)
+    # at least one broken text in 15 is a syntax error: over all the slices, more than 200
+    assert syntax > len(cases) // 15, (syntax, len(cases))
 
 
 @pytest.mark.parametrize("kind", sorted(get_args(ErrorType)))

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 
 from apptool.domain.planner import build_demands
@@ -35,7 +36,8 @@ YEAR = 2026
 TODAY = date(2025, 1, 1)
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 #: More examples for a deeper search: APPTOOL_PROPERTY_EXAMPLES=500 pytest tests/test_properties.py
-EXAMPLES = int(os.environ.get("APPTOOL_PROPERTY_EXAMPLES", "30"))
+#: (20 random workspaces a run by default, and the edge cases of :data:`EDGE_CASES` every run).
+EXAMPLES = int(os.environ.get("APPTOOL_PROPERTY_EXAMPLES", "20"))
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -173,6 +175,120 @@ def workspaces(draw: st.DrawFn) -> tuple[dict[str, str], str]:
     return texts, draw(practitioners())
 
 
+def _convention(
+    period: str,
+    groups: list[str],
+    *,
+    slots: str = '"09:00-10:30", "10:30-12:00"',
+    more: str = "school_holidays: {zone: B, policy: ignore}",
+) -> str:
+    """A convention written as :func:`conventions` writes one."""
+    return (
+        "\n".join(
+            [
+                "kind: convention",
+                "title: Convention 0",
+                "establishment: {name: Client, address: [1 rue de la Paix]}",
+                f"period: {period}",
+                "fees: {group_session: {amount: 150, per: session}}",
+                "session_duration: 90min",
+                f"slots: [{slots}]",
+                *([more] if more else []),
+                "notice_days: 15",
+                "locations:",
+                "  - {id: l0, name: Location 0}",
+                "  - {id: l1, name: Location 1}",
+                "groups:",
+                *groups,
+            ]
+        )
+        + "\n"
+    )
+
+
+def _profile(weekdays: str = "monday, tuesday, wednesday, thursday, friday", more: str = "") -> str:
+    return (
+        f"name: P\nworking_weekdays: [{weekdays}]\nunavailability: []\ntravel_minutes: 30\n" + more
+    )
+
+
+def _monthly(count: int, location: str = "l0") -> list[str]:
+    return [
+        f"  - {{id: g{n}, name: Group {n}, cadence: monthly, location: {location}}}"
+        for n in range(count)
+    ]
+
+
+#: Workspaces every run tries, whatever the random ones: the planner's two outcomes (a plan,
+#: no valid plan) and the contract's edge cases.
+EDGE_CASES: dict[str, tuple[dict[str, str], str]] = {
+    # one group, the whole year, nothing in the way: an easy workspace, a plan
+    "easy": (
+        {"c0": _convention("{start: 2026-01-01, end: 2026-12-31, renewal: none}", _monthly(1))},
+        _profile(),
+    ),
+    # the practitioner away all year: a session with no workable day
+    "no workable day": (
+        {"c0": _convention("{start: 2026-01-01, end: 2026-12-31, renewal: none}", _monthly(2))},
+        _profile().replace(
+            "unavailability: []", "unavailability: [{from: 2026-01-01, to: 2026-12-31, reason: r}]"
+        ),
+    ),
+    # 24 monthly groups, one session a day on Tuesdays only: no valid plan
+    "over capacity": (
+        {
+            f"c{i}": _convention(
+                "{start: 2025-06-01, end: 2026-12-31, renewal: tacit-yearly}", _monthly(12)
+            ).replace("title: Convention 0", f"title: Convention {i}")
+            for i in range(2)
+        },
+        _profile("tuesday", "max_sessions_per_day: 1\n"),
+    ),
+    # terminated within the year, from the year before, quarterly groups with preferences, two
+    # sites, closures, excluded months, school holidays avoided, weekends worked, a daily cap
+    "terminated": (
+        {
+            "c0": _convention(
+                "{start: 2025-03-01, end: 2027-02-28, renewal: none, termination: 2026-06-15}",
+                [
+                    "  - {id: g0, name: Group 0, cadence: quarterly, location: l0, "
+                    'preferences: {weekdays: [monday], slots: ["10:30"]}}',
+                    "  - {id: g1, name: Group 1, cadence: quarterly, location: l1}",
+                    "  - {id: g2, name: Group 2, cadence: monthly, location: l1, "
+                    "preferences: {weekdays: [friday]}}",
+                ],
+                more="excluded_months: [2, 7, 8]\nschool_holidays: {zone: C, policy: avoid}\n"
+                "closures: [{from: 2026-01-05, to: 2026-01-20, reason: r}, {from: 2026-03-02, "
+                "reason: r}]",
+            ),
+            "c1": _convention(
+                "{start: 2025-12-15, end: 2026-03-31, renewal: tacit-yearly}",
+                _monthly(3, "l1"),
+                slots='"13:30-15:00", "15:15-16:45", "17:00-18:30"',
+                more="school_holidays: {zone: A, policy: prefer-avoid}",
+            ),
+        },
+        _profile(
+            "monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+            "max_sessions_per_day: 2\n",
+        ).replace(
+            "unavailability: []", "unavailability: [{from: 2026-05-01, to: 2026-05-20, reason: r}]"
+        ),
+    ),
+}
+
+
+def edge_cases(*more: Any) -> Any:
+    """``@example`` of each of :data:`EDGE_CASES` (with ``more`` arguments after it)."""
+
+    def decorate(test: Any) -> Any:
+        for spec in reversed(EDGE_CASES.values()):
+            test = example(spec, *more)(test)
+        return test
+
+    return decorate
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -226,6 +342,7 @@ def plan_or_none(
 
 @PROPERTY
 @given(workspaces())
+@edge_cases()
 def test_a_plan_breaks_no_hard_rule_and_holds_every_session_once(
     spec: tuple[dict[str, str], str],
 ) -> None:
@@ -248,6 +365,7 @@ def test_a_plan_breaks_no_hard_rule_and_holds_every_session_once(
 
 @PROPERTY
 @given(workspaces())
+@edge_cases()
 def test_planning_is_deterministic(spec: tuple[dict[str, str], str]) -> None:
     with written(spec) as first, written(spec) as second:
         one, two = plan_or_none(first, dry_run=True), plan_or_none(second, dry_run=True)
@@ -259,6 +377,7 @@ def test_planning_is_deterministic(spec: tuple[dict[str, str], str]) -> None:
 
 @PROPERTY
 @given(workspaces())
+@edge_cases()
 def test_replanning_over_the_calendar_of_record_changes_nothing(
     spec: tuple[dict[str, str], str],
 ) -> None:
@@ -277,6 +396,7 @@ def test_replanning_over_the_calendar_of_record_changes_nothing(
 
 @PROPERTY
 @given(workspaces(), st.integers(0, 364))
+@edge_cases(150)
 def test_replanning_the_future_keeps_the_past(
     spec: tuple[dict[str, str], str], offset: int
 ) -> None:
@@ -297,6 +417,7 @@ def test_replanning_the_future_keeps_the_past(
 
 @PROPERTY
 @given(workspaces())
+@edge_cases()
 def test_the_next_year_plans_around_the_previous_one(spec: tuple[dict[str, str], str]) -> None:
     with written(spec) as root:
         outcome = plan_or_none(root)

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from apptool.cli import app
 from apptool.store.workspace import init_workspace
+from conftest import safe_load
 
 runner = CliRunner()
 
@@ -72,7 +73,7 @@ def add(root: Path, day: str = "2025-05-14", duration: str = "1h30", *more: str)
 
 
 def individual_record(root: Path) -> dict[str, Any]:
-    data = yaml.safe_load((root / "records" / "individual.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "records" / "individual.yaml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -83,13 +84,13 @@ def listed(root: Path) -> list[str]:
 
 
 def sessions(root: Path, year: int = 2026) -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load((root / "calendars" / f"{year}.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "calendars" / f"{year}.yaml").read_text(encoding="utf-8"))
     return {s["id"]: s for s in data["sessions"]}
 
 
 def terminations(root: Path) -> list[dict[str, Any]]:
     path = root / "records" / "terminations.yaml"
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["terminations"])
+    return list(safe_load(path.read_text(encoding="utf-8"))["terminations"])
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_a_billed_consultation_is_refused_until_a_credit_note_cancels_its_invoic
     ok(planned, "credit-note", "2025-0001", "--reason", "erreur", "--today", "2025-06-03")
     ok(planned, "individual", "remove", FIRST, "--today", "2025-06-03", "--yes")
     ok(planned, "invoice", "--month", "2025-05", "--today", "2025-06-04")
-    invoice = yaml.safe_load((planned / "invoices" / "2025-0002.yaml").read_text("utf-8"))
+    invoice = safe_load((planned / "invoices" / "2025-0002.yaml").read_text("utf-8"))
     sources = [line["source"] for line in invoice["document"]["lines"]]
     assert sources and FIRST not in sources  # the month billed again, without it
     check_accepts(planned)
@@ -239,7 +240,8 @@ def test_terminate_lists_what_it_cancels_and_asks_first(planned: Path, terminal:
     assert snapshot(planned) == before
     output = ok(planned, "terminate", CONVENTION, "--notice-on", NOTICE, input="y\n")
     assert f"{len(after_end)} later session(s) cancelled" in output
-    assert all(sessions(planned)[s["id"]]["status"] == "cancelled" for s in after_end)
+    now = sessions(planned)
+    assert all(now[s["id"]]["status"] == "cancelled" for s in after_end)
     assert [t["notice_on"] for t in terminations(planned)] == [NOTICE]
     check_accepts(planned)
 

@@ -15,14 +15,13 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from apptool.errors import AppToolError
 from apptool.services import planning
 from apptool.services import sessions as use_cases
-from conftest import CONVENTION, write_workspace
+from conftest import CONVENTION, safe_load, write_workspace
 
 EXAMPLES = int(os.environ.get("APPTOOL_PROPERTY_EXAMPLES", "10"))
 PROPERTY = settings(
@@ -75,7 +74,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def session_ids(root: Path) -> list[str]:
-    data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
+    data = safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
     return sorted(s["id"] for s in data["sessions"])
 
 
@@ -169,7 +168,7 @@ def test_a_terminated_agreement_keeps_the_months_of_its_fixed_count_group(planne
         shutil.copytree(planned, root)
         outcome = use_cases.terminate(root, "accord", date(2025, 9, 10))
         assert outcome.termination.effective_end == date(2025, 10, 31)
-        data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
+        data = safe_load((root / "calendars" / "2025.yaml").read_text(encoding="utf-8"))
         counted = {s["id"]: s for s in data["sessions"] if "/comptes/" in s["id"]}
         assert set(counted) == before  # no session re-spread, none added
         for sid, session in counted.items():

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from apptool.cli import app
@@ -23,7 +22,7 @@ from apptool.services import planning
 from apptool.services import sessions as use_cases
 from apptool.store.files import write_atomic
 from apptool.store.workspace import locked
-from conftest import TODAY, write_workspace
+from conftest import TODAY, safe_load, write_workspace
 
 runner = CliRunner()
 
@@ -148,7 +147,7 @@ def test_two_processes_changing_the_plan_at_once_lose_nothing(tmp_path: Path) ->
     for process in processes:
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
-    data = yaml.safe_load((root / "calendars" / "2025.yaml").read_text())
+    data = safe_load((root / "calendars" / "2025.yaml").read_text())
     cancelled = {s["id"] for s in data["sessions"] if s["status"] == "cancelled"}
     assert cancelled == set(ids)
 

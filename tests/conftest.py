@@ -81,7 +81,10 @@ def _the_app_command_built_once() -> Iterator[None]:
 
     from apptool.cli import app
 
-    build = typer.testing._get_command
+    build = getattr(typer.testing, "_get_command", None)
+    if build is None:  # another typer: built at each call, as it does
+        yield
+        return
     built: dict[str, Any] = {}
 
     def command_of(typer_app: Any) -> Any:

@@ -79,7 +79,8 @@ def test_help_imports_no_use_case_and_no_heavy_library() -> None:
         "import sys; from apptool.cli import main; sys.argv = ['apptool', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = ('apptool.services', 'apptool.domain', 'pydantic', 'rich', 'yaml', 'jinja2')\n"
-        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)\n"
+        "             and getattr(sys.modules[m], '__file__', None)), file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip() == "[]"
@@ -89,7 +90,8 @@ def test_help_imports_no_use_case_and_no_heavy_library() -> None:
 def test_a_piped_plan_imports_neither_rich_nor_the_templates(tmp_path: Path) -> None:
     """Out of a terminal the output is plain lines: rich (and jinja2, only for documents and
     `check`) are not imported by `plan`, nor the invoice register and billing models (only
-    `check` reads the register)."""
+    `check` reads the register); nor importlib.metadata, which pydantic's plugin loader
+    imports (:func:`apptool.cli.common._without_pydantic_plugin_loader`)."""
     from apptool.store.workspace import init_workspace
 
     init_workspace(tmp_path / "ws")
@@ -98,13 +100,49 @@ def test_a_piped_plan_imports_neither_rich_nor_the_templates(tmp_path: Path) -> 
         f"sys.argv = ['apptool', '-w', {str(tmp_path / 'ws')!r}, 'plan', '2025', "
         "'--today', '2024-01-01']\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "unused = ('rich', 'jinja2', 'apptool.domain.register', 'apptool.domain.billing')\n"
+        "unused = ('rich', 'jinja2', 'apptool.domain.register', 'apptool.domain.billing',\n"
+        "          'importlib.metadata')\n"
         "print(sorted(m for m in sys.modules if m.startswith(unused)), "
         "file=sys.stderr)"
     )
+    # The first run fills the holiday cache (the holidays package reads importlib.metadata).
+    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert "ccas-dreux/seniors-1/2025-05" in done.stdout
+
+
+def test_the_stand_in_for_pydantic_s_plugin_loader_answers_no_plugin() -> None:
+    """With every plugin off, models build without importing importlib.metadata; another name
+    asked of the loader brings the real one in its place."""
+    code = (
+        "import os, sys; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
+        "from apptool.cli.common import _without_pydantic_plugin_loader\n"
+        "_without_pydantic_plugin_loader()\n"
+        "import pydantic\n"
+        "class Model(pydantic.BaseModel):\n    number: int\n"
+        "assert Model(number=1).number == 1\n"
+        "assert pydantic.TypeAdapter(int).validate_python(2) == 2\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "assert tuple(get_plugins()) == ()\n"
+        "print('importlib.metadata' in sys.modules)\n"
+        "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP\n"
+        "print(PYDANTIC_ENTRY_POINT_GROUP, bool(sys.modules['pydantic.plugin._loader'].__file__))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "pydantic", "True"]
+
+
+@pytest.mark.parametrize("setting", ["", "some_plugin"])
+def test_no_stand_in_when_a_plugin_may_be_on(setting: str) -> None:
+    code = (
+        f"import os, sys; os.environ['PYDANTIC_DISABLE_PLUGINS'] = {setting!r}\n"
+        "from apptool.cli.common import _without_pydantic_plugin_loader\n"
+        "_without_pydantic_plugin_loader()\n"
+        "print('pydantic.plugin._loader' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 # --- the PDF: the same bytes without the costs ------------------------------------------------

@@ -15,6 +15,8 @@ import functools
 import inspect
 import os
 import re
+import sys
+import types
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import date
 from enum import StrEnum
@@ -673,4 +675,41 @@ def main() -> None:
     # No pydantic plugin is ever used: pydantic would search every installed package's entry
     # points for one (importlib.metadata, a few hundredths of a second) on each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _without_pydantic_plugin_loader()
     app()
+
+
+#: pydantic's plugin loader, and the values of PYDANTIC_DISABLE_PLUGINS that turn every
+#: plugin off (``pydantic.plugin._loader.get_plugins`` then answers ``()``).
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+_ALL_PLUGINS_OFF = ("__all__", "1", "true")
+
+
+def _without_pydantic_plugin_loader() -> None:
+    """With every pydantic plugin off, pydantic's plugin loader answers "no plugin" to each
+    model it builds, but importing it imports ``importlib.metadata`` (and with it ``email``,
+    ``zipfile``, ``csv``...), a tenth of a command's start-up. A stand-in module answers
+    ``get_plugins()`` with ``()``, as the loader itself does then; any other name asked of it
+    (but the import system's ``__path__``...) imports the real loader, which replaces the
+    stand-in."""
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF:
+        return
+    if _PLUGIN_LOADER in sys.modules:
+        return
+    stand_in = types.ModuleType(_PLUGIN_LOADER, "pydantic's plugin loader, all plugins off")
+
+    def get_plugins() -> tuple[()]:
+        return ()
+
+    def real_attribute(name: str) -> Any:
+        import importlib
+
+        if name.startswith("__"):  # the import system's own questions (__path__...)
+            raise AttributeError(name)
+        if sys.modules.get(_PLUGIN_LOADER) is stand_in:
+            del sys.modules[_PLUGIN_LOADER]
+        return getattr(importlib.import_module(_PLUGIN_LOADER), name)
+
+    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stand_in.__getattr__ = real_attribute  # type: ignore[method-assign]
+    sys.modules[_PLUGIN_LOADER] = stand_in

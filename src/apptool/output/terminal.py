@@ -49,6 +49,8 @@ class Table:
 def cell_width(text: str) -> int:
     """Columns a text takes in a terminal (wide East Asian characters take two, combining
     marks none)."""
+    if text.isascii():  # no wide or combining character: one column each
+        return len(text)
     return sum(
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         for ch in text

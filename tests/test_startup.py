@@ -187,7 +187,7 @@ def test_library_lookups_from_ldconfig_find_what_ctypes_finds_there() -> None:
 
 def test_factur_x_works_without_importing_requests_first() -> None:
     code = (
-        "import sys; from apptool.output.einvoice import _facturx\n"
+        "import sys; from apptool.output.facturx_files import _facturx\n"
         "facturx = _facturx()\n"
         "print('requests' in sys.modules, callable(facturx.generate_cii_xml))\n"
         "print(facturx.facturx.requests.post.__module__, 'requests' in sys.modules)"

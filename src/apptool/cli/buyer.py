@@ -22,6 +22,7 @@ from apptool.cli.common import (
     app,
     console,
     parse_date,
+    pdf_ahead,
     print_table,
     progress,
 )
@@ -401,6 +402,7 @@ def order_form(
     or to --output; a PDF (PDF/A) goes to --output, else to the current folder. A form
     already written is never replaced by a different one.
     """
+    pdf_ahead(output is DocFormat.pdf)
     from apptool.services import buyer  # lazy: keeps `apptool --help` instant
 
     form = buyer.order_form(State.workspace, number)

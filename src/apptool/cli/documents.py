@@ -22,6 +22,7 @@ from apptool.cli.common import (
     app,
     console,
     parse_today,
+    pdf_ahead,
     progress,
 )
 
@@ -130,6 +131,7 @@ def calendar(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
+    pdf_ahead(output.value in ("pdf", "eml"))
     with progress(f"Rendering the {year} calendars…"):
         outcomes = documents.calendars(
             State.workspace,
@@ -186,6 +188,7 @@ def notice(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
+    pdf_ahead(output.value in ("pdf", "eml"))
     with progress(f"Rendering the notice of {session_id}…"):
         outcome = documents.notice(State.workspace, session_id, eml=output is NoticeFormat.eml)
     path = _emit(outcome.rendered, output.value, out_dir)
@@ -215,6 +218,7 @@ def bilan(
     from apptool.services import documents  # lazy: keeps `apptool --help` instant
 
     _check_output(output.value, out_dir)
+    pdf_ahead(output.value == "pdf")
     with progress(f"Rendering the {year} report of {convention}…"):
         outcome = documents.bilan(State.workspace, year, convention, parse_today(today))
     path = _emit(outcome.rendered, output.value, out_dir)

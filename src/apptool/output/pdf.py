@@ -15,6 +15,11 @@ makes no PDF never pay for it. Two costs of WeasyPrint that change nothing in th
   and GPOS tables of each font into compact layouts before subsetting, although WeasyPrint's
   options drop both tables: for DejaVu Sans, about half of the subsetting time.
   :func:`_no_layout_compaction_of_dropped_tables` leaves them alone.
+
+A command run from the console script that will make a PDF starts the document helper first
+(:mod:`apptool.output.helper`): a child process, forked then, imports WeasyPrint on the other
+core while the command loads the workspace and builds the document, then renders each PDF
+asked of it with the same function (:func:`_pdf_here`), so the same bytes.
 """
 
 from __future__ import annotations
@@ -170,7 +175,18 @@ def pdf_from_html(html: str, created: date, base_url: str | None = None) -> byte
 
     PDF/A-3 so that an e-invoice XML can be embedded. The document dates are ``created`` at
     noon UTC, and so is the time fontTools writes into each embedded font subset.
+
+    Rendered by the document helper when one was started (:mod:`apptool.output.helper`), else
+    (or when it cannot answer) in this process.
     """
+    from apptool.output import helper  # lazy: the helper imports this module
+
+    made = helper.run("pdf", html, created, base_url)
+    return made if isinstance(made, bytes) else _pdf_here(html, created, base_url)
+
+
+def _pdf_here(html: str, created: date, base_url: str | None) -> bytes:
+    """:func:`pdf_from_html` in this process."""
     weasyprint = _weasyprint()
     instant = pdf_instant(created)
     with PDF_LOCK, _source_date(instant), _no_layout_compaction_of_dropped_tables():

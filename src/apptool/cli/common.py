@@ -667,19 +667,14 @@ def lazy_group(typer_app: typer.Typer) -> LazyGroup:
     return group
 
 
-def pdf_ahead(wanted: bool, einvoice: bool = False) -> None:
-    """A command that will make a PDF says so before it loads anything: the PDF helper
-    (:func:`apptool.output.helper.start_helper`) starts importing WeasyPrint on the other core
-    meanwhile; with ``einvoice``, the e-invoice checks' helper starts compiling the
-    Schematrons too (:func:`apptool.output.einvoice_checks.start_checks_early`)."""
+def pdf_ahead(wanted: bool) -> None:
+    """A command that will make a PDF says so before it loads anything: the document helper
+    (:func:`apptool.output.helper.start_helper`) starts importing WeasyPrint and factur-x on
+    the other core meanwhile."""
     if wanted:
         from apptool.output.helper import start_helper  # lazy: only for a PDF to make
 
-        start_helper()  # first: a fork, before the checks' helper starts its threads
-    if einvoice:
-        from apptool.output.einvoice_checks import start_checks_early  # lazy: idem
-
-        start_checks_early()
+        start_helper()
 
 
 def main() -> None:
@@ -694,7 +689,7 @@ def main() -> None:
     # points for one (importlib.metadata, a few hundredths of a second) on each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _without_pydantic_plugin_loader()
-    pdf_ahead(_may_make_pdf(sys.argv[1:]), _may_issue_einvoice(sys.argv[1:]))
+    pdf_ahead(_may_make_pdf(sys.argv[1:]))
     app()
 
 
@@ -717,13 +712,6 @@ def _may_make_pdf(args: list[str]) -> bool:
     if words & _PDF_ALWAYS:
         return True
     return bool(words & _PDF_WITH_FORMAT) and any(w.endswith(("pdf", "eml")) for w in words)
-
-
-def _may_issue_einvoice(args: list[str]) -> bool:
-    """Whether a command line issues an e-invoice (checked by Saxon), at a glance: as
-    :func:`_may_make_pdf`, for the e-invoice checks' helper."""
-    words = _words(args)
-    return bool(words & _PDF_ALWAYS) and "--draft" not in words
 
 
 #: pydantic's plugin loader, and the values of PYDANTIC_DISABLE_PLUGINS that turn every

@@ -27,7 +27,6 @@ instead. ``APPTOOL_EINVOICE_WORKER=0`` turns the helper off.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import contextlib
 import importlib.util
@@ -396,7 +395,8 @@ class BackgroundChecks:
 
 
 #: How much the helper yields the processor to the command and its PDF (``nice``): it has
-#: time until the PDF is made, they have none.
+#: time until the PDF is made, they have none (on two cores, the document helper renders
+#: while it compiles).
 HELPER_NICENESS = 10
 
 
@@ -407,37 +407,11 @@ def _yield_to_the_command(pid: int) -> None:
 
 def background_checks() -> BackgroundChecks | None:
     """A :class:`BackgroundChecks` when the helper is switched on (:data:`WORKER_SWITCH`)
-    and Saxon has not started in this process yet (then checking here is as quick): the one
-    :func:`start_checks_early` started, if any, else a new one. The caller closes it."""
-    global _EARLY
-    if _EARLY is not None:
-        early, _EARLY = _EARLY, None
-        return early
+    and Saxon has not started in this process yet (then checking here is as quick). The
+    caller closes it."""
     if os.environ.get(WORKER_SWITCH) != "1" or _SAXON is not None:
         return None
     return BackgroundChecks()
-
-
-#: The helper :func:`start_checks_early` started, until :func:`background_checks` hands it on.
-_EARLY: BackgroundChecks | None = None
-
-
-def start_checks_early() -> None:
-    """Start the helper now, for a command that will check an e-invoice later: Saxon then
-    compiles while the command loads the workspace and builds the invoice. Unused, it is
-    stopped at exit (it has nothing to finish)."""
-    global _EARLY
-    if _EARLY is not None or os.environ.get(WORKER_SWITCH) != "1" or _SAXON is not None:
-        return
-    _EARLY = BackgroundChecks()
-    atexit.register(_stop_unused_early_checks)
-
-
-def _stop_unused_early_checks() -> None:
-    global _EARLY
-    early, _EARLY = _EARLY, None
-    if early is not None:
-        early._give_up()
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:

@@ -71,9 +71,11 @@ def here() -> dict[str, str]:
     return {"pdf": digest(pdf), "xml": digest(xml), "facturx": digest(made)}
 
 
-def test_the_helper_makes_the_same_bytes_and_the_command_imports_neither_library(
+def test_the_helper_makes_the_same_bytes_and_a_failed_job_is_done_here(
     here: dict[str, str],
 ) -> None:
+    """The command imports neither library; a job that fails in the helper fails the same way
+    here, and the helper goes on; an unknown job is not done."""
     seen = run_script(
         """
         from apptool.output import einvoice
@@ -82,75 +84,39 @@ def test_the_helper_makes_the_same_bytes_and_the_command_imports_neither_library
         xml = helper.run("cii_xml", TERMS)
         made = einvoice.facturx_pdf(pdf, xml)
         here = sorted(m for m in ("weasyprint", "facturx", "fontTools") if m in sys.modules)
-        print(json.dumps({"started": started, "pdf": digest(pdf), "xml": digest(xml),
-                          "facturx": digest(made), "imported here": here}))
-        """
-    )
-    assert seen == {**here, "started": True, "imported here": []}
-
-
-def test_a_helper_that_is_gone_leaves_the_work_to_the_command(here: dict[str, str]) -> None:
-    seen = run_script(
-        """
-        h = helper.start_helper()
-        os.kill(h.pid, signal.SIGKILL)
-        os.waitpid(h.pid, 0)
-        pdf = pdf_from_html(HTML, date(2025, 6, 2))
-        print(json.dumps({"pdf": digest(pdf), "alive": h.alive,
-                          "asked again": helper.run("cii_xml", TERMS)}))
-        """
-    )
-    assert seen == {"pdf": here["pdf"], "alive": False, "asked again": None}
-
-
-def test_a_job_that_fails_there_fails_here_and_the_helper_goes_on(here: dict[str, str]) -> None:
-    seen = run_script(
-        """
-        from apptool.output import einvoice
-        helper.start_helper()
         failed = helper.run("facturx_pdf", b"not a PDF", b"<x/>", "381")
         try:
             einvoice.facturx_pdf(b"not a PDF", b"<x/>")
             raised = None
         except einvoice.EInvoiceInvalid as exc:
             raised = type(exc).__name__
-        xml = helper.run("cii_xml", TERMS)
-        unknown = helper.run("rm -rf", "/")
-        print(json.dumps({"failed": failed, "raised": raised, "xml": digest(xml),
-                          "unknown job": unknown, "alive": helper._HELPER.alive}))
+        print(json.dumps({"started": started, "pdf": digest(pdf), "xml": digest(xml),
+                          "facturx": digest(made), "imported here": here, "failed": failed,
+                          "raised": raised, "unknown job": helper.run("rm -rf", "/"),
+                          "alive": helper._HELPER.alive}))
         """
     )
     assert seen == {
+        **here,
+        "started": True,
+        "imported here": [],
         "failed": None,
         "raised": "EInvoiceInvalid",
-        "xml": here["xml"],
         "unknown job": None,
         "alive": True,
     }
 
 
-def test_a_garbled_answer_ends_the_helper(here: dict[str, str]) -> None:
+def test_a_helper_gone_or_garbled_leaves_the_work_to_the_command(here: dict[str, str]) -> None:
+    """Closing it reaps it; an answer that is not one ends it; killed, it is asked nothing more
+    and the command makes the PDF (last: WeasyPrint is then imported here)."""
     seen = run_script(
         """
-        h = helper.start_helper()
-        os.kill(h.pid, signal.SIGKILL)
-        os.waitpid(h.pid, 0)
-        reader, writer = os.pipe()
-        os.write(writer, (5).to_bytes(8, "big") + b"junk!")
-        os.close(writer)
-        h.results = os.fdopen(reader, "rb")
-        h.pid = os.getpid() + 10**6  # nobody: killing it fails quietly
-        answer = helper.run("cii_xml", TERMS)
-        pdf = pdf_from_html(HTML, date(2025, 6, 2))
-        print(json.dumps({"answer": answer, "alive": h.alive, "pdf": digest(pdf)}))
-        """
-    )
-    assert seen == {"answer": None, "alive": False, "pdf": here["pdf"]}
+        def gone(h):
+            os.kill(h.pid, signal.SIGKILL)
+            os.waitpid(h.pid, 0)
 
-
-def test_closing_ends_and_reaps_the_helper() -> None:
-    seen = run_script(
-        """
+        helper._HELPER = None
         h = helper.start_helper()
         h.close()
         try:
@@ -158,32 +124,66 @@ def test_closing_ends_and_reaps_the_helper() -> None:
             reaped = False
         except ChildProcessError:
             reaped = True
-        print(json.dumps({"reaped": reaped, "answer": helper.run("cii_xml", TERMS)}))
+        closed = {"reaped": reaped, "answer": helper.run("cii_xml", TERMS)}
+        helper._HELPER = None
+        h = helper.start_helper()
+        gone(h)
+        reader, writer = os.pipe()
+        os.write(writer, (5).to_bytes(8, "big") + b"junk!")
+        os.close(writer)
+        h.results = os.fdopen(reader, "rb")
+        h.pid = os.getpid() + 10**6  # nobody: killing it fails quietly
+        garbled = {"answer": helper.run("cii_xml", TERMS), "alive": h.alive}
+
+        helper._HELPER = None
+        h = helper.start_helper()
+        gone(h)
+        pdf = pdf_from_html(HTML, date(2025, 6, 2))
+        killed = {"pdf": digest(pdf), "alive": h.alive, "asked again": helper.run("cii_xml", TERMS)}
+
+        print(json.dumps({"killed": killed, "garbled": garbled, "closed": closed}))
         """
     )
-    assert seen == {"reaped": True, "answer": None}
+    assert seen == {
+        "killed": {"pdf": here["pdf"], "alive": False, "asked again": None},
+        "garbled": {"answer": None, "alive": False},
+        "closed": {"reaped": True, "answer": None},
+    }
 
 
-@pytest.mark.parametrize(
-    ("setup", "expected"),
-    [
-        ("", True),
-        ("os.environ['APPTOOL_PDF_WORKER'] = '0'", False),
-        ("import weasyprint", False),
-        ("import threading, time; threading.Thread(target=time.sleep, args=(2,)).start()", False),
-    ],
-    ids=["on", "switched off", "WeasyPrint already here", "a thread running"],
-)
-def test_the_helper_starts_only_where_it_helps(setup: str, expected: bool) -> None:
+def test_the_helper_starts_only_where_it_helps() -> None:
+    """Switched on, once; never switched off, with another thread running (a fork copies
+    none), nor once WeasyPrint is imported here."""
     seen = run_script(
-        f"""
-        {setup}
+        """
+        import threading, time
+        os.environ["APPTOOL_PDF_WORKER"] = "0"
+        off = helper.start_helper()
+        os.environ["APPTOOL_PDF_WORKER"] = "1"
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        threaded = helper.start_helper()
+        stop.set()
+        thread.join()
         first = helper.start_helper()
-        print(json.dumps({{"started": first is not None,
-                          "once": helper.start_helper() is first}}))
+        again = helper.start_helper()
+        first.close()
+        helper._HELPER = None
+        import weasyprint
+        imported = helper.start_helper()
+        print(json.dumps({"off": off is None, "threaded": threaded is None,
+                          "on": first is not None, "once": again is first,
+                          "weasyprint here": imported is None}))
         """
     )
-    assert seen == {"started": expected, "once": True}
+    assert seen == {
+        "off": True,
+        "threaded": True,
+        "on": True,
+        "once": True,
+        "weasyprint here": True,
+    }
 
 
 def test_no_helper_unless_asked() -> None:
@@ -218,31 +218,40 @@ def test_a_glance_at_the_command_line(args: list[str], pdf: bool) -> None:
 
 
 def test_an_invoice_issued_with_the_helpers_is_the_same_as_without(tmp_path: Path) -> None:
-    """The console script, helpers on (the default) and off: the same files, byte for byte."""
+    """The console script (helpers on, as by default) and a program that imports apptool
+    (no helper): the same files, byte for byte."""
+    from typer.testing import CliRunner
+
+    from apptool.cli import app
     from apptool.store.workspace import init_workspace
 
     base = tmp_path / "base"
     init_workspace(base)
-    script = "import sys; from apptool.cli import main; sys.argv[0] = 'apptool'; main()"
+    runner = CliRunner()
+    planned = runner.invoke(app, ["-w", str(base), "plan", "2025", "--today", "2024-01-01"])
+    assert planned.exit_code == 0, planned.output
     month = ["invoice", "--month", "2025-05", "--today", "2025-06-02"]
-    plan = ["plan", "2025", "--today", "2024-01-01"]
-    subprocess.run([sys.executable, "-c", script, "-w", str(base), *plan], check=True)
-    outputs = {}
-    for switch in ("1", "0"):
-        root = tmp_path / f"helpers-{switch}"
-        shutil.copytree(base, root)
-        env = {**os.environ, "APPTOOL_PDF_WORKER": switch, "APPTOOL_EINVOICE_WORKER": switch}
-        done = subprocess.run(
-            [sys.executable, "-c", script, "-w", str(root), *month],
-            capture_output=True,
-            env=env,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        outputs[switch] = {
+    with_helpers, here = tmp_path / "with-helpers", tmp_path / "here"
+    shutil.copytree(base, with_helpers)
+    shutil.copytree(base, here)
+    script = "import sys; from apptool.cli import main; sys.argv[0] = 'apptool'; main()"
+    env = {**os.environ, "APPTOOL_PDF_WORKER": "1", "APPTOOL_EINVOICE_WORKER": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, "-w", str(with_helpers), *month],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    issued = runner.invoke(app, ["-w", str(here), *month])
+    assert issued.exit_code == 0, issued.output
+
+    def files(root: Path) -> dict[str, str]:
+        return {
             path.relative_to(root).as_posix(): base64.b64encode(path.read_bytes()).decode()
             for path in sorted((root / "invoices").rglob("*"))
             if path.is_file()
         }
-    assert any(name.endswith(".pdf") for name in outputs["1"])
-    assert outputs["1"] == outputs["0"]
+
+    assert any(name.endswith(".pdf") for name in files(with_helpers))
+    assert files(with_helpers) == files(here)

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -498,15 +497,3 @@ def test_the_helper_is_used_only_when_switched_on(monkeypatch: pytest.MonkeyPatc
     checks = einvoice_checks.background_checks()
     assert checks is not None
     checks.close()
-
-
-def test_the_helper_yields_the_processor_to_the_command() -> None:
-    """The checks' helper has time until the PDF is made: it runs at a lower priority."""
-    checks = einvoice_checks.BackgroundChecks()
-    try:
-        assert checks.process is not None
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        expected = min(19, mine + einvoice_checks.HELPER_NICENESS)
-        assert os.getpriority(os.PRIO_PROCESS, checks.process.pid) == expected
-    finally:
-        checks._give_up()

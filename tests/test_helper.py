@@ -23,9 +23,7 @@ from typing import Any
 import pytest
 
 from apptool.cli.common import _may_make_pdf
-from apptool.output import einvoice
 from apptool.output.pdf import pdf_from_html
-from test_einvoice import invoice
 
 HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>t</title>
 <style>body { font-family: "DejaVu Sans", sans-serif; }</style></head>
@@ -40,21 +38,21 @@ from apptool.output.pdf import pdf_from_html
 def digest(data):
     return hashlib.sha256(data).hexdigest()
 HTML = json.loads(sys.argv[1])
-TERMS = json.loads(sys.argv[2])
 """
 
 
 def run_script(body: str) -> dict[str, Any]:
-    terms = json.loads(json.dumps(einvoice.en16931_terms(invoice()), default=str))
     code = PRELUDE + textwrap.dedent(body)
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(HTML), json.dumps(terms)],
+        [sys.executable, "-c", code, json.dumps(HTML)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = {}
+    for line in done.stdout.splitlines():
+        result |= json.loads(line)
     return result
 
 
@@ -64,36 +62,36 @@ def digest(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def here() -> dict[str, str]:
-    """What this process makes itself: the PDF and the XML of :data:`HTML` and the invoice."""
-    pdf = pdf_from_html(HTML, date(2025, 6, 2))
-    xml = einvoice.cii_xml(invoice())
-    made = einvoice.facturx_pdf(pdf, xml)
-    return {"pdf": digest(pdf), "xml": digest(xml), "facturx": digest(made)}
+    """What this process makes itself: the PDF of :data:`HTML`."""
+    return {"pdf": digest(pdf_from_html(HTML, date(2025, 6, 2)))}
 
 
 def test_the_helper_makes_the_same_bytes_and_a_failed_job_is_done_here(
     here: dict[str, str],
 ) -> None:
-    """The command imports neither library; a job that fails in the helper fails the same way
-    here, and the helper goes on; an unknown job is not done."""
+    """The command never imports WeasyPrint; a job that fails in the helper fails the same
+    way here, and the helper goes on; an unknown job is not done; a second job sent before
+    the first one's result is taken is left to the command."""
     seen = run_script(
         """
-        from apptool.output import einvoice
         started = helper.start_helper() is not None
         pdf = pdf_from_html(HTML, date(2025, 6, 2))
-        xml = helper.run("cii_xml", TERMS)
-        made = einvoice.facturx_pdf(pdf, xml)
-        here = sorted(m for m in ("weasyprint", "facturx", "fontTools") if m in sys.modules)
-        failed = helper.run("facturx_pdf", b"not a PDF", b"<x/>", "381")
-        try:
-            einvoice.facturx_pdf(b"not a PDF", b"<x/>")
-            raised = None
-        except einvoice.EInvoiceInvalid as exc:
-            raised = type(exc).__name__
-        print(json.dumps({"started": started, "pdf": digest(pdf), "xml": digest(xml),
-                          "facturx": digest(made), "imported here": here, "failed": failed,
-                          "raised": raised, "unknown job": helper.run("rm -rf", "/"),
+        here = sorted(m for m in ("weasyprint", "fontTools") if m in sys.modules)
+        failed = helper.run("pdf", None, date(2025, 6, 2), None)
+        unknown = helper.run("rm -rf", "/")
+        first = helper.submit("pdf", HTML, date(2025, 6, 2), None)
+        second = helper.submit("pdf", HTML, date(2025, 6, 2), None)
+        later = first()
+        again = helper.submit("pdf", HTML, date(2025, 6, 2), None)
+        print(json.dumps({"started": started, "pdf": digest(pdf), "imported here": here,
+                          "failed": failed, "unknown job": unknown,
+                          "second while busy": second, "later": digest(later),
+                          "taken twice": first() is later, "free again": again is not None,
                           "alive": helper._HELPER.alive}))
+        try:
+            pdf_from_html(None, date(2025, 6, 2))
+        except TypeError as exc:
+            print(json.dumps({"raised here": type(exc).__name__}))
         """
     )
     assert seen == {
@@ -101,9 +99,13 @@ def test_the_helper_makes_the_same_bytes_and_a_failed_job_is_done_here(
         "started": True,
         "imported here": [],
         "failed": None,
-        "raised": "EInvoiceInvalid",
         "unknown job": None,
+        "second while busy": None,
+        "later": here["pdf"],
+        "taken twice": True,
+        "free again": True,
         "alive": True,
+        "raised here": "TypeError",
     }
 
 
@@ -124,7 +126,7 @@ def test_a_helper_gone_or_garbled_leaves_the_work_to_the_command(here: dict[str,
             reaped = False
         except ChildProcessError:
             reaped = True
-        closed = {"reaped": reaped, "answer": helper.run("cii_xml", TERMS)}
+        closed = {"reaped": reaped, "answer": helper.run("pdf", HTML, date(2025, 6, 2), None)}
         helper._HELPER = None
         h = helper.start_helper()
         gone(h)
@@ -132,14 +134,16 @@ def test_a_helper_gone_or_garbled_leaves_the_work_to_the_command(here: dict[str,
         os.write(writer, (5).to_bytes(8, "big") + b"junk!")
         os.close(writer)
         h.results = os.fdopen(reader, "rb")
+        h.jobs = open(os.devnull, "wb")  # the job is sent; the answer read is junk
         h.pid = os.getpid() + 10**6  # nobody: killing it fails quietly
-        garbled = {"answer": helper.run("cii_xml", TERMS), "alive": h.alive}
+        garbled = {"answer": helper.run("pdf", HTML, date(2025, 6, 2), None), "alive": h.alive}
 
         helper._HELPER = None
         h = helper.start_helper()
         gone(h)
         pdf = pdf_from_html(HTML, date(2025, 6, 2))
-        killed = {"pdf": digest(pdf), "alive": h.alive, "asked again": helper.run("cii_xml", TERMS)}
+        again = helper.submit("pdf", HTML, date(2025, 6, 2), None)
+        killed = {"pdf": digest(pdf), "alive": h.alive, "asked again": again}
 
         print(json.dumps({"killed": killed, "garbled": garbled, "closed": closed}))
         """

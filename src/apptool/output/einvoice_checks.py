@@ -323,8 +323,6 @@ class BackgroundChecks:
             )
         except OSError:
             self.process = None
-        else:
-            _yield_to_the_command(self.process.pid)
 
     def __enter__(self) -> BackgroundChecks:
         return self
@@ -392,17 +390,6 @@ class BackgroundChecks:
         finally:
             if process.stdout is not None:
                 process.stdout.close()
-
-
-#: How much the helper yields the processor to the command and its PDF (``nice``): it has
-#: time until the PDF is made, they have none (on two cores, the document helper renders
-#: while it compiles).
-HELPER_NICENESS = 10
-
-
-def _yield_to_the_command(pid: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not everywhere, never required
-        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + HELPER_NICENESS)
 
 
 def background_checks() -> BackgroundChecks | None:

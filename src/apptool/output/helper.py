@@ -1,18 +1,18 @@
-"""The document helper: a child process that makes a command's PDFs and Factur-X files.
+"""The document helper: a child process that makes a command's PDFs.
 
-WeasyPrint takes about 0.6 s to import and factur-x (with lxml and pypdf) about 0.3 s; a
-command that makes an invoice pays both before its first PDF, after loading the workspace and
-building the document. A command run from the console script that will make one starts this
-helper first (:func:`start_helper`, called by the CLI before typer reads the command line):
-a fork of the command's process, which imports both libraries on the other core meanwhile,
-then does each job asked of it (:data:`JOBS`) with the very functions the command would call
-itself, so the same bytes.
+WeasyPrint takes about 0.6 s to import. A command run from the console script that will make
+a PDF starts this helper first (:func:`start_helper`, called by the CLI before typer reads the
+command line): a fork of the command's process, which imports WeasyPrint on the other core
+meanwhile, then does each job asked of it (:data:`JOBS`) with the very function the command
+would call itself, so the same bytes. A job is sent as soon as its input is ready
+(:func:`submit`): an invoice's PDF renders there while the command makes and checks its
+e-invoice XML.
 
-:func:`run` asks the helper for a job; ``None`` means it did not do it (no helper, the helper
-is gone, or the job failed there): the caller does it in its own process, and meets the same
-error there, if any. The helper writes no file and nothing on the terminal, and is stopped
-when the command ends. Programs and tests that import apptool have no helper unless they
-call :func:`start_helper` with the switch on (:data:`HELPER_SWITCH`).
+``None`` from :func:`submit` or from the function it returns means the helper did not do the
+job (no helper, the helper is gone, or the job failed there): the caller does it in its own
+process, and meets the same error there, if any. The helper writes no file and nothing on the
+terminal, and is stopped when the command ends. Programs and tests that import apptool have
+no helper unless they call :func:`start_helper` with the switch on (:data:`HELPER_SWITCH`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pickle
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 #: The console script's switch for :func:`start_helper` ("1": on).
@@ -33,14 +34,9 @@ HELPER_SWITCH = "APPTOOL_PDF_WORKER"
 #: The jobs the helper does: name -> (module, function), called with the job's arguments.
 JOBS = {
     "pdf": ("apptool.output.pdf", "_pdf_here"),
-    "cii_xml": ("apptool.output.facturx_files", "cii_xml_from_terms"),
-    "facturx_pdf": ("apptool.output.facturx_files", "embed_xml"),
 }
-#: What the helper imports as soon as it starts, the first needed first: (module, function).
-WARM_UP = (
-    ("apptool.output.facturx_files", "_facturx"),
-    ("apptool.output.pdf", "_weasyprint"),
-)
+#: What the helper calls as soon as it starts (imports): (module, function).
+WARM_UP = (("apptool.output.pdf", "_weasyprint"),)
 
 #: The helper of this process, once started.
 _HELPER: DocumentHelper | None = None
@@ -71,11 +67,18 @@ def start_helper() -> DocumentHelper | None:
     return _HELPER
 
 
-def run(job: str, *args: Any) -> Any | None:
-    """The result of ``job`` (a key of :data:`JOBS`) done by the helper, or None when there
-    is no helper or it did not do it (the caller then does it itself)."""
+def submit(job: str, *args: Any) -> Callable[[], Any | None] | None:
+    """Send ``job`` (a key of :data:`JOBS`) to the helper now; the function returned waits for
+    its result (None: the helper did not do it). None when there is no helper, or it is busy
+    with a job whose result nobody took yet: the caller does the job itself."""
     helper = _HELPER
-    return helper.run(job, *args) if helper is not None else None
+    return helper.submit(job, *args) if helper is not None else None
+
+
+def run(job: str, *args: Any) -> Any | None:
+    """:func:`submit` ``job`` and wait for its result (None: the caller does it itself)."""
+    answer = submit(job, *args)
+    return answer() if answer is not None else None
 
 
 def _write_frame(stream: Any, payload: bytes) -> None:
@@ -94,8 +97,9 @@ def _read_frame(stream: Any) -> bytes | None:
 
 
 class DocumentHelper:
-    """A child process forked from this one (see the module's docstring): :meth:`run` sends
-    it a job and waits for the result, one job at a time; :meth:`close` (at exit) ends it."""
+    """A child process forked from this one (see the module's docstring): :meth:`submit`
+    sends it a job, one at a time, and gives the function that waits for its result;
+    :meth:`close` (at exit) ends it."""
 
     def __init__(self) -> None:
         jobs_in, jobs_out = os.pipe()
@@ -117,29 +121,55 @@ class DocumentHelper:
         self.jobs: Any = os.fdopen(jobs_out, "wb")
         self.results: Any = os.fdopen(results_in, "rb")
         self.alive = True
+        self.busy = False  # a job sent whose result was not taken yet
 
-    def run(self, job: str, *args: Any) -> Any | None:
-        """The job's result, or None when the helper did not do it: it is gone or garbled
-        (then it is asked nothing more), or the job failed there."""
+    def submit(self, job: str, *args: Any) -> Callable[[], Any | None] | None:
+        """Send a job; the function returned waits for its result, or None when the helper
+        did not do it: it is gone or garbled (then it is asked nothing more), or the job
+        failed there. None instead of a function when the helper is gone or still busy."""
         with self.lock:
-            if not self.alive:
+            if not self.alive or self.busy:
                 return None
             try:
                 _write_frame(self.jobs, pickle.dumps((job, args)))
-                reply = _read_frame(self.results)
-                kind, value = pickle.loads(reply) if reply is not None else (None, None)
-            except (OSError, ValueError, EOFError, TypeError, pickle.PickleError):
-                kind, value = None, None
-            if kind == "done":
-                return value
-            if kind != "failed":
+            except (OSError, ValueError, TypeError, pickle.PickleError):
                 self._end()
+                return None
+            self.busy = True
+        taken: list[Any] = []
+
+        def result() -> Any | None:
+            if taken:
+                return taken[0]
+            with self.lock:
+                taken.append(self._reply())
+                self.busy = False
+            return taken[0]
+
+        return result
+
+    def _reply(self) -> Any | None:
+        if not self.alive:
             return None
+        try:
+            reply = _read_frame(self.results)
+            kind, value = pickle.loads(reply) if reply is not None else (None, None)
+        except (OSError, ValueError, EOFError, TypeError, pickle.PickleError):
+            kind, value = None, None
+        if kind == "done":
+            return value
+        if kind != "failed":
+            self._end()
+        return None
+
+    def run(self, job: str, *args: Any) -> Any | None:
+        """:meth:`submit` and wait."""
+        answer = self.submit(job, *args)
+        return answer() if answer is not None else None
 
     def close(self) -> None:
         """End the helper: it never has anything to finish (it writes no file)."""
-        with self.lock:
-            self._end()
+        self._end()
 
     def _end(self) -> None:
         if not self.alive:

@@ -13,7 +13,7 @@ from apptool.errors import InvalidInput, Problem
 from apptool.output.einvoice import cii_xml, facturx_pdf
 from apptool.output.einvoice_checks import BackgroundChecks, RuleFailure, check_einvoice
 from apptool.output.mentions import invoice_mentions
-from apptool.output.pdf import pdf_from_html
+from apptool.output.pdf import pdf_later
 from apptool.output.render import render
 
 
@@ -49,19 +49,21 @@ def render_invoice(
 ) -> RenderedInvoice:
     """Markdown and HTML always; the CII XML (checked) of a numbered invoice unless
     ``einvoice`` is false (an issued invoice shown again: its XML is on file); the PDF when
-    asked. With ``checks``, the XML is checked in that helper process while the PDF is
-    rendered here; either way, a blocking failure refuses the invoice."""
+    asked. The PDF is sent to render first (in the document helper when one runs), then the
+    XML is made; with ``checks``, it is checked in that helper process meanwhile. Either way,
+    a blocking failure refuses the invoice."""
     context: dict[str, Any] = {"doc": doc, "m": invoice_mentions(doc)}
     rendered = RenderedInvoice(
         render("invoice.md.j2", context, root), render("invoice.html.j2", context, root)
     )
+    made = pdf_later(rendered.html, doc.issue_date) if pdf else None  # the helper renders...
     failures: Callable[[], list[RuleFailure]] | None = None
-    if doc.number is not None and einvoice:
+    if doc.number is not None and einvoice:  # ...while the XML is made and sent to be checked
         rendered.xml = cii_xml(doc)
         xml = rendered.xml
         failures = checks.submit(xml) if checks is not None else lambda: check_einvoice(xml)
-    if pdf:
-        rendered.pdf = pdf_from_html(rendered.html, doc.issue_date)
+    if made is not None:
+        rendered.pdf = made()
     if failures is not None:
         refuse_blocking(doc, failures())
     if rendered.pdf is not None and facturx and rendered.xml is not None:

@@ -1,10 +1,9 @@
 """Factur-X files, by the ``factur-x`` library: the CII XML from EN 16931 terms, the XML
 embedded into a PDF/A-3b, and read back.
 
-This module imports neither the domain nor the templates: the document helper process
-(:mod:`apptool.output.helper`) imports it, with factur-x, while the command loads the
-workspace, and makes the XML and the Factur-X PDF there (:mod:`apptool.output.einvoice`
-asks it first).
+It works on the terms and bytes only, and imports neither the domain nor the templates:
+:mod:`apptool.output.einvoice` maps an invoice to the terms (and names the type code of a
+credit note); factur-x (with lxml and pypdf) is imported on first use.
 """
 
 from __future__ import annotations

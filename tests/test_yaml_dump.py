@@ -3,7 +3,7 @@ emitter is used only for text it writes exactly as PyYAML's own)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,28 @@ def test_libyaml_writes_what_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(*args, **kwargs)
 
     monkeypatch.setattr(yaml, "dump", spy)
-    dump_yaml({"year": 2025, "sessions": [session]})
+    dump_yaml({"year": 2025, "sessions": [session]})  # plain: its nodes made directly
+    shared = ["a"]
+    dump_yaml({"one": shared, "two": shared})  # a list met twice: PyYAML's representer
     dump_yaml({"group": "Pôle 😀"})
     assert used == [files._FASTER_DUMPER, yaml.SafeDumper]
+
+
+SHARED = ["déplacée"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"sessions": [{"date": date(2025, 5, 6), "history": [], "ok": True, "n": -3}]},
+        {"a": None, "b": {}, "c": [[], {}], "d": "2025-05-06", "e": "09:00", "f": "yes"},
+        {"one": SHARED, "two": SHARED},  # PyYAML writes an anchor and an alias
+        {"when": datetime(2025, 5, 6, 9, 30)},  # not plain
+        {"z": 1, "a": {"y": [1, "x"], "b": False}},
+    ],
+)
+def test_plain_nodes_give_the_representer_s_bytes(value: dict[str, Any]) -> None:
+    assert dump_yaml(value) == pure_python(value)
 
 
 def test_the_example_files_read_back_and_dump_the_same_both_ways() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import math
 import os
 import re
@@ -16,6 +17,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -109,18 +111,75 @@ def dump_yaml(data: object, header: str = "") -> str:
 
     Written by libyaml's emitter when PyYAML has it and the text is one it writes exactly as
     PyYAML's own (about ten times faster: a year of 80 groups is 880 sessions), else by
-    PyYAML's: the same bytes either way, with or without libyaml.
+    PyYAML's: the same bytes either way, with or without libyaml. Plain data goes to the
+    emitter as nodes made here (:func:`_plain_node`), the others through PyYAML's
+    representer.
     """
     dumper = _FASTER_DUMPER if _same_in_both_emitters(data) else None
-    body = yaml.dump(
-        data,
-        Dumper=dumper or yaml.SafeDumper,
-        sort_keys=True,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    return header + body
+    node = _plain_node(data) if dumper is not None else None
+    if dumper is None or node is None:
+        return header + yaml.dump(
+            data,
+            Dumper=dumper or yaml.SafeDumper,
+            sort_keys=True,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100,
+        )
+    stream = io.StringIO()
+    emitter = dumper(stream, allow_unicode=True, default_flow_style=False, width=100)
+    emitter.open()
+    emitter.serialize(node)
+    emitter.close()
+    return header + stream.getvalue()
+
+
+_TAG = "tag:yaml.org,2002:"
+
+
+class _NotPlain(Exception):
+    """A value :func:`_plain_node` leaves to PyYAML's representer."""
+
+
+def _plain_node(data: object) -> yaml.Node | None:
+    """The nodes PyYAML's safe representer makes of ``data`` (keys sorted, block style), for
+    plain data only: mappings with text keys, lists, texts, integers, booleans, None and
+    dates, each mapping or list met once (PyYAML writes an anchor for one met twice). None
+    for anything else: the representer then does it. A tenth of the time: the calendar of
+    80 groups is 16,000 nodes."""
+    seen: set[int] = set()
+
+    def node(value: object) -> yaml.Node:
+        kind = type(value)
+        if kind is str:
+            return yaml.ScalarNode(_TAG + "str", value)
+        if kind is dict or kind is list:
+            if id(value) in seen:
+                raise _NotPlain
+            seen.add(id(value))
+            if kind is list:
+                items = [node(item) for item in value]  # type: ignore[attr-defined]
+                return yaml.SequenceNode(_TAG + "seq", items, flow_style=False)
+            pairs = []
+            for key, item in sorted(value.items()):  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    raise _NotPlain
+                pairs.append((yaml.ScalarNode(_TAG + "str", key), node(item)))
+            return yaml.MappingNode(_TAG + "map", pairs, flow_style=False)
+        if kind is bool:
+            return yaml.ScalarNode(_TAG + "bool", "true" if value else "false")
+        if kind is int:
+            return yaml.ScalarNode(_TAG + "int", str(value))
+        if value is None:
+            return yaml.ScalarNode(_TAG + "null", "null")
+        if kind is date:
+            return yaml.ScalarNode(_TAG + "timestamp", value.isoformat())  # type: ignore[attr-defined]
+        raise _NotPlain
+
+    try:
+        return node(data)
+    except (_NotPlain, TypeError):  # TypeError: keys that do not sort
+        return None
 
 
 #: The folders of a workspace that commands write under the lock: where an interrupted

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 
 from apptool.cli.common import _may_make_pdf
+from apptool.output import einvoice
 from apptool.output.pdf import pdf_from_html
+from test_einvoice import invoice
 
 HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>t</title>
 <style>body { font-family: "DejaVu Sans", sans-serif; }</style></head>
@@ -38,13 +40,15 @@ from apptool.output.pdf import pdf_from_html
 def digest(data):
     return hashlib.sha256(data).hexdigest()
 HTML = json.loads(sys.argv[1])
+TERMS = json.loads(sys.argv[2])
 """
 
 
 def run_script(body: str) -> dict[str, Any]:
+    terms = json.loads(json.dumps(einvoice.en16931_terms(invoice()), default=str))
     code = PRELUDE + textwrap.dedent(body)
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(HTML)],
+        [sys.executable, "-c", code, json.dumps(HTML), json.dumps(terms)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -62,35 +66,42 @@ def digest(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def here() -> dict[str, str]:
-    """What this process makes itself: the PDF of :data:`HTML`."""
-    return {"pdf": digest(pdf_from_html(HTML, date(2025, 6, 2)))}
+    """What this process makes itself: the PDF of :data:`HTML`, the XML of the invoice and
+    the Factur-X PDF of both."""
+    pdf = pdf_from_html(HTML, date(2025, 6, 2))
+    xml = einvoice.cii_xml(invoice())
+    made = einvoice.facturx_pdf(pdf, xml)
+    return {"pdf": digest(pdf), "xml": digest(xml), "facturx": digest(made)}
 
 
 def test_the_helper_makes_the_same_bytes_and_a_failed_job_is_done_here(
     here: dict[str, str],
 ) -> None:
-    """The command never imports WeasyPrint; a job that fails in the helper fails the same
-    way here, and the helper goes on; an unknown job is not done; a second job sent before
-    the first one's result is taken is left to the command."""
+    """The command imports neither library; a job that fails in the helper fails the same way
+    here, and the helper goes on; an unknown job is not done; a second job sent before the
+    first one's result is taken is left to the command."""
     seen = run_script(
         """
-        started = helper.start_helper() is not None
+        from apptool.output import einvoice
+        started = helper.start_helper("e-invoice") is not None
         pdf = pdf_from_html(HTML, date(2025, 6, 2))
-        here = sorted(m for m in ("weasyprint", "fontTools") if m in sys.modules)
-        failed = helper.run("pdf", None, date(2025, 6, 2), None)
+        xml = helper.run("cii_xml", TERMS)
+        made = einvoice.facturx_pdf(pdf, xml)
+        here = sorted(m for m in ("weasyprint", "facturx", "fontTools") if m in sys.modules)
+        failed = helper.run("facturx_pdf", b"not a PDF", b"<x/>", "381")
         unknown = helper.run("rm -rf", "/")
         first = helper.submit("pdf", HTML, date(2025, 6, 2), None)
         second = helper.submit("pdf", HTML, date(2025, 6, 2), None)
         later = first()
         again = helper.submit("pdf", HTML, date(2025, 6, 2), None)
-        print(json.dumps({"started": started, "pdf": digest(pdf), "imported here": here,
-                          "failed": failed, "unknown job": unknown,
-                          "second while busy": second, "later": digest(later),
-                          "taken twice": first() is later, "free again": again is not None,
-                          "alive": helper._HELPER.alive}))
+        print(json.dumps({"started": started, "pdf": digest(pdf), "xml": digest(xml),
+                          "facturx": digest(made), "imported here": here, "failed": failed,
+                          "unknown job": unknown, "second while busy": second,
+                          "later": digest(later), "taken twice": first() is later,
+                          "free again": again is not None, "alive": helper._HELPER.alive}))
         try:
-            pdf_from_html(None, date(2025, 6, 2))
-        except TypeError as exc:
+            einvoice.facturx_pdf(b"not a PDF", b"<x/>")
+        except einvoice.EInvoiceInvalid as exc:
             print(json.dumps({"raised here": type(exc).__name__}))
         """
     )
@@ -105,7 +116,7 @@ def test_the_helper_makes_the_same_bytes_and_a_failed_job_is_done_here(
         "taken twice": True,
         "free again": True,
         "alive": True,
-        "raised here": "TypeError",
+        "raised here": "EInvoiceInvalid",
     }
 
 
@@ -157,7 +168,7 @@ def test_a_helper_gone_or_garbled_leaves_the_work_to_the_command(here: dict[str,
 
 def test_the_helper_starts_only_where_it_helps() -> None:
     """Switched on, once; never switched off, with another thread running (a fork copies
-    none), nor once WeasyPrint is imported here."""
+    none), nor once WeasyPrint is imported here. Started for a PDF, it still makes an XML."""
     seen = run_script(
         """
         import threading, time
@@ -171,13 +182,15 @@ def test_the_helper_starts_only_where_it_helps() -> None:
         stop.set()
         thread.join()
         first = helper.start_helper()
-        again = helper.start_helper()
+        again = helper.start_helper("e-invoice")
+        xml = first.run("cii_xml", TERMS)  # factur-x imported for the job, not before
         first.close()
         helper._HELPER = None
         import weasyprint
         imported = helper.start_helper()
         print(json.dumps({"off": off is None, "threaded": threaded is None,
                           "on": first is not None, "once": again is first,
+                          "xml": xml is not None,
                           "weasyprint here": imported is None}))
         """
     )
@@ -186,6 +199,7 @@ def test_the_helper_starts_only_where_it_helps() -> None:
         "threaded": True,
         "on": True,
         "once": True,
+        "xml": True,
         "weasyprint here": True,
     }
 

@@ -129,7 +129,7 @@ def invoice(
         raise typer.BadParameter(str(exc), param_hint="--month") from None
     day = parse_today(today)
     _check_output_folder(out_dir)
-    pdf_ahead(output is DocFormat.pdf or not draft)
+    pdf_ahead(output is DocFormat.pdf or not draft, einvoice=not draft)
     with progress(
         f"{'Drafting' if draft else 'Checking and issuing'} the invoices of {period} "
         "(PDF/A-3 and e-invoice rules)…"
@@ -196,7 +196,7 @@ def credit_note(
     series. A paid invoice is credited only with --refund. The month's new invoice says
     which invoice it replaces.
     """
-    pdf_ahead(True)
+    pdf_ahead(True, einvoice=True)
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     with progress(f"Issuing the credit note cancelling {number}…"):
@@ -228,7 +228,7 @@ def interest(
     points, for each day late (365-day year), and a fixed 40 EUR recovery indemnity, both
     owed of right. The claim is an invoice of its own (Factur-X), in the invoice series.
     """
-    pdf_ahead(True)
+    pdf_ahead(True, einvoice=True)
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     with progress(f"Issuing the late-payment claim of {number}…"):

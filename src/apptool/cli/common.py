@@ -667,14 +667,14 @@ def lazy_group(typer_app: typer.Typer) -> LazyGroup:
     return group
 
 
-def pdf_ahead(wanted: bool) -> None:
-    """A command that will make a PDF says so before it loads anything: the document helper
-    (:func:`apptool.output.helper.start_helper`) starts importing WeasyPrint and factur-x on
-    the other core meanwhile."""
+def pdf_ahead(wanted: bool, einvoice: bool = False) -> None:
+    """A command that will make a PDF (with ``einvoice``, an e-invoice too) says so before it
+    loads anything: the document helper (:func:`apptool.output.helper.start_helper`) starts
+    importing WeasyPrint (and factur-x) on the other core meanwhile."""
     if wanted:
         from apptool.output.helper import start_helper  # lazy: only for a PDF to make
 
-        start_helper()
+        start_helper("e-invoice" if einvoice else "pdf")
 
 
 def main() -> None:
@@ -689,7 +689,7 @@ def main() -> None:
     # points for one (importlib.metadata, a few hundredths of a second) on each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _without_pydantic_plugin_loader()
-    pdf_ahead(_may_make_pdf(sys.argv[1:]))
+    pdf_ahead(_may_make_pdf(sys.argv[1:]), einvoice=bool(_words(sys.argv[1:]) & _PDF_ALWAYS))
     app()
 
 

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from apptool.domain.billing import TYPE_CODES, UNIT_CODES, InvoiceDocument, Party, round_cents
+from apptool.output import helper
 from apptool.output.einvoice_checks import (
     SCHEMATRONS,
     XSD,
@@ -230,11 +231,14 @@ def en16931_terms(doc: InvoiceDocument) -> dict[str, Any]:
 
 
 def cii_xml(doc: InvoiceDocument) -> bytes:
-    """The CII XML (Factur-X EN 16931) of ``doc``, made by ``facturx.generate_cii_xml``.
+    """The CII XML (Factur-X EN 16931) of ``doc``, made by ``facturx.generate_cii_xml`` (in
+    the document helper when one runs, :mod:`apptool.output.helper`).
 
     Not checked here (no XSD, no Schematron, no Saxon server): run :func:`check_einvoice`.
     """
-    return cii_xml_from_terms(en16931_terms(doc))
+    terms = en16931_terms(doc)
+    made = helper.run("cii_xml", terms)
+    return made if isinstance(made, bytes) else cii_xml_from_terms(terms)
 
 
 def require_valid(xml: bytes) -> list[RuleFailure]:
@@ -250,5 +254,8 @@ def require_valid(xml: bytes) -> list[RuleFailure]:
 
 def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
     """Embed ``xml`` as ``factur-x.xml`` into ``pdf`` (a PDF/A-3b): a Factur-X EN 16931 PDF
-    (:func:`~apptool.output.facturx_files.embed_xml`)."""
-    return embed_xml(pdf, xml, TYPE_CODES["credit-note"])
+    (:func:`~apptool.output.facturx_files.embed_xml`, in the document helper when one runs).
+    """
+    credit_note = TYPE_CODES["credit-note"]
+    made = helper.run("facturx_pdf", pdf, xml, credit_note)
+    return made if isinstance(made, bytes) else embed_xml(pdf, xml, credit_note)

@@ -1,12 +1,11 @@
-"""The document helper: a child process that makes a command's PDFs.
+"""The document helper: a child process that makes a command's PDFs and Factur-X files.
 
-WeasyPrint takes about 0.6 s to import. A command run from the console script that will make
-a PDF starts this helper first (:func:`start_helper`, called by the CLI before typer reads the
-command line): a fork of the command's process, which imports WeasyPrint on the other core
-meanwhile, then does each job asked of it (:data:`JOBS`) with the very function the command
-would call itself, so the same bytes. A job is sent as soon as its input is ready
-(:func:`submit`): an invoice's PDF renders there while the command makes and checks its
-e-invoice XML.
+WeasyPrint takes about 0.6 s to import, factur-x (with lxml and pypdf) about 0.3 s. A command
+run from the console script that will make a PDF starts this helper first
+(:func:`start_helper`, called by the CLI before typer reads the command line): a fork of the
+command's process, which imports them on the other core meanwhile (:data:`WARM_UP`: only
+WeasyPrint for a calendar, a notice...), then does each job asked of it (:data:`JOBS`) with
+the very function the command would call itself, so the same bytes.
 
 ``None`` from :func:`submit` or from the function it returns means the helper did not do the
 job (no helper, the helper is gone, or the job failed there): the caller does it in its own
@@ -34,16 +33,26 @@ HELPER_SWITCH = "APPTOOL_PDF_WORKER"
 #: The jobs the helper does: name -> (module, function), called with the job's arguments.
 JOBS = {
     "pdf": ("apptool.output.pdf", "_pdf_here"),
+    "cii_xml": ("apptool.output.facturx_files", "cii_xml_from_terms"),
+    "facturx_pdf": ("apptool.output.facturx_files", "embed_xml"),
 }
-#: What the helper calls as soon as it starts (imports): (module, function).
-WARM_UP = (("apptool.output.pdf", "_weasyprint"),)
+#: What the helper calls as soon as it starts (imports), by what the command makes:
+#: (module, function), the first needed first.
+WARM_UP = {
+    "pdf": (("apptool.output.pdf", "_weasyprint"),),
+    "e-invoice": (
+        ("apptool.output.facturx_files", "_facturx"),
+        ("apptool.output.pdf", "_weasyprint"),
+    ),
+}
 
 #: The helper of this process, once started.
 _HELPER: DocumentHelper | None = None
 
 
-def start_helper() -> DocumentHelper | None:
-    """Start the document helper of this process (once), for a command that will make a PDF.
+def start_helper(makes: str = "pdf") -> DocumentHelper | None:
+    """Start the document helper of this process (once), for a command that will make a PDF
+    (``makes``: a key of :data:`WARM_UP`; "e-invoice" for the XML and the Factur-X PDF too).
 
     Only when the switch is on (:data:`HELPER_SWITCH`), on Linux (a fork), with no other
     thread running (a fork copies none), and while WeasyPrint is not imported here yet (then
@@ -60,7 +69,7 @@ def start_helper() -> DocumentHelper | None:
     ):
         return None
     try:
-        _HELPER = DocumentHelper()
+        _HELPER = DocumentHelper(WARM_UP.get(makes, WARM_UP["pdf"]))
     except OSError:
         return None
     atexit.register(_HELPER.close)
@@ -101,7 +110,7 @@ class DocumentHelper:
     sends it a job, one at a time, and gives the function that waits for its result;
     :meth:`close` (at exit) ends it."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm_up: tuple[tuple[str, str], ...] = WARM_UP["pdf"]) -> None:
         jobs_in, jobs_out = os.pipe()
         results_in, results_out = os.pipe()
         self.lock = threading.Lock()
@@ -111,7 +120,7 @@ class DocumentHelper:
             try:
                 os.close(jobs_out)
                 os.close(results_in)
-                _serve(jobs_in, results_out)
+                _serve(jobs_in, results_out, warm_up)
             except BaseException:
                 code = 1
             finally:
@@ -188,7 +197,9 @@ def _function(module: str, name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _serve(jobs: int, results: int) -> None:  # pragma: no cover - runs in the child
+def _serve(  # pragma: no cover - runs in the child
+    jobs: int, results: int, warm_up: tuple[tuple[str, str], ...]
+) -> None:
     """The helper's life: warm up, then do each job until the end of the requests. Its
     standard streams go to /dev/null: whoever reads the command's output never waits for the
     helper, and nothing it could print reaches the terminal."""
@@ -197,7 +208,7 @@ def _serve(jobs: int, results: int) -> None:  # pragma: no cover - runs in the c
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    for module, name in WARM_UP:
+    for module, name in warm_up:
         with contextlib.suppress(Exception):  # a failure here is met again by the job
             _function(module, name)()
     with os.fdopen(jobs, "rb") as requests, os.fdopen(results, "wb") as answers:

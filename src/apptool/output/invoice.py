@@ -49,21 +49,20 @@ def render_invoice(
 ) -> RenderedInvoice:
     """Markdown and HTML always; the CII XML (checked) of a numbered invoice unless
     ``einvoice`` is false (an issued invoice shown again: its XML is on file); the PDF when
-    asked. The PDF is sent to render first (in the document helper when one runs), then the
-    XML is made; with ``checks``, it is checked in that helper process meanwhile. Either way,
-    a blocking failure refuses the invoice."""
+    asked. With ``checks``, the XML is checked in that helper process while the PDF renders
+    (in the document helper when one runs); either way, a blocking failure refuses the
+    invoice."""
     context: dict[str, Any] = {"doc": doc, "m": invoice_mentions(doc)}
     rendered = RenderedInvoice(
         render("invoice.md.j2", context, root), render("invoice.html.j2", context, root)
     )
-    made = pdf_later(rendered.html, doc.issue_date) if pdf else None  # the helper renders...
     failures: Callable[[], list[RuleFailure]] | None = None
-    if doc.number is not None and einvoice:  # ...while the XML is made and sent to be checked
+    if doc.number is not None and einvoice:
         rendered.xml = cii_xml(doc)
         xml = rendered.xml
         failures = checks.submit(xml) if checks is not None else lambda: check_einvoice(xml)
-    if made is not None:
-        rendered.pdf = made()
+    if pdf:  # while Saxon checks the XML
+        rendered.pdf = pdf_later(rendered.html, doc.issue_date)()
     if failures is not None:
         refuse_blocking(doc, failures())
     if rendered.pdf is not None and facturx and rendered.xml is not None:

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -188,13 +188,12 @@ def quick_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
     from apptool.output import invoice as invoice_output
     from apptool.output.pdf import pdf_from_html
 
-    def blank_page(html: str, created: date, base_url: str | None = None) -> Callable[[], bytes]:
+    def blank_page(html: str, created: date, base_url: str | None = None) -> bytes:
         if created not in _BLANK_PDFS:
             _BLANK_PDFS[created] = pdf_from_html(_BLANK_PAGE, created)
-        made = _BLANK_PDFS[created]
-        return lambda: made
+        return _BLANK_PDFS[created]
 
-    monkeypatch.setattr(invoice_output, "pdf_later", blank_page)
+    monkeypatch.setattr(invoice_output, "pdf_from_html", blank_page)
 
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,7 +13,7 @@ from apptool.errors import InvalidInput, Problem
 from apptool.output.einvoice import cii_xml, facturx_pdf
 from apptool.output.einvoice_checks import BackgroundChecks, RuleFailure, check_einvoice
 from apptool.output.mentions import invoice_mentions
-from apptool.output.pdf import pdf_later
+from apptool.output.pdf import pdf_from_html
 from apptool.output.render import render
 
 
@@ -62,7 +62,7 @@ def render_invoice(
         xml = rendered.xml
         failures = checks.submit(xml) if checks is not None else lambda: check_einvoice(xml)
     if pdf:  # while Saxon checks the XML
-        rendered.pdf = pdf_later(rendered.html, doc.issue_date)()
+        rendered.pdf = pdf_from_html(rendered.html, doc.issue_date)
     if failures is not None:
         refuse_blocking(doc, failures())
     if rendered.pdf is not None and facturx and rendered.xml is not None:

@@ -30,10 +30,12 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
+
+from apptool.output import helper
 
 #: PDF making patches process-wide state (environment, facturx's clock): one at a time.
 PDF_LOCK = threading.Lock()
@@ -179,21 +181,8 @@ def pdf_from_html(html: str, created: date, base_url: str | None = None) -> byte
     Rendered by the document helper when one was started (:mod:`apptool.output.helper`), else
     (or when it cannot answer) in this process.
     """
-    return pdf_later(html, created, base_url)()
-
-
-def pdf_later(html: str, created: date, base_url: str | None = None) -> Callable[[], bytes]:
-    """:func:`pdf_from_html`, started now in the document helper when there is one: the
-    function returned gives the PDF (made in this process when the helper did not)."""
-    from apptool.output import helper  # lazy: the helper imports this module
-
-    answer = helper.submit("pdf", html, created, base_url)
-
-    def result() -> bytes:
-        made = answer() if answer is not None else None
-        return made if isinstance(made, bytes) else _pdf_here(html, created, base_url)
-
-    return result
+    made = helper.run("pdf", html, created, base_url)
+    return made if isinstance(made, bytes) else _pdf_here(html, created, base_url)
 
 
 def _pdf_here(html: str, created: date, base_url: str | None) -> bytes:

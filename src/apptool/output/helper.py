@@ -7,7 +7,7 @@ command's process, which imports them on the other core meanwhile (:data:`WARM_U
 WeasyPrint for a calendar, a notice...), then does each job asked of it (:data:`JOBS`) with
 the very function the command would call itself, so the same bytes.
 
-``None`` from :func:`submit` or from the function it returns means the helper did not do the
+``None`` from :func:`run` means the helper did not do the
 job (no helper, the helper is gone, or the job failed there): the caller does it in its own
 process, and meets the same error there, if any. The helper writes no file and nothing on the
 terminal, and is stopped when the command ends. Programs and tests that import apptool have
@@ -24,7 +24,6 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 #: The console script's switch for :func:`start_helper` ("1": on).
@@ -76,18 +75,11 @@ def start_helper(makes: str = "pdf") -> DocumentHelper | None:
     return _HELPER
 
 
-def submit(job: str, *args: Any) -> Callable[[], Any | None] | None:
-    """Send ``job`` (a key of :data:`JOBS`) to the helper now; the function returned waits for
-    its result (None: the helper did not do it). None when there is no helper, or it is busy
-    with a job whose result nobody took yet: the caller does the job itself."""
-    helper = _HELPER
-    return helper.submit(job, *args) if helper is not None else None
-
-
 def run(job: str, *args: Any) -> Any | None:
-    """:func:`submit` ``job`` and wait for its result (None: the caller does it itself)."""
-    answer = submit(job, *args)
-    return answer() if answer is not None else None
+    """The result of ``job`` (a key of :data:`JOBS`) done by the helper, or None when there
+    is no helper or it did not do it (the caller then does it itself)."""
+    helper = _HELPER
+    return helper.run(job, *args) if helper is not None else None
 
 
 def _write_frame(stream: Any, payload: bytes) -> None:
@@ -106,9 +98,8 @@ def _read_frame(stream: Any) -> bytes | None:
 
 
 class DocumentHelper:
-    """A child process forked from this one (see the module's docstring): :meth:`submit`
-    sends it a job, one at a time, and gives the function that waits for its result;
-    :meth:`close` (at exit) ends it."""
+    """A child process forked from this one (see the module's docstring): :meth:`run` sends
+    it a job and waits for the result, one job at a time; :meth:`close` (at exit) ends it."""
 
     def __init__(self, warm_up: tuple[tuple[str, str], ...] = WARM_UP["pdf"]) -> None:
         jobs_in, jobs_out = os.pipe()
@@ -130,51 +121,24 @@ class DocumentHelper:
         self.jobs: Any = os.fdopen(jobs_out, "wb")
         self.results: Any = os.fdopen(results_in, "rb")
         self.alive = True
-        self.busy = False  # a job sent whose result was not taken yet
 
-    def submit(self, job: str, *args: Any) -> Callable[[], Any | None] | None:
-        """Send a job; the function returned waits for its result, or None when the helper
-        did not do it: it is gone or garbled (then it is asked nothing more), or the job
-        failed there. None instead of a function when the helper is gone or still busy."""
+    def run(self, job: str, *args: Any) -> Any | None:
+        """The job's result, or None when the helper did not do it: it is gone or garbled
+        (then it is asked nothing more), or the job failed there."""
         with self.lock:
-            if not self.alive or self.busy:
+            if not self.alive:
                 return None
             try:
                 _write_frame(self.jobs, pickle.dumps((job, args)))
-            except (OSError, ValueError, TypeError, pickle.PickleError):
+                reply = _read_frame(self.results)
+                kind, value = pickle.loads(reply) if reply is not None else (None, None)
+            except (OSError, ValueError, EOFError, TypeError, pickle.PickleError):
+                kind, value = None, None
+            if kind == "done":
+                return value
+            if kind != "failed":
                 self._end()
-                return None
-            self.busy = True
-        taken: list[Any] = []
-
-        def result() -> Any | None:
-            if taken:
-                return taken[0]
-            with self.lock:
-                taken.append(self._reply())
-                self.busy = False
-            return taken[0]
-
-        return result
-
-    def _reply(self) -> Any | None:
-        if not self.alive:
             return None
-        try:
-            reply = _read_frame(self.results)
-            kind, value = pickle.loads(reply) if reply is not None else (None, None)
-        except (OSError, ValueError, EOFError, TypeError, pickle.PickleError):
-            kind, value = None, None
-        if kind == "done":
-            return value
-        if kind != "failed":
-            self._end()
-        return None
-
-    def run(self, job: str, *args: Any) -> Any | None:
-        """:meth:`submit` and wait."""
-        answer = self.submit(job, *args)
-        return answer() if answer is not None else None
 
     def close(self) -> None:
         """End the helper: it never has anything to finish (it writes no file)."""

@@ -145,6 +145,43 @@ def test_no_stand_in_when_a_plugin_may_be_on(setting: str) -> None:
     assert done.stdout.strip() == "False"
 
 
+def test_ssl_and_pydoc_are_imported_on_first_use_only() -> None:
+    """python-stdnum imports ssl and pydoc and, for a SIRET or an IBAN, uses neither: they are
+    stand-ins until an attribute is asked, then the real modules, for any user."""
+    code = (
+        "import sys\n"
+        "from apptool.cli.common import _RARELY_USED, _loaded_on_first_use\n"
+        "_loaded_on_first_use(_RARELY_USED)\n"
+        "from stdnum import iban\n"
+        "from stdnum.fr import siret\n"
+        "assert siret.is_valid('73282932000074') and not siret.is_valid('73282932000075')\n"
+        "assert iban.is_valid('FR7630006000011234567890189')\n"
+        "print(sorted(n for n in _RARELY_USED if getattr(sys.modules[n], '__file__', None)))\n"
+        "import ssl\n"
+        "from pydoc import splitdoc\n"
+        "context = ssl.create_default_context()\n"
+        "print(type(context).__name__, splitdoc('a\\n\\nb'), ssl.PROTOCOL_TLS_CLIENT > 0)\n"
+        "print(sorted(n for n in _RARELY_USED if getattr(sys.modules[n], '__file__', None)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "[]",
+        "SSLContext ('a', 'b') True",
+        "['pydoc', 'ssl']",
+    ]
+
+
+def test_a_module_already_imported_keeps_its_place() -> None:
+    code = (
+        "import sys, ssl\n"
+        "from apptool.cli.common import _loaded_on_first_use\n"
+        "_loaded_on_first_use(('ssl', 'no_such_module_anywhere'))\n"
+        "print(sys.modules['ssl'] is ssl, 'no_such_module_anywhere' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]
+
+
 # --- the PDF: the same bytes without the costs ------------------------------------------------
 
 

@@ -689,6 +689,7 @@ def main() -> None:
     # points for one (importlib.metadata, a few hundredths of a second) on each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _without_pydantic_plugin_loader()
+    _loaded_on_first_use(_RARELY_USED)
     pdf_ahead(_may_make_pdf(sys.argv[1:]), einvoice=bool(_words(sys.argv[1:]) & _PDF_ALWAYS))
     app()
 
@@ -720,6 +721,43 @@ _PLUGIN_LOADER = "pydantic.plugin._loader"
 _ALL_PLUGINS_OFF = ("__all__", "1", "true")
 
 
+#: Standard modules that a library imports at its start but that commands use rarely if ever:
+#: python-stdnum (SIRET, IBAN) imports ``ssl`` for its online checks and ``pydoc`` for its
+#: modules' descriptions, 3 % of a command's start-up.
+_RARELY_USED = ("ssl", "pydoc")
+
+
+def _stand_in(name: str, doc: str) -> types.ModuleType:
+    """A module put in ``sys.modules`` under ``name`` in place of the real one, which it
+    imports on the first use of one of its attributes (but the import system's dunder
+    questions: ``__path__``...): the real module then replaces the stand-in, which forwards
+    to it any attribute asked later of the stand-in itself."""
+    stand_in = types.ModuleType(name, doc)
+
+    def real_attribute(attribute: str) -> Any:
+        import importlib
+
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+    stand_in.__getattr__ = real_attribute  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+    return stand_in
+
+
+def _loaded_on_first_use(names: tuple[str, ...]) -> None:
+    """Each module of ``names`` not imported yet is imported on first use (:func:`_stand_in`);
+    one that this Python lacks (``ssl`` without OpenSSL) stays missing: its import fails."""
+    from importlib.util import find_spec
+
+    for name in names:
+        if name not in sys.modules and find_spec(name) is not None:
+            _stand_in(name, f"{name}, imported on first use")
+
+
 def _without_pydantic_plugin_loader() -> None:
     """With every pydantic plugin off, pydantic's plugin loader answers "no plugin" to each
     model it builds, but importing it imports ``importlib.metadata`` (and with it ``email``,
@@ -731,20 +769,9 @@ def _without_pydantic_plugin_loader() -> None:
         return
     if _PLUGIN_LOADER in sys.modules:
         return
-    stand_in = types.ModuleType(_PLUGIN_LOADER, "pydantic's plugin loader, all plugins off")
+    stand_in = _stand_in(_PLUGIN_LOADER, "pydantic's plugin loader, all plugins off")
 
     def get_plugins() -> tuple[()]:
         return ()
 
-    def real_attribute(name: str) -> Any:
-        import importlib
-
-        if name.startswith("__"):  # the import system's own questions (__path__...)
-            raise AttributeError(name)
-        if sys.modules.get(_PLUGIN_LOADER) is stand_in:
-            del sys.modules[_PLUGIN_LOADER]
-        return getattr(importlib.import_module(_PLUGIN_LOADER), name)
-
     stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
-    stand_in.__getattr__ = real_attribute  # type: ignore[method-assign]
-    sys.modules[_PLUGIN_LOADER] = stand_in

@@ -77,12 +77,14 @@ def _write(path: Path, content: str | bytes, exclusive: bool) -> None:
             os.close(dir_fd)
 
 
-#: Text that libyaml's emitter writes exactly as PyYAML's own: printable characters of the
-#: Basic Multilingual Plane and line feeds. Outside it they differ: libyaml escapes a
-#: character beyond U+FFFF (an emoji) that PyYAML writes as is, quotes some control
-#: characters and line separators differently, and writes an empty key another way.
-_SAME_IN_BOTH_EMITTERS = re.compile(
-    r"[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*"
+#: A character that libyaml's emitter does not write exactly as PyYAML's own: they agree on
+#: the printable characters of the Basic Multilingual Plane and line feeds, but libyaml
+#: escapes a character beyond U+FFFF (an emoji) that PyYAML writes as is, and quotes control
+#: characters, line separators and the byte order mark differently (they also write an empty
+#: key another way). Written as the characters outside the agreed set, a class that compiles
+#: four times faster (every command that writes YAML compiles it).
+_NOT_THE_SAME_IN_BOTH_EMITTERS = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]"
 )
 _FASTER_DUMPER = getattr(yaml, "CSafeDumper", None)
 
@@ -93,7 +95,7 @@ def _same_in_both_emitters(data: object) -> bool:
     while todo:
         item = todo.pop()
         if isinstance(item, str):
-            if not _SAME_IN_BOTH_EMITTERS.fullmatch(item):
+            if _NOT_THE_SAME_IN_BOTH_EMITTERS.search(item):
                 return False
         elif isinstance(item, dict):
             for key in item:

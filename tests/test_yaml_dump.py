@@ -47,6 +47,13 @@ def pure_python(value: Any) -> str:
 @example({"": "x"})
 @example({"name": "Groupe 😀", "note": "a\u2028b"})
 @example({"k": "\x85", "l": ["\ufeff"]})
+@example({"0" + "\xa0" * 37 + "\u0800" * 15 + "\u0849\u2265\u25ca": "", "q": []})
+@example({"a" * 122: 1})  # the longest key both write simple
+@example({"a" * 123: 1})  # PyYAML: ? key (with its tag, 128 characters); libyaml: simple
+@example({"a" * 129: 1})
+@example({"é" * 61: 1})
+@example({"é" * 62: 1})  # 124 bytes
+@example({"é" * 65: 1})  # 130 bytes: libyaml writes ? key
 def test_the_same_bytes_as_pyyaml_alone(value: dict[str, Any]) -> None:
     try:
         expected = pure_python(value)

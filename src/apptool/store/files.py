@@ -87,6 +87,10 @@ _NOT_THE_SAME_IN_BOTH_EMITTERS = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]"
 )
 _FASTER_DUMPER = getattr(yaml, "CSafeDumper", None)
+#: The longest key (in UTF-8 bytes) that both emitters write as a simple ``key: value``.
+#: Past it they differ: PyYAML writes a complex ``? key`` once the key and its tag
+#: (``!!str``) reach 128 characters, libyaml once the key alone passes 128 bytes.
+_SIMPLE_KEY_BYTES = 122
 
 
 def _same_in_both_emitters(data: object) -> bool:
@@ -100,6 +104,10 @@ def _same_in_both_emitters(data: object) -> bool:
         elif isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str) or not key:
+                    return False
+                if len(key) > _SIMPLE_KEY_BYTES // 4 and (
+                    len(key.encode("utf-8", "replace")) > _SIMPLE_KEY_BYTES
+                ):
                     return False
             todo += item.keys()
             todo += item.values()

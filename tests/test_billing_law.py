@@ -295,18 +295,42 @@ def test_the_shipped_table_gives_the_rates_the_law_names(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("kind", "days"), [("local-authority", 30), ("state", 30), ("public-health-establishment", 50)]
+    ("kind", "own_days", "days", "terms"),
+    [
+        ("local-authority", None, 30, "réception de la facture (art. R2192-10 du code"),
+        ("state", None, 30, "réception de la facture (art. R2192-10 du code"),
+        ("public-health-establishment", None, 50, "réception de la facture (art. R2192-11 du"),
+        (
+            "local-authority",
+            20,
+            20,
+            "(délai fixé par la convention, dans la limite de l'art. R2192-10 du code",
+        ),
+        (
+            "public-health-establishment",
+            45,
+            45,
+            "(délai fixé par la convention, dans la limite de l'art. R2192-11 du code",
+        ),
+    ],
 )
-def test_the_payment_period_is_the_buyers(tmp_path: Path, kind: str, days: int) -> None:
+def test_the_payment_period_is_the_buyers(
+    tmp_path: Path, kind: str, own_days: int | None, days: int, terms: str
+) -> None:
+    """30 days for a public buyer (art. R2192-10), 50 for a public health establishment
+    (art. R2192-11), or the convention's own period within them: each cites its article."""
     text = billing_ready("CH de Test", "TEST1", SIRET_A).replace(
         "  name: CH de Test\n", f"  name: CH de Test\n  kind: {kind}\n"
     )
+    if own_days is not None:
+        text += f"payment_days: {own_days}\n"
     root = workspace(tmp_path, {"a-ccas": text})
     run(root, "plan", "2025", "--today", "2024-01-01")
     run(root, "invoice", "--month", "2025-05", "--today", "2025-06-02", "--draft", "--format", "md")
     doc = invoicing.build_document(*_built(root), date(2025, 6, 2), None)
     assert (doc.due_date - date(2025, 6, 2)).days == days
     assert f"Paiement à {days} jours à compter de la réception" in (doc.payment_terms or "")
+    assert terms in (doc.payment_terms or "")
 
 
 def _built(root: Path) -> tuple[Any, str, Month, list[Any]]:

@@ -3,6 +3,7 @@ no traceback, nothing written; all the problems of a workspace are reported at o
 
 from __future__ import annotations
 
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -557,3 +558,42 @@ def test_broken_calendar_is_not_overwritten_by_plan(planned: Path, tmp_path: Pat
     assert (planned / "calendars" / "2025.yaml").read_bytes() == (
         copy / "calendars" / "2025.yaml"
     ).read_bytes()
+
+
+# --- a folder or a pipe where a file is expected ------------------------------------------
+
+
+PLAN = ["plan", "2025", "--today", str(TODAY)]
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        *(
+            (name, command)
+            for name in ("practitioner.yaml", CONV_FILE, "calendars/2025.yaml")
+            for command in (["check"], PLAN)
+        ),
+        ("records/notes.yaml", ["check"]),  # read by check (plan has no use for notes)
+    ],
+)
+def test_a_folder_where_a_file_is_expected_is_named(
+    workspace: Path, name: str, command: list[str]
+) -> None:
+    runner.invoke(app, ["-w", str(workspace), *PLAN])
+    path = workspace / name
+    path.unlink(missing_ok=True)
+    path.mkdir(parents=True)
+    result = runner.invoke(app, ["-w", str(workspace), *command])
+    assert result.exit_code == 2, result.output
+    assert f"{name}: a folder, not a file" in result.output
+    assert "Errno" not in result.output and "Traceback" not in result.output
+
+
+def test_a_named_pipe_where_a_file_is_expected_is_named(workspace: Path) -> None:
+    path = workspace / CONV_FILE
+    path.unlink()
+    os.mkfifo(path)
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    assert result.exit_code == 2, result.output
+    assert f"{CONV_FILE}: not a regular file" in result.output

@@ -348,6 +348,15 @@ def payment_period_days(convention: Convention) -> int:
     return 50 if convention.establishment.kind == "public-health-establishment" else 30
 
 
+def payment_period_article(convention: Convention) -> str:
+    """The article of the code de la commande publique that sets the buyer's payment period:
+    R2192-11 for a public health establishment (50 days), R2192-10 for the other public
+    buyers (30 days); a period the convention sets (``payment_days``) is bounded by it."""
+    if convention.establishment.kind == "public-health-establishment":
+        return "R2192-11"
+    return "R2192-10"
+
+
 def payment_due(received: date, days: int) -> date:
     """Art. R2192-12: the payment period runs from the day the buyer receives the invoice (on
     Chorus Pro, the day it is made available to the buyer: its deposit)."""

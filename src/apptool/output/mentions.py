@@ -33,14 +33,27 @@ RECOVERY_INDEMNITY = (
 )
 NO_DISCOUNT = "Aucun escompte pour paiement anticipé"
 PAYMENT_TERMS = (
-    "Paiement à {days} jours à compter de la réception de la facture (art. R2192-10 du code "
+    "Paiement à {days} jours à compter de la réception de la facture (art. {article} du code "
     "de la commande publique), par virement"
+)
+#: When the convention sets the payment period itself (within the legal one).
+CONTRACT_PAYMENT_TERMS = (
+    "Paiement à {days} jours à compter de la réception de la facture (délai fixé par la "
+    "convention, dans la limite de l'art. {article} du code de la commande publique), par "
+    "virement"
 )
 CREDIT_TERMS = "Avoir : aucun paiement n'est dû à ce titre"
 REFUND_TERMS = "Avoir : le montant déjà réglé est remboursé par virement"
 
 #: Coded notes of the e-invoice (BG-1; subject codes UNTDID 4451, required by the French rules).
 NOTES = (("PMT", RECOVERY_INDEMNITY), ("PMD", LATE_PAYMENT), ("AAB", NO_DISCOUNT))
+
+
+def payment_terms(days: int, article: str, by_contract: bool) -> str:
+    """The payment terms printed on an invoice: the period and the article that sets it."""
+    return (CONTRACT_PAYMENT_TERMS if by_contract else PAYMENT_TERMS).format(
+        days=days, article=article
+    )
 
 
 def address_text(lines: tuple[str, ...], postcode: str, city: str) -> str:

@@ -39,7 +39,7 @@ from apptool.output.documents import (
     release,
     snapshot,
 )
-from apptool.output.mentions import NOTES, PAYMENT_TERMS, invoice_mentions
+from apptool.output.mentions import NOTES, invoice_mentions, payment_terms
 from apptool.output.render import environment, not_utf8, render
 from apptool.output.wording import FRENCH_LINES
 
@@ -259,7 +259,7 @@ def _invoices(
         vat_exemption=practitioner.billing.vat.exempt_mention,
         iban=practitioner.billing.iban,
         bic=practitioner.billing.bic,
-        payment_terms=PAYMENT_TERMS.format(days=30),
+        payment_terms=payment_terms(30, "R2192-10", by_contract=False),
         notes=NOTES,
     )
     with_vat = invoice.model_copy(

@@ -38,10 +38,11 @@ from apptool.domain.contract import (
     half_year_start,
     order_maximum_problem,
     order_warning,
+    payment_period_article,
     payment_period_days,
 )
 from apptool.domain.hard_rules import plan_violations
-from apptool.domain.models import Billing
+from apptool.domain.models import Billing, Convention
 from apptool.domain.records import IndividualConsultations
 from apptool.domain.register import (
     Deposit,
@@ -64,7 +65,7 @@ from apptool.errors import AppToolError, InvalidInput, Problem, RuleRefused
 from apptool.output.einvoice_checks import background_checks
 from apptool.output.french import euros, number, short_date
 from apptool.output.invoice import RenderedInvoice, render_invoice
-from apptool.output.mentions import CREDIT_TERMS, NOTES, PAYMENT_TERMS, REFUND_TERMS
+from apptool.output.mentions import CREDIT_TERMS, NOTES, REFUND_TERMS, payment_terms
 from apptool.output.wording import FRENCH_LINES
 from apptool.services.common import known_convention
 from apptool.store.calendars import Calendars, load_calendars
@@ -139,7 +140,9 @@ def build_document(
         vat_exemption=None if vat_rate else billing.vat.exempt_mention,
         iban=billing.iban,
         bic=billing.bic,
-        payment_terms=PAYMENT_TERMS.format(days=days),
+        payment_terms=payment_terms(
+            days, payment_period_article(convention), convention.payment_days is not None
+        ),
         notes=NOTES,
         preceding=(replaces.number, replaces.issue_date) if replaces else None,
     )
@@ -782,7 +785,8 @@ def interest_claim(root: Path, number: str, today: date, facturx: bool = True) -
         billing = _billing(workspace)
         _check_date_order(register, "invoice", today, billing.number_pattern)
         claim_number, seq = register.next_number("invoice", today.year, billing.number_pattern)
-        doc = _claim_document(original, state, rates, claim_number, today, billing)
+        convention = workspace.conventions.get(original.convention)
+        doc = _claim_document(original, state, rates, claim_number, today, billing, convention)
         record, rendered, written = _issue_one(
             root,
             register,
@@ -814,7 +818,10 @@ def _claim_document(
     claim_number: str,
     today: date,
     billing: Billing,
+    convention: Convention | None,
 ) -> InvoiceDocument:
+    """The claim of ``original``'s late payment, on the original's payment period (its terms
+    from the convention, else the original's own)."""
     assert state.due is not None and state.paid_on is not None and state.rate is not None
     first_late = state.due + timedelta(days=1)
     ecb_day = half_year_start(first_late)
@@ -863,7 +870,13 @@ def _claim_document(
             "vat_exemption": source.vat_exemption or OUT_OF_SCOPE,
             "iban": billing.iban,
             "bic": billing.bic,
-            "payment_terms": PAYMENT_TERMS.format(days=days),
+            "payment_terms": (
+                payment_terms(
+                    days, payment_period_article(convention), convention.payment_days is not None
+                )
+                if convention is not None
+                else source.payment_terms
+            ),
             "preceding": (original.number, original.issue_date),
             "reason": None,
             "engagement_reference": None,

@@ -364,10 +364,15 @@ def read_text(path: Path, display: str) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise _fail(display, None, f"cannot read file: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # before fdopen, which refuses a folder with its own words
+        os.close(fd)
+        raise _fail(
+            display,
+            None,
+            "a folder, not a file" if stat.S_ISDIR(info.st_mode) else "not a regular file",
+        )
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _fail(display, None, "not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             raise _fail(
                 display,

@@ -31,6 +31,7 @@ from apptool.errors import RuleRefused
 from apptool.output import einvoice
 from apptool.output.invoice import RenderedInvoice
 from apptool.services import invoicing
+from apptool.store.files import dump_yaml
 from apptool.store.register import load_register
 from conftest import PRACTITIONER, safe_load, write_workspace
 from test_invoicing import BILLING, NS, billing_ready, valid_siret
@@ -393,6 +394,97 @@ def test_a_workspace_adds_newer_rates_checked_with_their_line(issued: Path) -> N
     )
     result = run(issued, "check", code=2)
     assert "ecb-rates.yaml:2: rates[0].from" in result.output
+
+
+# --- an issued invoice is never changed behind the accountant's back --------------------------
+
+
+def _billed_session(root: Path) -> dict[str, Any]:
+    return next(
+        s for s in sessions_json(root, "--today", "2025-06-02") if s["date"].startswith("2025-05")
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ["cancel", "{id}", "--by", "practitioner", "--requested-on", "2025-04-01"],
+        ["cancel", "{id}", "--by", "establishment", "--requested-on", "2025-04-01"],
+        [
+            "reschedule",
+            "{id}",
+            "--to",
+            "2025-05-20",
+            "--slot",
+            "09:00",
+            "--requested-on",
+            "2025-04-01",
+            "--by",
+            "establishment",
+        ],
+        ["held", "{id}", "--on", "2025-05-21"],
+    ],
+    ids=["cancel-practitioner", "cancel-establishment", "reschedule", "held-on"],
+)
+def test_a_billed_session_is_not_changed_until_a_credit_note(
+    issued: Path, change: list[str]
+) -> None:
+    session = _billed_session(issued)
+    args = [part.format(id=session["id"]) for part in change]
+    calendar = (issued / "calendars" / "2025.yaml").read_bytes()
+    result = run(issued, *args, "--today", "2025-06-03", code=4)
+    assert f"{session['id']} is billed by invoice 2025-0001 (issued 2025-06-02)" in result.output
+    assert "apptool credit-note 2025-0001" in result.output
+    assert (issued / "calendars" / "2025.yaml").read_bytes() == calendar
+    run(issued, "credit-note", "2025-0001", "--today", "2025-06-04")
+    result = runner.invoke(app, ["-w", str(issued), *args, "--today", "2025-06-05"])
+    assert "is billed by invoice" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "found"),
+    [
+        ("removed", "is no longer in the calendar of record"),
+        ("moved", "is recorded on 2025-05-20, not on {date}"),
+        ("cancelled", "is recorded as cancelled, not held"),
+    ],
+)
+def test_check_finds_a_calendar_edited_against_an_issued_invoice(
+    issued: Path, edit: str, found: str
+) -> None:
+    """A hand edit of the calendar that contradicts an issued invoice is a problem of check
+    (the commands refuse such a change themselves)."""
+    session = _billed_session(issued)
+    path = issued / "calendars" / "2025.yaml"
+    data = safe_load(path.read_text(encoding="utf-8"))
+    entry = next(s for s in data["sessions"] if s["id"] == session["id"])
+    if edit == "removed":
+        data["sessions"].remove(entry)
+    elif edit == "moved":
+        entry["date"] = date(2025, 5, 20)
+    else:
+        entry["status"] = "cancelled"
+        entry["history"] = [
+            {
+                "action": "cancelled",
+                "by": "practitioner",
+                "requested_on": date(2025, 4, 1),
+                "notice_days": 35,
+                "previous_date": entry["date"],
+                "previous_start": entry["start"],
+                "previous_end": entry["end"],
+                "status": "planned",
+            }
+        ]
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    result = run(issued, "check", code=2)
+    assert "1 problem(s) found" in result.output, result.output
+    expected = (
+        "invoices/2025-0001.yaml: document.lines[",
+        f"invoice 2025-0001 bills {session['id']} on {session['date']}, which "
+        + found.format(date=session["date"]),
+    )
+    assert all(part in result.output for part in expected), result.output
 
 
 # --- 5. credit notes and replacements ----------------------------------------------------------

@@ -32,6 +32,7 @@ from apptool.domain.contract import (
     series_gaps,
 )
 from apptool.domain.models import Day, Identifier, Money, Strict
+from apptool.domain.schedule import Session
 from apptool.errors import InvalidInput, Problem
 
 INVOICES = "invoices"
@@ -293,6 +294,59 @@ class Register:
             r.seq for r in self.records if r.series == series and (not yearly or r.year == year)
         )
         return pattern.format(year=year, seq=seq), seq
+
+
+def billed_change_refusal(register: Register, session_id: str, change: str) -> str | None:
+    """Why a session an issued invoice bills cannot ``change`` (be moved, cancelled...), or
+    None: an issued invoice is never changed (CGI art. 242 nonies A, code de commerce art.
+    L441-9), so the record must keep what it bills until a credit note cancels the invoice."""
+    billed = register.covering(session_id)
+    if not billed:
+        return None
+    invoice = billed[0]
+    return (
+        f"{session_id} is billed by invoice {invoice.number} (issued {invoice.issue_date}): "
+        f"an issued invoice is never changed; cancel it with a credit note (`apptool "
+        f"credit-note {invoice.number} --reason ...`), then {change} and invoice the month "
+        "again"
+    )
+
+
+def billed_session_problems(register: Register, sessions: dict[str, Session]) -> list[Problem]:
+    """Each session an issued invoice bills (no credit note cancelling it) is still in the
+    calendar of record as billed: on the day billed, held for a session line, due for a
+    cancellation line. A hand edit of the calendar must not contradict an issued invoice."""
+    credited = register.credited()
+    problems = []
+    for record in register.records:
+        if record.series != "invoice" or record.number in credited:
+            continue
+        display = f"{INVOICES}/{record.number}.yaml"
+        for index, line in enumerate(record.document.lines):
+            if line.kind not in ("session", "cancellation"):
+                continue
+            session = sessions.get(line.source)
+            if session is None:
+                found = "is no longer in the calendar of record"
+            elif session.date != line.day:
+                found = f"is recorded on {session.date}, not on {line.day}"
+            elif line.kind == "session" and not session.occupies_time:
+                found = f"is recorded as {session.status}, not held"
+            elif line.kind == "cancellation" and session.status != "due":
+                found = f"is recorded as {session.status}, not due"
+            else:
+                continue
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    f"document.lines[{index}]",
+                    f"invoice {record.number} bills {line.source} on {line.day}, which "
+                    f"{found}: an issued invoice is never changed; restore the session, or "
+                    f"cancel the invoice with a credit note and invoice the month again",
+                )
+            )
+    return problems
 
 
 def series_problems(register: Register, yearly: dict[str, bool] | None = None) -> list[Problem]:

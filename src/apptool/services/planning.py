@@ -234,7 +234,7 @@ def check(root: Path) -> CheckOutcome:
     checked += templates
     problems += found
     # lazy: the register and the rates (with the billing models) only for `check`, not `plan`
-    from apptool.domain.register import yearly_series
+    from apptool.domain.register import billed_session_problems, yearly_series
     from apptool.store.rates import RATES, workspace_rates
     from apptool.store.register import load_register, register_problems
 
@@ -247,6 +247,7 @@ def check(root: Path) -> CheckOutcome:
         "credit-note": yearly_series(billing.credit_note_pattern) if billing else True,
     }
     problems += register_problems(workspace.root, register, yearly)
+    problems += billed_session_problems(register, sessions)
     if (workspace.root / RATES).exists():
         checked.append(RATES)
         try:

@@ -27,6 +27,7 @@ from apptool.domain.records import (
     Termination,
     Terminations,
 )
+from apptool.domain.register import billed_change_refusal
 from apptool.domain.schedule import Party, Session, confirmed, recorded_on
 from apptool.errors import InvalidInput, Problem, RuleRefused, did_you_mean
 from apptool.services.common import known_convention
@@ -74,6 +75,7 @@ def reschedule(
             return RescheduleOutcome(session, None, found, requested)
         if lifecycle.already_there(session, to, start):
             return RescheduleOutcome(session, session, [], requested, already=True)
+        _refuse_if_billed(root, session, "move it")
         moved = lifecycle.reschedule(
             session,
             to,
@@ -91,6 +93,14 @@ def reschedule(
         if not dry_run:
             outcome.written = record.save(record.replace(moved))
         return outcome
+
+
+def _refuse_if_billed(root: Path, session: Session, change: str) -> None:
+    """Refuse to ``change`` a session an issued invoice bills
+    (:func:`~apptool.domain.register.billed_change_refusal`)."""
+    refusal = billed_change_refusal(load_register(root, strict=True), session.id, change)
+    if refusal is not None:
+        raise RuleRefused(refusal)
 
 
 @dataclass
@@ -127,6 +137,7 @@ def cancel(
             assert status in ("cancelled", "report-pending", "due")
             result = lifecycle.CancellationResult(session, status, last.notice_days, [])
             return CancelOutcome(result, [], already=True)
+        _refuse_if_billed(root, session, "cancel it")
         result = lifecycle.cancel(
             session, by, requested, reason, others, ws.conventions, ws.practitioner, no_report
         )
@@ -549,6 +560,7 @@ def confirm_held(
                     "once it has taken place"
                 )
             if on is not None and (on, start or session.start) != (session.date, session.start):
+                _refuse_if_billed(root, session, "correct its day")
                 session = lifecycle.record_held_on(
                     session,
                     on,

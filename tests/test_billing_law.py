@@ -682,6 +682,23 @@ def test_series_that_could_share_a_number_are_refused(tmp_path: Path) -> None:
     assert "credit notes need their own series: F0001 would be both" in result.output
 
 
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("CD-{year}-{seq:03d}-{foo}", "{foo} is not a field of a number: use {year} and {seq}"),
+        ("CD-{}-{seq:03d}", "is not a number pattern: write e.g. FA-{year}-{seq:04d}"),
+        ("CD-{year-{seq}", "is not a number pattern: write e.g. FA-{year}-{seq:04d}"),
+    ],
+)
+def test_a_wrong_number_pattern_says_what_to_write(
+    tmp_path: Path, pattern: str, message: str
+) -> None:
+    root = workspace(tmp_path, profile=PRACTITIONER + BILLING + f'  number_pattern: "{pattern}"\n')
+    result = run(root, "check", code=2)
+    assert f"billing.number_pattern: {pattern!r}" in result.output
+    assert message in result.output, result.output
+
+
 def test_an_issued_record_is_never_replaced(issued: Path) -> None:
     from apptool.domain.register import new_record
     from apptool.store.register import write_issued

@@ -563,6 +563,24 @@ def test_bad_input_in_a_real_process_prints_no_traceback(tmp_path: Path) -> None
     assert not (root / "calendars" / "2025.yaml").exists()
 
 
+def test_a_reader_that_stops_reading_is_not_an_error(tmp_path: Path) -> None:
+    """`apptool plan 2025 | head -1`: the plan is written, the command ends with exit 0 and
+    says nothing, though the pipe closed before its output."""
+    root = write_workspace(tmp_path / "ws")
+    env = {k: v for k, v in os.environ.items() if k not in ("APPTOOL_DEBUG", "APPTOOL_WORKSPACE")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apptool", "-w", str(root), "plan", "2025", "--today", TODAY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    errors = process.stderr.read()
+    assert (process.wait(timeout=120), errors) == (0, b"")
+    assert (root / "calendars" / "2025.yaml").exists()
+
+
 def test_copied_workspace_plans_the_same(example: Path, tmp_path: Path) -> None:
     run(example, "plan", "2025", "--today", TODAY)
     copy = tmp_path / "copy"

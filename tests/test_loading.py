@@ -597,3 +597,37 @@ def test_a_named_pipe_where_a_file_is_expected_is_named(workspace: Path) -> None
     result = runner.invoke(app, ["-w", str(workspace), "check"])
     assert result.exit_code == 2, result.output
     assert f"{CONV_FILE}: not a regular file" in result.output
+
+
+# --- texts printed on documents, numbers as written --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("  name: CCAS de Test", '  name: "  "', "establishment.name", "holds only spaces"),
+        ("{id: office, name: Office}", '{id: office, name: ""}', "locations[0].name", "is empty"),
+    ],
+)
+def test_a_name_printed_on_documents_is_never_blank(
+    workspace: Path, old: str, new: str, field: str, message: str
+) -> None:
+    """An invoice to a buyer without a name is rejected (EN 16931 BR-7): a blank name is
+    refused at its line, by check as by every command."""
+    path = workspace / CONV_FILE
+    text = changed(old, new, path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    assert result.exit_code == 2, result.output
+    line = line_of(text, new)
+    assert f"{CONV_FILE}:{line}: {field}: {message}: write it as it should read" in result.output
+
+
+def test_numbers_in_messages_are_as_written(workspace: Path) -> None:
+    path = workspace / CONV_FILE
+    text = path.read_text(encoding="utf-8")
+    text = changed("{amount: 150, per: session}", "{amount: 237.505, per: session}", text)
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    assert "amount: 237.505: an amount has at most two decimals" in result.output
+    assert "Decimal(" not in result.output

@@ -69,6 +69,18 @@ def _text_problem(name: str, value: Any) -> typer.BadParameter | None:
     return None
 
 
+def _reader_gone() -> None:
+    """The output's reader closed the pipe (``apptool sessions | head -1``): what the command
+    did stands (its files are written before it prints), so it ends as it would have, exit
+    0, without a message; what is left to print goes nowhere, so Python does not complain
+    again when it flushes the output at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    raise typer.Exit(0)
+
+
 def _validation_lines(exc: Exception) -> list[str]:
     """A value the models refused that no earlier check caught: each error, exit 2."""
     errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
@@ -184,6 +196,8 @@ class App(typer.Typer):
                     return func(*a, **kw)
                 except AppToolError as exc:
                     report([f"error: {line}" for line in exc.lines()], exc.exit_code)
+                except BrokenPipeError:  # the reader stopped reading (`| head`): not an error
+                    _reader_gone()
                 except OSError as exc:  # disk full, permission denied...: nothing half-written
                     report([f"error: {exc}"], EXIT_INTERNAL)
                 except KeyboardInterrupt:

@@ -133,7 +133,7 @@ def parse_time(value: Any) -> time:
         match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
         if match:
             return time(int(match[1]), int(match[2]))
-    raise ValueError(f'{value!r} is not a time of day: write it as HH:MM, e.g. "09:00"')
+    raise ValueError(f'{_as_written(value)} is not a time of day: write it as HH:MM, e.g. "09:00"')
 
 
 def format_time(value: time) -> str:
@@ -166,8 +166,8 @@ def parse_duration(value: Any) -> int:
     if total is not None and 0 < total <= MAX_DURATION:
         return total
     if total is not None and total > MAX_DURATION:
-        raise ValueError(f"{value!r}: a duration is at most 24h")
-    raise ValueError(f'{value!r} is not a duration: write e.g. "1h30", "2h" or "45min"')
+        raise ValueError(f"{_as_written(value)}: a duration is at most 24h")
+    raise ValueError(f'{_as_written(value)} is not a duration: write e.g. "1h30", "2h" or "45min"')
 
 
 def format_duration(value: int) -> str:
@@ -184,22 +184,33 @@ Duration = Annotated[int, PlainValidator(parse_duration), PlainSerializer(format
 MAX_AMOUNT = Decimal(10**9)
 
 
+def _as_written(value: Any) -> str:
+    """A number as the file writes it (``237.505``, not ``Decimal('237.505')``), else repr."""
+    return (
+        str(value)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool)
+        else repr(value)
+    )
+
+
 def parse_money(value: Any) -> Decimal:
     """An amount in euros: an integer or a decimal with at most two decimals, never negative."""
     if isinstance(value, (bool, float)):
-        raise ValueError(f"{value!r}: write amounts as integers or decimals, e.g. 150 or 80.50")
+        raise ValueError(
+            f"{_as_written(value)}: write amounts as integers or decimals, e.g. 150 or 80.50"
+        )
     try:
         amount = Decimal(str(value).strip()) if isinstance(value, int | str | Decimal) else None
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount: write e.g. 150 or 80.50")
+        raise ValueError(f"{_as_written(value)} is not an amount: write e.g. 150 or 80.50")
     if amount < 0:
-        raise ValueError(f"{value!r}: an amount cannot be negative")
+        raise ValueError(f"{_as_written(value)}: an amount cannot be negative")
     if amount >= MAX_AMOUNT:
-        raise ValueError(f"{value!r}: an amount is less than {MAX_AMOUNT:,} euros")
+        raise ValueError(f"{_as_written(value)}: an amount is less than {MAX_AMOUNT:,} euros")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(f"{value!r}: an amount has at most two decimals")
+        raise ValueError(f"{_as_written(value)}: an amount has at most two decimals")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -230,9 +241,11 @@ def parse_slot(value: Any) -> Slot:
         start_text, end_text = value.split("-")
         start, end = parse_time(start_text), parse_time(end_text)
         if minutes(end) <= minutes(start):
-            raise ValueError(f"{value!r}: the slot ends before it starts")
+            raise ValueError(f"{_as_written(value)}: the slot ends before it starts")
         return Slot(start, end)
-    raise ValueError(f'{value!r} is not a slot: write it as "HH:MM-HH:MM", e.g. "09:00-10:30"')
+    raise ValueError(
+        f'{_as_written(value)} is not a slot: write it as "HH:MM-HH:MM", e.g. "09:00-10:30"'
+    )
 
 
 SlotField = Annotated[Slot, PlainValidator(parse_slot), PlainSerializer(lambda s: s.label)]
@@ -295,10 +308,26 @@ def _email(value: Any) -> str:
 Email = Annotated[str, PlainValidator(_email)]
 
 
+def _said(value: str) -> str:
+    """A text printed on the documents (a name, an address line) says something."""
+    if not value.strip():
+        raise ValueError(
+            "is empty: write it as it should read on the invoices and documents"
+            if not value
+            else "holds only spaces: write it as it should read on the invoices and documents"
+        )
+    return value
+
+
+#: A name, a title, an address line: printed on the documents, never empty or only spaces
+#: (an invoice without its buyer's or seller's name is rejected: EN 16931 BR-6, BR-7).
+Text = Annotated[str, AfterValidator(_said)]
+
+
 class Contact(Strict):
     """Someone at the establishment who receives the calendar and the notices."""
 
-    name: str | None = None
+    name: Text | None = None
     email: Email
 
 
@@ -310,9 +339,9 @@ class Establishment(Strict):
     ``kind`` sets the legal payment period (30 days, 50 for a public health establishment).
     """
 
-    name: str
+    name: Text
     kind: Literal["local-authority", "state", "public-health-establishment"] = "local-authority"
-    address: list[str] = Field(min_length=1)
+    address: list[Text] = Field(min_length=1)
     siret: str | None = None
     chorus_service_code: str | None = None
     engagement_number: str | None = None
@@ -400,8 +429,8 @@ class Location(Strict):
     """A site where sessions take place (art. 3)."""
 
     id: Identifier
-    name: str
-    address: str | None = None
+    name: Text
+    address: Text | None = None
 
 
 class Preferences(Strict):
@@ -420,8 +449,8 @@ class Group(Strict):
     """
 
     id: Identifier
-    name: str
-    composition: str | None = None
+    name: Text
+    composition: Text | None = None
     cadence: Cadence = "monthly"
     sessions: int | None = Field(default=None, ge=1)
     start: Day | None = Field(default=None, alias="from")
@@ -439,7 +468,7 @@ class AgreementLot(Strict):
     """The lot of a framework agreement and its yearly amounts HT (estimated, maximum)."""
 
     number: int = Field(ge=1)
-    title: str
+    title: Text
     estimated_yearly: Money
     maximum_yearly: Money
 
@@ -461,8 +490,8 @@ class Convention(Strict):
     """
 
     kind: Literal["convention", "framework-agreement"] = "convention"
-    title: str
-    reference: str | None = None
+    title: Text
+    reference: Text | None = None
     establishment: Establishment
     period: Term
     fees: Fees
@@ -551,9 +580,9 @@ class VatFranchise(Strict):
 class Billing(Strict):
     """The practitioner's identity and terms on invoices (mandatory mentions)."""
 
-    legal_name: str
-    legal_form: str | None = "EI"
-    address: list[str] = Field(min_length=2)
+    legal_name: Text
+    legal_form: Text | None = "EI"
+    address: list[Text] = Field(min_length=2)
     siret: str
     vat: Vat
     vat_number: str | None = None
@@ -606,7 +635,7 @@ class TravelPair(Strict):
 class Practitioner(Strict):
     """The practitioner's profile: when and how they can work."""
 
-    name: str
+    name: Text
     working_weekdays: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
     unavailability: list[DayRange] = []
     travel_minutes: int = Field(default=0, ge=0)

@@ -486,8 +486,23 @@ def number_patterns_valid(billing: Billing, doc: Document) -> list[Problem]:
         pattern = getattr(billing, key)
         try:
             sample = pattern.format(year=2025, seq=1)
-        except (KeyError, IndexError, ValueError, AttributeError) as exc:
-            problems.append(doc.problem(("billing", key), f"{pattern!r}: {exc}"))
+        except KeyError as exc:
+            problems.append(
+                doc.problem(
+                    ("billing", key),
+                    f"{pattern!r}: {{{exc.args[0]}}} is not a field of a number: use {{year}} "
+                    "and {seq} (e.g. {seq:04d}) with letters, digits, '-' or '_'",
+                )
+            )
+            continue
+        except (IndexError, ValueError, AttributeError):
+            problems.append(
+                doc.problem(
+                    ("billing", key),
+                    f"{pattern!r} is not a number pattern: write e.g. FA-{{year}}-{{seq:04d}} "
+                    "(braces only around year and seq)",
+                )
+            )
             continue
         if "{seq" not in pattern or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", sample):
             problems.append(

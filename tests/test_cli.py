@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -401,6 +401,38 @@ def test_fresh_replans_only_future_sessions(planned: Path) -> None:
     assert after["test/alpha/2025-10"]["date"] == original["test/alpha/2025-10"]["date"]
     assert all(after[sid]["date"] > "2025-07-15" for sid in future)
     assert "10 placed, 7 kept" in result.stdout
+
+
+def test_fresh_moves_nothing_inside_the_notice_and_records_each_move(planned: Path) -> None:
+    """Art. 2.1: a session moves only with the notice (15 days here): --fresh leaves the
+    sessions inside it where they are; one it places elsewhere is a move by the
+    practitioner, in its history, with the notice given."""
+    near = date.fromisoformat(str(sessions_by_id(planned)["test/alpha/2025-09"]["date"]))
+    near_hand = near + timedelta(days=1 if near.weekday() < 4 else -1)
+    move(planned, "test/alpha/2025-09", near_hand.isoformat())  # a re-plan would move it back
+    today = near_hand - timedelta(days=7)  # but it is inside the notice: it stays
+    far = date.fromisoformat(str(sessions_by_id(planned)["test/alpha/2025-11"]["date"]))
+    hand = far + timedelta(days=7)
+    move(planned, "test/alpha/2025-11", hand.isoformat())  # far enough: re-planned
+    edited = sessions_by_id(planned)
+    run(planned, "plan", "2025", "--today", today.isoformat(), "--fresh")
+    after = sessions_by_id(planned)
+    assert after["test/alpha/2025-09"] == edited["test/alpha/2025-09"]
+    moved = after["test/alpha/2025-11"]
+    assert str(moved["date"]) == far.isoformat() and moved["status"] == "moved"
+    [change] = moved["history"]
+    assert (change["action"], change["by"], str(change["requested_on"])) == (
+        "moved",
+        "practitioner",
+        today.isoformat(),
+    )
+    assert (str(change["previous_date"]), change["notice_days"]) == (
+        hand.isoformat(),
+        (hand - today).days,
+    )
+    unchanged = [sid for sid, s in after.items() if s["date"] == edited[sid]["date"]]
+    assert all(not after[sid].get("history") for sid in unchanged)
+    run(planned, "check")
 
 
 def test_without_fresh_a_future_hand_edit_stays(planned: Path) -> None:

@@ -72,7 +72,11 @@ def plan(
     ] = OutputFormat.table,
     fresh: Annotated[
         bool,
-        typer.Option("--fresh", help="Re-plan the planned sessions that are still in the future."),
+        typer.Option(
+            "--fresh",
+            help="Re-plan the planned sessions that are still in the future, but those "
+            "inside the notice; each one placed elsewhere is a move, in its history.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan without writing the calendar file.")

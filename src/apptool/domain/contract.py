@@ -17,7 +17,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from apptool.domain.models import Convention, Group, minutes
-from apptool.domain.schedule import Party, Period, Session
+from apptool.domain.schedule import Change, Party, Period, Session
 
 FAR_FUTURE = date(9999, 12, 31)
 #: Art. 9.3: in case of force majeure, termination at any time with 15 days' notice.
@@ -282,6 +282,38 @@ def notice_problem(session: Session, convention: Convention, requested_on: date)
             "notice",
         )
     return None
+
+
+def may_replan(session: Session, convention: Convention, today: date) -> bool:
+    """``plan --fresh`` re-plans a session still as first planned (never moved, cancelled or
+    confirmed) and that the practitioner may still move: its date is after ``today`` by at
+    least the convention's notice (art. 2.1). One inside the notice stays where it is."""
+    return (
+        session.status == "planned"
+        and not session.history
+        and session.date > today
+        and notice_problem(session, convention, today) is None
+    )
+
+
+def replanned(before: Session, after: Session, today: date) -> Session:
+    """A session ``plan --fresh`` placed again: unchanged when it keeps its day and slot,
+    else moved by the practitioner on ``today``, with the notice given, in its history (art.
+    2.1: every move is recorded, and a notice tells the establishment)."""
+    if (after.date, after.start, after.end) == (before.date, before.start, before.end):
+        return before
+    change = Change(
+        action="moved",
+        requested_on=today,
+        by="practitioner",
+        reason="calendrier replanifié",
+        notice_days=notice_days(before, today),
+        status="moved",
+        previous_date=before.date,
+        previous_start=before.start,
+        previous_end=before.end,
+    )
+    return after.model_copy(update={"status": "moved", "history": [*before.history, change]})
 
 
 def move_needs_notice(session: Session) -> bool:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from apptool.domain.calendar_fr import school_holidays
+from apptool.domain.contract import may_replan, replanned
 from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
 from apptool.domain.planner import Plan, PreferenceMiss, plan_year, preference_misses
@@ -105,10 +106,15 @@ def plan(
             raise InvalidInput("school-holiday data missing", problems)
         calendar, doc = load_calendar(workspace, year)
         kept = list(calendar.sessions)
+        before: dict[str, Session] = {}
         if fresh:
-            kept = [
-                s for s in kept if not (s.status == "planned" and not s.history and s.date > today)
-            ]
+            before = {
+                s.id: s
+                for s in kept
+                if may_replan(s, workspace.conventions[s.convention], today)
+                if s.convention in workspace.conventions
+            }
+            kept = [s for s in kept if s.id not in before]
         not_before = today + timedelta(days=1) if (doc is not None or fresh) else None
         try:
             result = plan_year(
@@ -123,8 +129,16 @@ def plan(
             exc.problems = [_with_line(workspace, p) for p in exc.problems]
             raise
         placed = set(result.placed)
-        # A session placed on or before today is written after the fact: unconfirmed.
-        result.sessions = [recorded_on(s, today) if s.id in placed else s for s in result.sessions]
+        # A session placed on or before today is written after the fact: unconfirmed; one
+        # placed again by --fresh elsewhere than it was is a move, in its history.
+        result.sessions = [
+            replanned(before[s.id], s, today)
+            if s.id in before
+            else recorded_on(s, today)
+            if s.id in placed
+            else s
+            for s in result.sessions
+        ]
         path = workspace.calendar_path(year)
         warnings = [
             str(p)

@@ -435,6 +435,27 @@ def test_fresh_moves_nothing_inside_the_notice_and_records_each_move(planned: Pa
     run(planned, "check")
 
 
+def test_check_never_asks_to_plan_what_plan_does_not_place(planned: Path) -> None:
+    """A group added in July: its sessions of April to June are over, plan places none of
+    them, and check says so instead of asking to run plan again."""
+    path = planned / "conventions" / "test.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  - {id: delta, name: Delta, cadence: monthly, location: office}\n",
+        encoding="utf-8",
+    )
+    run(planned, "plan", "2025", "--today", "2025-07-15")
+    notes = run(planned, "check", "--today", "2025-07-15").stdout
+    assert "run `apptool plan 2025`" not in notes
+    assert (
+        "3 required session(s) of periods already over were never planned (`apptool plan` "
+        "does not rewrite the past" in notes
+    )
+    assert "test/delta/2025-04, test/delta/2025-05, test/delta/2025-06" in notes
+    earlier = run(planned, "check", "--today", "2025-01-15").stdout
+    assert "3 required session(s) not planned yet (run `apptool plan 2025`)" in earlier
+
+
 def test_without_fresh_a_future_hand_edit_stays(planned: Path) -> None:
     move(planned, "test/alpha/2025-10", "2025-10-09")
     run(planned, "plan", "2025", "--today", "2025-07-15")
@@ -505,7 +526,7 @@ def test_check_notes_missing_sessions_without_failing(planned: Path) -> None:
     (planned / "calendars" / "2025.yaml").write_text(
         yaml.safe_dump({"year": 2025, "sessions": list(sessions.values())}), encoding="utf-8"
     )
-    result = run(planned, "check")
+    result = run(planned, "check", "--today", TODAY)
     assert "1 required session(s) not planned yet" in result.stdout
     assert "test/gamma/2025-Q3" in result.stdout
 

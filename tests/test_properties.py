@@ -389,7 +389,7 @@ def test_replanning_over_the_calendar_of_record_changes_nothing(
         assert again.plan.sessions == outcome.plan.sessions
         assert again.plan.placed == []
         assert again.warnings == []
-        checked = planning.check(root)
+        checked = planning.check(root, TODAY)
         assert checked.problems == []
         assert checked.notes == []
 

@@ -69,7 +69,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("sequences") / "ws", {"test": CONVENTION, "accord": AGREEMENT}
     )
     planning.plan(root, 2025, date(2024, 1, 1))
-    assert planning.check(root).problems == []
+    assert planning.check(root, date(2024, 1, 1)).problems == []
     return root
 
 
@@ -155,7 +155,7 @@ def test_check_passes_after_any_sequence_of_changes(
         for step in steps:
             outcome = apply(root, step)
             note(f"{step}: {outcome}")
-            problems = planning.check(root).problems
+            problems = planning.check(root, date(2024, 1, 1)).problems
             assert problems == [], "\n".join(str(p) for p in problems)
 
 
@@ -174,5 +174,5 @@ def test_a_terminated_agreement_keeps_the_months_of_its_fixed_count_group(planne
         for sid, session in counted.items():
             cancelled = session["date"] > "2025-10-31"
             assert (session["status"] == "cancelled") == cancelled, sid
-        assert planning.check(root).problems == []
-        assert planning.check(root).notes == []  # nothing required is missing either
+        assert planning.check(root, date(2024, 1, 1)).problems == []
+        assert planning.check(root, date(2024, 1, 1)).notes == []  # nothing required missing

@@ -213,7 +213,7 @@ def _summary(outcome: PlanOutcome) -> str:
 
 
 @app.command()
-def check() -> None:
+def check(today: TodayOption = None) -> None:
     """Validate the whole workspace, and every calendar file against the hard rules.
 
     On a buyer workspace (buyer.yaml): the agreement, its lots and groups, and every order
@@ -234,7 +234,7 @@ def check() -> None:
             )
         console().print(f"ok: {len(found.checked)} file(s) checked, no problem found", markup=False)
         return
-    outcome = use_cases.check(State.workspace)
+    outcome = use_cases.check(State.workspace, parse_today(today))
     out = console()
     for note in outcome.notes:
         out.print(f"note: {note}", markup=False, soft_wrap=True)

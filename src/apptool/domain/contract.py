@@ -197,6 +197,17 @@ def eligible_months(
     return months
 
 
+def period_over(convention: Convention, period: Period, group: Group, today: date) -> bool:
+    """Whether the last month a group may meet in ``period`` has ended by ``today``: the
+    planner no longer places its session (the past is not rewritten); one that took place
+    is written into the calendar by hand, then confirmed (``apptool held``)."""
+    months = eligible_months(convention, period, group)
+    if not months:
+        return False
+    last = months[-1]
+    return date(period.year, last, _calendar.monthrange(period.year, last)[1]) <= today
+
+
 def periods_due(convention: Convention, group: Group, year: int) -> list[Period]:
     """Art. 2.1: "une intervention mensuelle" / "par trimestre": the cadence periods of
     ``year`` in which the group must meet once."""

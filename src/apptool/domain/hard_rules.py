@@ -25,6 +25,7 @@ from apptool.domain.calendar_fr import (
 from apptool.domain.contract import (
     eligible_months,
     is_active,
+    period_over,
     period_problem,
     periods_due,
     slot_problem,
@@ -245,17 +246,22 @@ def _day_clashes(
 
 
 def missing_periods(
-    sessions: Iterable[Session], conventions: dict[str, Convention], year: int
-) -> list[str]:
-    """Ids of sessions the conventions require in ``year`` that the calendar lacks."""
+    sessions: Iterable[Session], conventions: dict[str, Convention], year: int, today: date
+) -> tuple[list[str], list[str]]:
+    """Ids of sessions the conventions require in ``year`` that the calendar lacks: those
+    ``apptool plan`` can still place, and those of periods already over on ``today``
+    (:func:`~apptool.domain.contract.period_over`), which it never places."""
     present = {s.id for s in sessions}
-    return [
-        session_id(conv_id, group.id, period)
-        for conv_id, convention in conventions.items()
-        for group in convention.groups
-        for period in periods_due(convention, group, year)
-        if session_id(conv_id, group.id, period) not in present
-    ]
+    to_plan: list[str] = []
+    over: list[str] = []
+    for conv_id, convention in conventions.items():
+        for group in convention.groups:
+            for period in periods_due(convention, group, year):
+                found = session_id(conv_id, group.id, period)
+                if found not in present:
+                    past = period_over(convention, period, group, today)
+                    (over if past else to_plan).append(found)
+    return to_plan, over
 
 
 def consultation_problems(

@@ -17,7 +17,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from functools import cached_property, lru_cache
 
 from apptool.domain.calendar_fr import (
@@ -31,7 +31,7 @@ from apptool.domain.calendar_fr import (
     public_holidays,
     school_holiday,
 )
-from apptool.domain.contract import eligible_months, is_active, periods_due
+from apptool.domain.contract import eligible_months, is_active, period_over, periods_due
 from apptool.domain.hard_rules import (
     Booking,
     TravelTimes,
@@ -556,12 +556,8 @@ def plan_year(
         live = []
         for demand in demands:
             days = tuple(day for day in demand.days if day >= not_before)
-            all_days = [
-                day
-                for m in eligible_months(demand.convention, demand.period, demand.group)
-                for day in days_of_month(year, m)
-            ]
-            if all_days and all_days[-1] < not_before:
+            yesterday = not_before - timedelta(days=1)
+            if period_over(demand.convention, demand.period, demand.group, yesterday):
                 skipped.append(demand.id)
             else:
                 live.append(

@@ -186,7 +186,11 @@ class CheckOutcome:
     checked: list[str]
 
 
-def check(root: Path) -> CheckOutcome:
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+
+
+def check(root: Path, today: date) -> CheckOutcome:
     """``apptool check``: validate every file the tool reads: the profile, the conventions,
     ``themes.yaml``, every calendar (and its hard rules), every file of ``records/``, the
     invoice register, and the workspace's templates (by a trial render)."""
@@ -229,12 +233,18 @@ def check(root: Path) -> CheckOutcome:
             continue
         sessions.update((s.id, s) for s in calendar.sessions)
         problems += _violation_problems(calendar.sessions, workspace, doc, display)
-        missing = missing_periods(calendar.sessions, workspace.conventions, year)
+        missing, over = missing_periods(calendar.sessions, workspace.conventions, year, today)
         if missing:
             notes.append(
                 f"{display}: {len(missing)} required session(s) not planned yet "
-                f"(run `apptool plan {year}`): {', '.join(missing[:5])}"
-                + (", ..." if len(missing) > 5 else "")
+                f"(run `apptool plan {year}`): {_some(missing)}"
+            )
+        if over:
+            notes.append(
+                f"{display}: {len(over)} required session(s) of periods already over were "
+                f"never planned (`apptool plan` does not rewrite the past; one that took place "
+                f"is added to the calendar by hand, then confirmed with `apptool held`): "
+                f"{_some(over)}"
             )
     problems += _records_problems(workspace, sessions, checked)
     notes += [

@@ -362,6 +362,121 @@ def test_notice_of_a_cancellation_with_notice_proposes_a_report(
     assert (out / "avis-ccas-dreux-seniors-2-2025-05-1.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_the_report_of_a_cancellation_keeps_the_notice_of_the_cancellation(
+    example: Path,
+) -> None:
+    """Cancelled by the CCAS 23 days ahead (report pending), then moved 8 days before its
+    date: art. 2.1's notice was given by the cancellation, and the letter says so."""
+    sid = "ccas-dreux/seniors-5/2025-10"  # Monday 13 October 2025
+    run(
+        example,
+        "cancel",
+        sid,
+        "--by",
+        "establishment",
+        "--requested-on",
+        "2025-09-20",
+        "--today",
+        TODAY,
+    )
+    moved = run(
+        example,
+        "reschedule",
+        sid,
+        "--to",
+        "2025-10-06",
+        "--slot",
+        "09:00",
+        "--by",
+        "establishment",
+        "--requested-on",
+        "2025-10-05",
+        "--today",
+        TODAY,
+    ).stdout
+    assert "23 days' notice" in moved
+    text = run(example, "notice", sid).stdout
+    assert (
+        "Délai de prévenance : 23 jours, pour 15 jours requis (art. 2.1) — délai respecté "
+        "(annulation du samedi 20 septembre 2025)" in text
+    )
+
+
+def test_a_report_after_the_practitioner_s_cancellation_needs_no_notice(example: Path) -> None:
+    sid = "ccas-dreux/seniors-5/2025-10"
+    run(
+        example,
+        "cancel",
+        sid,
+        "--by",
+        "practitioner",
+        "--requested-on",
+        "2025-09-20",
+        "--today",
+        TODAY,
+    )
+    run(
+        example,
+        "reschedule",
+        sid,
+        "--to",
+        "2025-10-06",
+        "--slot",
+        "09:00",
+        "--by",
+        "practitioner",
+        "--requested-on",
+        "2025-10-05",
+        "--today",
+        TODAY,
+    )
+    text = run(example, "notice", sid).stdout
+    assert (
+        "Délai de prévenance : sans objet : report d'une séance annulée le samedi 20 "
+        "septembre 2025" in text
+    )
+    assert "non respecté" not in text
+
+
+def test_no_report_answers_the_establishment_s_request(example: Path) -> None:
+    """A cancellation by the CCAS on 10 September (its report pending), then recorded on 20
+    October without a report possible: the letter answers the request of 10 September, with
+    its reason, and says when no report was found possible."""
+    sid = "ccas-dreux/seniors-1/2025-10"  # Friday 17 October 2025
+    run(
+        example,
+        "cancel",
+        sid,
+        "--by",
+        "establishment",
+        "--reason",
+        "travaux",
+        "--requested-on",
+        "2025-09-10",
+        "--today",
+        TODAY,
+    )
+    run(
+        example,
+        "cancel",
+        sid,
+        "--by",
+        "establishment",
+        "--no-report",
+        "--requested-on",
+        "2025-10-20",
+        "--today",
+        TODAY,
+    )
+    text = run(example, "notice", sid).stdout
+    assert "À la suite de la demande de l'établissement du mercredi 10 septembre 2025" in text
+    assert "Demande : l'établissement, le mercredi 10 septembre 2025" in text
+    assert "Motif : travaux" in text
+    assert "Report : aucun report possible, constaté le lundi 20 octobre 2025" in text
+    assert "37 jours, pour 15 jours requis (art. 2.1) — délai respecté" in text
+    assert "elle figurera sur la facture d'octobre 2025" in text
+
+
 def test_dry_runs_do_not_offer_a_notice(example: Path) -> None:
     result = run(example, *MOVE, "--dry-run", "--today", TODAY)
     assert "apptool notice" not in result.output

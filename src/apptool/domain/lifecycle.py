@@ -215,7 +215,10 @@ def reschedule(
         requested_on=requested_on,
         by=by,
         reason=reason,
-        notice_days=notice_days(session, requested_on),
+        # the report of a cancellation awaiting it keeps the notice of the cancellation
+        notice_days=report_notice_days(session)
+        if session.status == "report-pending"
+        else notice_days(session, requested_on),
         status="moved",
         previous_date=session.date,
         previous_start=session.start,

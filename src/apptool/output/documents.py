@@ -479,6 +479,21 @@ def notice_verdict(given: int, convention: Convention) -> str:
     return f"{days_text(given)}, pour {required} — {verdict}"
 
 
+def _notice_fact(change: Change, earlier: Change | None, convention: Convention) -> str:
+    """The notice line of a letter. The report of a cancelled session: the notice of its
+    cancellation when the establishment's report was pending (what art. 2.1 counts), none
+    when the session was cancelled outright (a new date is agreed, without notice)."""
+    if change.action == "moved" and earlier is not None and earlier.action == "cancelled":
+        if earlier.status == "cancelled":
+            return "sans objet : report d'une séance annulée le " + french.long_date(
+                earlier.requested_on
+            )
+        return notice_verdict(earlier.notice_days, convention) + (
+            " (annulation du " + french.long_date(earlier.requested_on) + ")"
+        )
+    return notice_verdict(change.notice_days, convention)
+
+
 def _billing_sentence(session: Session, change: Change, convention: Convention) -> str:
     """Whether a cancelled session is billable (art. 4), and why."""
     if session.status == "due":
@@ -492,7 +507,7 @@ def _billing_sentence(session: Session, change: Change, convention: Convention) 
         return (
             f"{reason[0].upper()}{reason[1:]} et sans report possible, "
             + cited("cette séance reste due", convention, "cancellation")
-            + f" : elle figurera sur la facture de {month}."
+            + f" : elle figurera sur la facture {french.of(month)}."
         )
     if session.status == "report-pending":
         return (
@@ -535,17 +550,34 @@ def notice_document(
         f"{slot_text(change.previous_start, change.previous_end)}"
     )
     after = f"{french.long_date(session.date)}, {slot_text(session.start, session.end)}"
-    requested = french.long_date(change.requested_on)
-    who = PARTIES.get(change.by or "")
+    earlier = session.history[-2] if len(session.history) > 1 else None
+    # A session the establishment cancelled, its report pending, then recorded without a
+    # report possible: the letter answers the establishment's request, not the recording.
+    no_report = (
+        change.action == "cancelled"
+        and earlier is not None
+        and earlier.action == "cancelled"
+        and earlier.status == "report-pending"
+    )
+    request = earlier if no_report and earlier is not None else change
+    requested = french.long_date(request.requested_on)
+    who = PARTIES.get(request.by or "")
     facts: list[tuple[str, str]] = [("Groupe", group.name), ("Lieu", site)]
     if change.action == "moved":
         facts += [("Date initiale", before), ("Nouvelle date", after)]
     else:
         facts += [("Séance annulée", before)]
     facts.append(("Demande", f"{who}, le {requested}" if who else f"le {requested}"))
-    if change.reason:
-        facts.append(("Motif", change.reason))
-    facts.append(("Délai de prévenance", notice_verdict(change.notice_days, convention)))
+    if request.reason:
+        facts.append(("Motif", request.reason))
+    if no_report:
+        facts.append(
+            (
+                "Report",
+                f"aucun report possible, constaté le {french.long_date(change.requested_on)}",
+            )
+        )
+    facts.append(("Délai de prévenance", _notice_fact(change, earlier, convention)))
     paragraphs: list[str] = []
     what = f"la séance d'analyse de pratiques professionnelles du groupe « {group.name} »"
     if change.action == "moved":

@@ -36,6 +36,11 @@ def month_name(year: int, month: int) -> str:
     return str(format_date(date(year, month, 1), "MMMM y", locale=LOCALE))
 
 
+def of(words: str) -> str:
+    """``de`` before ``words``, elided before a vowel: ``de mai 2025``, ``d'octobre 2025``."""
+    return f"d'{words}" if words[:1].lower() in "aeiouyéèêàâîôû" and words[:1] else f"de {words}"
+
+
 def euros(amount: Decimal) -> str:
     """``1 234,56 €``."""
     # lazy: babel's locale data only when French text is made

@@ -12,7 +12,7 @@ from apptool.domain.schedule import Session
 from apptool.errors import RuleRefused
 from apptool.services import planning
 from apptool.store.workspace import Workspace, load_workspace
-from conftest import TODAY
+from conftest import CONVENTION, TODAY, write_workspace
 
 
 @pytest.fixture
@@ -133,6 +133,54 @@ def test_alternatives_put_the_same_period_first(planned: tuple[Workspace, list[S
     flags = [a.in_period for a in found]
     assert flags == sorted(flags, reverse=True)
     assert all(a.date.month == 5 for a in found if a.in_period)
+
+
+def _planned_with(tmp_path: Path, old: str, new: str) -> tuple[Workspace, list[Session]]:
+    root = write_workspace(tmp_path / "ws", {"test": CONVENTION.replace(old, new, 1)})
+    return load_workspace(root), planning.plan(root, 2025, TODAY).plan.sessions
+
+
+def test_alternatives_avoid_school_holidays_as_the_planner_does(tmp_path: Path) -> None:
+    """Under prefer-avoid a day of the school holidays (zone B: 18 October to 2 November 2025)
+    comes after every other day of the period, and says so."""
+    ws, sessions = _planned_with(tmp_path, "policy: avoid", "policy: prefer-avoid")
+    session = first_of(sessions, "alpha", "2025-10")
+    found = lifecycle.alternatives(
+        session, sessions, ws.conventions, ws.practitioner, date(2025, 9, 1), count=60
+    )
+    in_period = [a for a in found if a.in_period]
+    holidays = [date(2025, 10, 18) <= a.date <= date(2025, 11, 2) for a in in_period]
+    assert any(holidays) and not holidays[0]
+    assert holidays == sorted(holidays)  # every holiday day after every other one
+    assert all(
+        "school holidays zone B" in a.reason for a, h in zip(in_period, holidays, strict=True) if h
+    )
+
+
+def test_alternatives_honour_the_group_s_preferred_weekdays(tmp_path: Path) -> None:
+    """Planned on Tuesdays, then a preference for Thursdays: the preferred day outranks the
+    group's usual one."""
+    root = write_workspace(tmp_path / "ws")
+    sessions = planning.plan(root, 2025, TODAY).plan.sessions
+    assert first_of(sessions, "alpha", "2025-05").date.weekday() != 3
+    path = root / "conventions" / "test.yaml"
+    path.write_text(
+        CONVENTION.replace(
+            "{id: alpha, name: Alpha, cadence: monthly, location: office}",
+            "{id: alpha, name: Alpha, cadence: monthly, location: office,"
+            " preferences: {weekdays: [thursday]}}",
+        ),
+        encoding="utf-8",
+    )
+    ws = load_workspace(root)
+    session = first_of(sessions, "alpha", "2025-05")
+    found = lifecycle.alternatives(
+        session, sessions, ws.conventions, ws.practitioner, date(2025, 4, 1), count=30
+    )
+    thursdays = [a.date.weekday() == 3 for a in found if a.in_period]
+    assert thursdays[0] and thursdays == sorted(thursdays, reverse=True)
+    assert all("not the group's preferred day" in a.reason for a in found if a.date.weekday() != 3)
+    assert all((a.date, a.start) != (session.date, session.start) for a in found)
 
 
 def test_move_out_of_period_needs_the_flag(planned: tuple[Workspace, list[Session]]) -> None:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from apptool.domain.calendar_fr import days_of_month
+from apptool.domain.calendar_fr import days_of_month, school_holiday
 from apptool.domain.contract import (
     cancellation_status,
     cited,
@@ -31,7 +31,7 @@ from apptool.domain.contract import (
     report_possible,
 )
 from apptool.domain.hard_rules import placement_problems
-from apptool.domain.models import Convention, Practitioner, minutes
+from apptool.domain.models import WEEKDAYS, Convention, Practitioner, minutes
 from apptool.domain.planner import usual_habits
 from apptool.domain.records import Termination
 from apptool.domain.schedule import Change, Party, Period, Session, SessionStatus
@@ -84,9 +84,12 @@ def alternatives(
 ) -> list[Alternative]:
     """The best valid new positions for ``session``, best first.
 
-    Each obeys every hard rule and falls after the request date. Ranked by: same period
-    first, then the group's usual weekday and week of the month, then its usual slot, then
-    gathered with other sessions at the same site, then closeness to the current date.
+    Each obeys every hard rule and falls after the request date, and none is the session's
+    own day and slot. Ranked as the planner weighs days: same period first, then outside the
+    school holidays when the convention prefers to avoid them (art. 2.1: only if nothing else
+    fits), then the group's preferred weekdays, then its preferred slots (they outweigh every
+    other soft goal), then its usual weekday and week of the month, its usual slot, gathered
+    with other sessions at the same site, and closeness to the current date.
     """
     convention = conventions[session.convention]
     group_key = (session.convention, session.group)
@@ -95,11 +98,21 @@ def alternatives(
         for o in others
         if (o.convention, o.group) == group_key and o.id != session.id and o.occupies_time
     ]
+    preferences = convention.group(session.group).preferences
+    preferred_starts = {minutes(t) for t in preferences.slots}
     found = []
     for day in _candidate_days(session, convention, requested_on):
+        holidays = (
+            school_holiday(day, convention)
+            if convention.school_holidays.policy == "prefer-avoid"
+            else None
+        )
+        off_weekday = bool(preferences.weekdays) and WEEKDAYS[day.weekday()] not in (
+            preferences.weekdays
+        )
         for slot in sorted(convention.slots):
-            if (day, slot.start) == (session.date, session.start) and session.occupies_time:
-                continue
+            if (day, slot.start) == (session.date, session.start):
+                continue  # the day and slot it leaves (or that was cancelled)
             candidate = moved_to(session, day, slot.start, convention)
             if placement_problems(candidate, others, conventions, practitioner):
                 continue
@@ -128,8 +141,16 @@ def alternatives(
                 reasons.append("usual slot")
             if site:
                 reasons.append(f"with {site} other session(s) at this site")
+            off_slot = bool(preferred_starts) and minutes(slot.start) not in preferred_starts
+            if off_weekday or off_slot:
+                reasons.append("not the group's preferred " + ("day" if off_weekday else "slot"))
+            if holidays:
+                reasons.append(f"in the {holidays} (to avoid if possible)")
             key = (
                 candidate.moved_out_of_period,
+                holidays is not None,
+                off_weekday,
+                off_slot,
                 not same_weekday,
                 not same_week,
                 not same_slot,

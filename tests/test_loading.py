@@ -631,3 +631,27 @@ def test_numbers_in_messages_are_as_written(workspace: Path) -> None:
     result = runner.invoke(app, ["-w", str(workspace), "check"])
     assert "amount: 237.505: an amount has at most two decimals" in result.output
     assert "Decimal(" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "notice_days: 15",
+            "notice_days: 99999999999999999999",
+            "notice_days: must be at most 365",
+        ),
+        ("travel_minutes: 30", "travel_minutes: 100000", "travel_minutes: must be at most 600"),
+    ],
+)
+def test_durations_past_any_contract_are_refused(
+    workspace: Path, old: str, new: str, message: str
+) -> None:
+    """A notice of more than a year, or a journey of more than ten hours, is a typo: refused at
+    its line (a huge number would also overflow the date arithmetic)."""
+    for path in (workspace / CONV_FILE, workspace / "practitioner.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if old in text:
+            path.write_text(text.replace(old, new), encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    assert result.exit_code == 2 and message in result.output, result.output

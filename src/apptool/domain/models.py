@@ -498,7 +498,7 @@ class Convention(Strict):
     session_duration: Duration
     slots: list[SlotField] = Field(min_length=1)
     excluded_months: list[Annotated[int, Field(ge=1, le=12)]] = []
-    notice_days: int = Field(ge=0)
+    notice_days: int = Field(ge=0, le=365)  # art. 2.1: days; a year at most
     payment_days: int | None = Field(default=None, ge=1, le=60)
     cancellation: CancellationTerms = CancellationTerms()
     clauses: Clauses = Clauses()
@@ -638,7 +638,7 @@ class Practitioner(Strict):
     name: Text
     working_weekdays: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
     unavailability: list[DayRange] = []
-    travel_minutes: int = Field(default=0, ge=0)
+    travel_minutes: int = Field(default=0, ge=0, le=600)
     travel: list[TravelPair] = []
     max_sessions_per_day: int | None = Field(default=None, ge=1)
     billing: Billing | None = None

@@ -111,8 +111,8 @@ def plan(
             before = {
                 s.id: s
                 for s in kept
-                if may_replan(s, workspace.conventions[s.convention], today)
                 if s.convention in workspace.conventions
+                and may_replan(s, workspace.conventions[s.convention], today)
             }
             kept = [s for s in kept if s.id not in before]
         not_before = today + timedelta(days=1) if (doc is not None or fresh) else None

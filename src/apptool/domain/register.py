@@ -296,16 +296,17 @@ class Register:
         return pattern.format(year=year, seq=seq), seq
 
 
-def billed_change_refusal(register: Register, session_id: str, change: str) -> str | None:
-    """Why a session an issued invoice bills cannot ``change`` (be moved, cancelled...), or
-    None: an issued invoice is never changed (CGI art. 242 nonies A, code de commerce art.
-    L441-9), so the record must keep what it bills until a credit note cancels the invoice."""
-    billed = register.covering(session_id)
+def billed_change_refusal(register: Register, source: str, change: str) -> str | None:
+    """Why a session or consultation an issued invoice bills cannot ``change`` (be moved,
+    cancelled, removed...), or None: an issued invoice is never changed (CGI art. 242 nonies
+    A, code de commerce art. L441-9), so the record keeps what it bills until a credit note
+    cancels the invoice."""
+    billed = register.covering(source)
     if not billed:
         return None
     invoice = billed[0]
     return (
-        f"{session_id} is billed by invoice {invoice.number} (issued {invoice.issue_date}): "
+        f"{source} is billed by invoice {invoice.number} (issued {invoice.issue_date}): "
         f"an issued invoice is never changed; cancel it with a credit note (`apptool "
         f"credit-note {invoice.number} --reason ...`), then {change} and invoice the month "
         "again"

@@ -97,7 +97,7 @@ def reschedule(
 
 def _refuse_if_billed(root: Path, session: Session, change: str) -> None:
     """Refuse to ``change`` a session an issued invoice bills
-    (:func:`~apptool.domain.register.billed_change_refusal`)."""
+    (:func:`~apptool.domain.register.billed_change_refusal`), as a consultation is."""
     refusal = billed_change_refusal(load_register(root, strict=True), session.id, change)
     if refusal is not None:
         raise RuleRefused(refusal)
@@ -330,15 +330,11 @@ def remove_individual(
                 + did_you_mean(consultation_id, known)
                 + " (see `apptool individual list`)"
             )
-        billed = load_register(root, strict=True).covering(consultation.id)
-        if billed:
-            invoice = billed[0]
-            raise RuleRefused(
-                f"{consultation.id} is billed by invoice {invoice.number} (issued "
-                f"{invoice.issue_date}): an issued invoice is never changed; cancel it with "
-                f"a credit note (`apptool credit-note {invoice.number} --reason ...`), then "
-                "remove the consultation and invoice the month again"
-            )
+        refusal = billed_change_refusal(
+            load_register(root, strict=True), consultation.id, "remove the consultation"
+        )
+        if refusal is not None:
+            raise RuleRefused(refusal)
         if dry_run:
             return RemoveOutcome(consultation)
         if confirm is not None and not confirm(consultation):

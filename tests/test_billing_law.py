@@ -441,6 +441,17 @@ def test_a_billed_session_is_not_changed_until_a_credit_note(
     assert "is billed by invoice" not in result.output
 
 
+def test_a_termination_never_cancels_a_billed_session(issued: Path) -> None:
+    """Terminated with notice on 10 March: the end is 30 April, after it May's sessions
+    would be cancelled, but invoice 2025-0001 bills them: refused, nothing written."""
+    before = {p: p.read_bytes() for p in sorted(issued.rglob("*.yaml"))}
+    result = run(issued, "terminate", "a-ccas", "--notice-on", "2025-03-10", "--yes", code=4)
+    assert "the termination would cancel a-ccas/" in result.output
+    assert "is billed by invoice 2025-0001" in result.output
+    assert "then record the termination" in result.output
+    assert {p: p.read_bytes() for p in sorted(issued.rglob("*.yaml"))} == before
+
+
 @pytest.mark.parametrize(
     ("edit", "found"),
     [

@@ -308,8 +308,7 @@ def billed_change_refusal(register: Register, source: str, change: str) -> str |
     return (
         f"{source} is billed by invoice {invoice.number} (issued {invoice.issue_date}): "
         f"an issued invoice is never changed; cancel it with a credit note (`apptool "
-        f"credit-note {invoice.number} --reason ...`), then {change} and invoice the month "
-        "again"
+        f"credit-note {invoice.number} --reason ...`), then {change}"
     )
 
 

@@ -75,7 +75,7 @@ def reschedule(
             return RescheduleOutcome(session, None, found, requested)
         if lifecycle.already_there(session, to, start):
             return RescheduleOutcome(session, session, [], requested, already=True)
-        _refuse_if_billed(root, session, "move it")
+        _refuse_if_billed(root, session, "move it and invoice the month again")
         moved = lifecycle.reschedule(
             session,
             to,
@@ -137,7 +137,7 @@ def cancel(
             assert status in ("cancelled", "report-pending", "due")
             result = lifecycle.CancellationResult(session, status, last.notice_days, [])
             return CancelOutcome(result, [], already=True)
-        _refuse_if_billed(root, session, "cancel it")
+        _refuse_if_billed(root, session, "cancel it and invoice the month again")
         result = lifecycle.cancel(
             session, by, requested, reason, others, ws.conventions, ws.practitioner, no_report
         )
@@ -331,7 +331,9 @@ def remove_individual(
                 + " (see `apptool individual list`)"
             )
         refusal = billed_change_refusal(
-            load_register(root, strict=True), consultation.id, "remove the consultation"
+            load_register(root, strict=True),
+            consultation.id,
+            "remove the consultation and invoice the month again",
         )
         if refusal is not None:
             raise RuleRefused(refusal)
@@ -402,6 +404,15 @@ def terminate(
         cancelled = lifecycle.terminate_sessions(
             record.sessions, convention, end, notice_on, by, reason
         )
+        if cancelled:
+            register = load_register(root, strict=True)
+            for session in cancelled:
+                refusal = billed_change_refusal(register, session.id, "record the termination")
+                if refusal is not None:
+                    raise RuleRefused(
+                        f"the termination would cancel {session.id}, after its effective end "
+                        f"{end}; but {refusal}"
+                    )
         outcome = TerminateOutcome(termination, cancelled, already=bool(same))
         if dry_run or (same and not cancelled):
             return outcome
@@ -556,7 +567,7 @@ def confirm_held(
                     "once it has taken place"
                 )
             if on is not None and (on, start or session.start) != (session.date, session.start):
-                _refuse_if_billed(root, session, "correct its day")
+                _refuse_if_billed(root, session, "correct its day and invoice the month again")
                 session = lifecycle.record_held_on(
                     session,
                     on,

@@ -522,6 +522,34 @@ def test_a_credit_note_asks_for_no_payment_and_prints_its_reason(issued: Path) -
     assert xpath(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID/text()") == []
 
 
+def test_payments_and_deposits_are_recorded_once_they_happened(issued: Path) -> None:
+    events = issued / "invoices" / "payments.yaml"
+    result = run(issued, "paid", "2025-0001", "--on", "2025-06-20", "--today", "2025-06-19", code=4)
+    assert "2025-06-20 is after today (2025-06-19): record the payment once it has happened" in (
+        result.output
+    )
+    result = run(
+        issued, "deposited", "2025-0001", "--on", "2199-12-31", "--today", "2025-06-19", code=4
+    )
+    assert "record the deposit once it has happened" in result.output
+    assert not events.exists()
+    run(issued, "paid", "2025-0001", "--on", "2025-06-20", "--today", "2025-06-20")
+    recorded = events.read_bytes()
+    again = run(issued, "paid", "2025-0001", "--on", "2025-06-20", "--today", "2025-06-21")
+    assert "(already recorded)" in again.output and events.read_bytes() == recorded
+
+
+@pytest.mark.usefixtures("quick_pdf")
+def test_no_claim_nor_refund_before_the_payment(issued: Path) -> None:
+    run(issued, "paid", "2025-0001", "--on", "2025-07-12")  # due 2025-07-02: 10 days late
+    before = files(issued)
+    result = run(issued, "interest", "2025-0001", "--today", "2025-07-10", code=4)
+    assert "was paid on 2025-07-12, after 2025-07-10" in result.output
+    result = run(issued, "credit-note", "2025-0001", "--refund", "--today", "2025-07-05", code=4)
+    assert "--refund: 2025-0001 was paid on 2025-07-12, after 2025-07-05" in result.output
+    assert files(issued) == before
+
+
 @pytest.mark.usefixtures("quick_pdf")
 def test_a_paid_invoice_is_credited_only_with_a_refund(issued: Path) -> None:
     run(issued, "paid", "2025-0001", "--on", "2025-06-20")

@@ -351,6 +351,7 @@ def deposited(
     on: Annotated[
         str, typer.Option("--on", metavar="YYYY-MM-DD", help="Day it was deposited on Chorus Pro.")
     ],
+    today: TodayOption = None,
 ) -> None:
     """Record the day an invoice was deposited on Chorus Pro: its payment period runs from it.
 
@@ -362,8 +363,11 @@ def deposited(
 
     day = parse_date(on, "--on")
     assert day is not None
-    record = invoicing.mark_deposited(State.workspace, number, day)
-    console().print(f"{record.number}: deposited on {day}", markup=False)
+    record, already = invoicing.mark_deposited(State.workspace, number, day, parse_today(today))
+    console().print(
+        f"{record.number}: deposited on {day}" + (" (already recorded)" if already else ""),
+        markup=False,
+    )
 
 
 @app.command()
@@ -373,14 +377,24 @@ def paid(
     method: Annotated[
         Method, typer.Option("--method", help="How it was paid (for the livre des recettes).")
     ] = Method.virement,
+    today: TodayOption = None,
 ) -> None:
-    """Record the payment of an invoice (the issued record itself is never rewritten)."""
+    """Record the payment of an invoice (the issued record itself is never rewritten).
+
+    The day is never after today; the same payment recorded again writes nothing (exit 0).
+    """
     from apptool.services import invoicing  # lazy: keeps `apptool --help` instant
 
     day = parse_date(on, "--on")
     assert day is not None
-    record = invoicing.mark_paid(State.workspace, number, day, method.value)
-    console().print(f"{record.number}: paid on {day} ({method.value})", markup=False)
+    record, already = invoicing.mark_paid(
+        State.workspace, number, day, method.value, parse_today(today)
+    )
+    console().print(
+        f"{record.number}: paid on {day} ({method.value})"
+        + (" (already recorded)" if already else ""),
+        markup=False,
+    )
 
 
 @app.command()

@@ -698,6 +698,11 @@ def credit_note(
             )
         if refund and payment is None:
             raise RuleRefused(f"--refund: {number} is not recorded as paid, nothing to refund")
+        if refund and payment is not None and today < payment.paid_on:
+            raise RuleRefused(
+                f"--refund: {number} was paid on {payment.paid_on}, after {today}: the money is "
+                "paid back after it arrived"
+            )
         billing = _billing(workspace)
         _check_date_order(register, "credit-note", today, billing.credit_note_pattern)
         credit_number, seq = register.next_number(
@@ -776,6 +781,12 @@ def interest_claim(root: Path, number: str, today: date, facturx: bool = True) -
             )
         if state.status != "paid late":
             raise RuleRefused(f"{number} is {state.status}: it was not paid late")
+        assert state.paid_on is not None
+        if today < state.paid_on:
+            raise RuleRefused(
+                f"{number} was paid on {state.paid_on}, after {today}: the interest runs until "
+                "the payment, and is claimed once it has arrived"
+            )
         if state.rate is None:
             assert state.due is not None
             raise InvalidInput(
@@ -915,44 +926,65 @@ def _issued_invoice(register: Register, number: str, action: str) -> InvoiceReco
     return record
 
 
-def mark_deposited(root: Path, number: str, on: date) -> InvoiceRecord:
+def _not_after_today(number: str, what: str, on: date, today: date | None) -> None:
+    """What is recorded has happened: a deposit or a payment is never dated after today."""
+    if today is not None and on > today:
+        raise RuleRefused(
+            f"{number}: {on} is after today ({today}): record the {what} once it has happened"
+        )
+
+
+def mark_deposited(
+    root: Path, number: str, on: date, today: date | None = None
+) -> tuple[InvoiceRecord, bool]:
     """``apptool deposited NUMBER --on DATE``: the day the invoice was deposited on Chorus Pro
-    (made available to the buyer): its payment period runs from it (art. R2192-12)."""
+    (made available to the buyer): its payment period runs from it (art. R2192-12). The
+    record, and whether that very deposit was already recorded (nothing written again)."""
     with locked(root):
         register = load_register(root, strict=True)
         record = _issued_invoice(register, number, "deposit")
         if number in register.deposits:
+            if register.deposits[number] == on:
+                return record, True
             raise RuleRefused(
                 f"{number} is already recorded as deposited on {register.deposits[number]}"
             )
         if on < record.issue_date:
             raise RuleRefused(f"{number} was issued on {record.issue_date}, after {on}")
+        _not_after_today(number, "deposit", on, today)
         events = register.events.model_copy(
             update={"deposits": [*register.events.deposits, Deposit(number=number, on=on)]}
         )
         save_events(root, events)
-        return record
+        return record, False
 
 
 def mark_paid(
-    root: Path, number: str, paid_on: date, method: PaymentMethod = "virement"
-) -> InvoiceRecord:
-    """``apptool paid NUMBER --on DATE``: record the payment (the record stays untouched)."""
+    root: Path,
+    number: str,
+    paid_on: date,
+    method: PaymentMethod = "virement",
+    today: date | None = None,
+) -> tuple[InvoiceRecord, bool]:
+    """``apptool paid NUMBER --on DATE``: record the payment (the record stays untouched).
+    The record, and whether that very payment was already recorded (nothing written again)."""
     with locked(root):
         register = load_register(root, strict=True)
         record = _issued_invoice(register, number, "pay")
         if number in register.payments:
-            raise RuleRefused(
-                f"{number} is already recorded as paid on {register.payments[number].paid_on}"
-            )
+            known = register.payments[number]
+            if (known.paid_on, known.method) == (paid_on, method):
+                return record, True
+            raise RuleRefused(f"{number} is already recorded as paid on {known.paid_on}")
         if paid_on < record.issue_date:
             raise RuleRefused(f"{number} was issued on {record.issue_date}, after {paid_on}")
+        _not_after_today(number, "payment", paid_on, today)
         payment = Payment(number=number, paid_on=paid_on, method=method)
         save_events(
             root,
             register.events.model_copy(update={"payments": [*register.events.payments, payment]}),
         )
-        return record
+        return record, False
 
 
 def ledger(root: Path, year: int) -> Ledger:

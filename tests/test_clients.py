@@ -318,6 +318,19 @@ def test_an_unlikely_consultation_is_refused_unless_forced(
     assert reason in forced.output
 
 
+def test_a_consultation_over_another_or_past_midnight_is_refused(billable: Path) -> None:
+    """One practitioner holds (and bills) one consultation at a time, within its day."""
+    add = ["individual", "add", "--convention", "a-ccas", "--date", "2025-05-13"]
+    run(billable, *add, "--duration", "50min", "--ref", "A-06", "--at", "18:30")
+    result = run(billable, *add, "--duration", "2h", "--ref", "A-07", "--at", "18:00", code=4)
+    assert "overlaps with the consultation a-ccas/individual/2025-05-13/1 (18:30-19:20)" in (
+        result.output
+    )
+    result = run(billable, *add, "--duration", "2h", "--at", "23:00", code=4)
+    assert "23:00 for 120 min ends after midnight" in result.output
+    assert "recorded" in run(billable, *add, "--duration", "1h", "--at", "19:20").output
+
+
 def test_a_consultation_over_a_session_is_refused(billable: Path) -> None:
     alpha = sessions(billable)["a-ccas/alpha/2025-05"]
     result = run(

@@ -264,15 +264,21 @@ def missing_periods(
     return to_plan, over
 
 
+#: Minutes in a day: a consultation ends by midnight.
+MINUTES_A_DAY = 24 * 60
+
+
 def consultation_problems(
     consultation: IndividualConsultation,
     sessions: Iterable[Session],
     conventions: dict[str, Convention],
     practitioner: Practitioner,
+    consultations: Iterable[IndividualConsultation] = (),
 ) -> list[str]:
     """What makes an individual consultation's day or time unlikely: a non-working day, a
-    public holiday, an absence, a closure of the establishment, or (its time given) an
-    overlap with a group session, travel between the two sites included."""
+    public holiday, an absence, a closure of the establishment, or (its time given) an end
+    after midnight, an overlap with a group session or with another consultation, travel
+    between the two places included (one practitioner cannot hold, nor bill, both)."""
     convention = conventions[consultation.convention]
     day = consultation.date
     problems = [
@@ -288,6 +294,11 @@ def consultation_problems(
     if consultation.start is None:
         return problems
     start = minutes(consultation.start)
+    if start + consultation.duration > MINUTES_A_DAY:
+        problems.append(
+            f"{consultation.start:%H:%M} for {consultation.duration} min ends after midnight: "
+            "record a consultation on the day it takes place, within it"
+        )
     mine = Booking(
         start, start + consultation.duration, consultation_site(consultation), consultation.id
     )
@@ -300,4 +311,18 @@ def consultation_problems(
                     f"{consultation.start:%H:%M}: {reason} with {session.id} "
                     f"({session.start:%H:%M}-{session.end:%H:%M})"
                 )
+    for other in sorted(consultations, key=lambda c: c.id):
+        if other.date != day or other.start is None or other.id == consultation.id:
+            continue
+        other_start = minutes(other.start)
+        booking = Booking(
+            other_start, other_start + other.duration, consultation_site(other), other.id
+        )
+        reason = clash(booking, mine, travel)
+        if reason:
+            end = other_start + other.duration
+            problems.append(
+                f"{consultation.start:%H:%M}: {reason} with the consultation {other.id} "
+                f"({other.start:%H:%M}-{end // 60:02d}:{end % 60:02d})"
+            )
     return problems

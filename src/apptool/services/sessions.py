@@ -252,7 +252,11 @@ def add_individual(
                 ],
             ) from None
         problems = consultation_problems(
-            consultation, calendars.sessions, workspace.conventions, workspace.practitioner
+            consultation,
+            calendars.sessions,
+            workspace.conventions,
+            workspace.practitioner,
+            records.consultations,
         )
         if problems and not force:
             raise RuleRefused(

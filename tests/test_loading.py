@@ -655,3 +655,25 @@ def test_durations_past_any_contract_are_refused(
             path.write_text(text.replace(old, new), encoding="utf-8")
     result = runner.invoke(app, ["-w", str(workspace), "check"])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"  "', "holds only spaces"),
+        ('"TEST\\t1"', "holds a tab or a line break: write the reference on one line"),
+    ],
+)
+def test_a_reference_the_e_invoice_carries_is_one_line_of_text(
+    workspace: Path, value: str, message: str
+) -> None:
+    path = workspace / CONV_FILE
+    text = changed(
+        "chorus_service_code: TEST1",
+        f"chorus_service_code: {value}",
+        path.read_text(encoding="utf-8"),
+    )
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    line = line_of(text, "chorus_service_code")
+    assert f"{CONV_FILE}:{line}: establishment.chorus_service_code: {message}" in result.output

@@ -324,6 +324,18 @@ def _said(value: str) -> str:
 Text = Annotated[str, AfterValidator(_said)]
 
 
+def _one_line(value: str) -> str:
+    """A reference carried by the e-invoice (an order or engagement number, a service code)
+    is one line, without tabs."""
+    if any(character in value for character in "\t\n\r"):
+        raise ValueError("holds a tab or a line break: write the reference on one line")
+    return value
+
+
+#: A reference of the buyer's printed and carried by the e-invoice (BT-10, BT-13).
+Reference = Annotated[str, AfterValidator(_said), AfterValidator(_one_line)]
+
+
 class Contact(Strict):
     """Someone at the establishment who receives the calendar and the notices."""
 
@@ -343,8 +355,8 @@ class Establishment(Strict):
     kind: Literal["local-authority", "state", "public-health-establishment"] = "local-authority"
     address: list[Text] = Field(min_length=1)
     siret: str | None = None
-    chorus_service_code: str | None = None
-    engagement_number: str | None = None
+    chorus_service_code: Reference | None = None
+    engagement_number: Reference | None = None
     electronic_address: ElectronicAddress | None = None
     invoice_requires: list[InvoiceRequirement] = []
     contacts: list[Contact] = []
@@ -476,7 +488,7 @@ class AgreementLot(Strict):
 class Order(Strict):
     """A purchase order (bon de commande): groups, a unit price, a maximum amount HT."""
 
-    number: str = Field(min_length=1)
+    number: Reference
     date: Day
     unit_price: Money
     maximum: Money

@@ -441,6 +441,40 @@ def test_a_billed_session_is_not_changed_until_a_credit_note(
     assert "is billed by invoice" not in result.output
 
 
+VAT_PROFILE = BILLING.replace(
+    'vat: {exempt_mention: "TVA non applicable, art. 293 B du CGI"}',
+    "vat: {rate: 20}\n  vat_number: FR40812345601",
+)
+
+
+@pytest.mark.parametrize(
+    ("profile", "rate", "message"),
+    [
+        (
+            BILLING,
+            "5.5",
+            "5.5 % VAT for this buyer, but practitioner.yaml's billing is under the "
+            "VAT franchise (art. 293 B du CGI: no VAT charged)",
+        ),
+        (VAT_PROFILE, "0", "0 % VAT for a practitioner who charges VAT needs an exemption"),
+        (VAT_PROFILE, "101", "101 is not a French VAT rate (0, 0.9, 1.05"),
+        (VAT_PROFILE, "19", "19 is not a French VAT rate"),
+    ],
+)
+def test_a_buyer_s_vat_rate_is_french_and_agrees_with_the_profile(
+    tmp_path: Path, profile: str, rate: str, message: str
+) -> None:
+    """check refuses, at the line, a VAT rate the e-invoice would be rejected for (BR-FR-16)
+    or an invoice would state falsely (VAT under the franchise, 0 % with no exemption)."""
+    text = billing_ready("CCAS de Test", "TEST1", SIRET_A).replace(
+        "  group_session:", f"  vat_rate: {rate}\n  group_session:"
+    )
+    root = workspace(tmp_path, {"a-ccas": text}, profile=PRACTITIONER + profile)
+    result = run(root, "check", code=2)
+    assert "conventions/a-ccas.yaml:" in result.output and "fees.vat_rate: " in result.output
+    assert message in result.output, result.output
+
+
 def test_a_termination_never_cancels_a_billed_session(issued: Path) -> None:
     """Terminated with notice on 10 March: the end is 30 April, after it May's sessions
     would be cancelled, but invoice 2025-0001 bills them: refused, nothing written."""

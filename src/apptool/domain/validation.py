@@ -352,6 +352,60 @@ def orders_within_lot_maximum(convention: Convention, doc: Document) -> list[Pro
     return problems
 
 
+#: The VAT rates a French e-invoice may carry (rule BR-FR-16 of the French CTC schematron:
+#: metropolitan France, Corsica and the overseas departments, current and past).
+FRENCH_VAT_RATES = frozenset(
+    Decimal(rate)
+    for rate in (
+        "0", "0.9", "1.05", "1.75", "2.1", "5.5", "7", "8.5", "9.2", "9.6", "10", "13",
+        "19.6", "20", "20.6",
+    )
+)  # fmt: skip
+
+
+def _vat_rate_problem(rate: Decimal | None, loc: Path_, doc: Document) -> list[Problem]:
+    if rate is None or rate in FRENCH_VAT_RATES:
+        return []
+    allowed = ", ".join(f"{r.normalize():f}" for r in sorted(FRENCH_VAT_RATES))
+    return [doc.problem(loc, f"{rate.normalize():f} is not a French VAT rate ({allowed})")]
+
+
+def vat_rate_french(convention: Convention, doc: Document) -> list[Problem]:
+    """A buyer's VAT rate is one of the French rates (BR-FR-16 refuses any other)."""
+    return _vat_rate_problem(convention.fees.vat_rate, ("fees", "vat_rate"), doc)
+
+
+def vat_charged_as_the_profile_says(
+    convention: Convention, billing: Billing | None, doc: Document
+) -> list[Problem]:
+    """Art. 293 B du CGI: under the VAT franchise no VAT is charged, so a buyer's VAT rate
+    contradicts it; and a practitioner who charges VAT charges it to every buyer: a 0 % rate
+    would need an exemption of its own, which apptool does not print (refused rather than an
+    invoice with a false mention)."""
+    rate = convention.fees.vat_rate
+    if billing is None or rate is None:
+        return []
+    if billing.vat.rate is None and rate != 0:
+        return [
+            doc.problem(
+                ("fees", "vat_rate"),
+                f"{rate.normalize():f} % VAT for this buyer, but practitioner.yaml's billing "
+                "is under the VAT franchise (art. 293 B du CGI: no VAT charged): remove "
+                "fees.vat_rate, or give billing.vat a rate and a VAT number",
+            )
+        ]
+    if billing.vat.rate is not None and rate == 0:
+        return [
+            doc.problem(
+                ("fees", "vat_rate"),
+                "0 % VAT for a practitioner who charges VAT needs an exemption and its legal "
+                "mention, which apptool does not handle: remove fees.vat_rate (the profile's "
+                "rate applies)",
+            )
+        ]
+    return []
+
+
 def convention_travel_complete(convention: Convention, doc: Document) -> list[Problem]:
     """A convention's own travel entries (e.g. an agreement's distant sites) are complete."""
     return travel_entries_complete(convention.travel, "travel", doc)
@@ -374,6 +428,7 @@ CONVENTION_RULES: tuple[ConventionRule, ...] = (
     siret_valid,
     closures_in_order,
     convention_travel_complete,
+    vat_rate_french,
 )
 
 
@@ -438,8 +493,13 @@ def bank_details_valid(billing: Billing, doc: Document) -> list[Problem]:
 
 
 def vat_status_complete(billing: Billing, doc: Document) -> list[Problem]:
-    """Either exempt with its legal mention (art. 293 B du CGI) or a VAT rate, not both."""
+    """Either exempt with its legal mention (art. 293 B du CGI) or a French VAT rate, not
+    both."""
     vat = billing.vat
+    if vat.rate is not None and (
+        wrong := _vat_rate_problem(vat.rate, ("billing", "vat", "rate"), doc)
+    ):
+        return wrong
     if (vat.exempt_mention is None) == (vat.rate is None):
         return [
             doc.problem(

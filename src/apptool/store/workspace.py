@@ -34,6 +34,7 @@ from apptool.domain.validation import (
     convention_problems,
     practitioner_problems,
     travel_sites_known,
+    vat_charged_as_the_profile_says,
 )
 from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
@@ -186,6 +187,14 @@ def load_workspace(path: Path) -> Workspace:
     problems += _apply_terminations(root, conventions, documents)
     problems += _theme_problems(root)
     problems += _travel_problems(practitioner, conventions, documents)
+    if practitioner is not None:
+        problems += [
+            problem
+            for conv_id, convention in conventions.items()
+            for problem in vat_charged_as_the_profile_says(
+                convention, practitioner.billing, documents[conv_id]
+            )
+        ]
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
     return Workspace(root, practitioner, conventions, documents, declared)

@@ -331,6 +331,25 @@ def test_a_consultation_over_another_or_past_midnight_is_refused(billable: Path)
     assert "recorded" in run(billable, *add, "--duration", "1h", "--at", "19:20").output
 
 
+def test_no_consultation_where_the_convention_sets_no_fee_for_it(tmp_path: Path) -> None:
+    text = CONVENTION.replace("  individual: {amount: 80, per: hour}\n", "")
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    result = run(
+        root,
+        "individual",
+        "add",
+        "--convention",
+        "test",
+        "--date",
+        "2025-05-13",
+        "--duration",
+        "1h",
+        code=4,
+    )
+    assert "sets no fee for individual consultations (fees.individual)" in result.output
+    assert not (root / "records").exists()
+
+
 def test_a_consultation_over_a_session_is_refused(billable: Path) -> None:
     alpha = sessions(billable)["a-ccas/alpha/2025-05"]
     result = run(

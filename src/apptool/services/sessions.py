@@ -210,6 +210,12 @@ def add_individual(
         if place != "office" and place not in {loc.id for loc in agreement.locations}:
             known = ["office", *(loc.id for loc in agreement.locations)]
             raise InvalidInput(f"unknown place {place!r}" + did_you_mean(place, known))
+        if agreement.fees.individual is None:
+            raise RuleRefused(
+                f"convention {convention!r} sets no fee for individual consultations "
+                "(fees.individual): a consultation there could never be billed; record it "
+                "under the convention that provides them"
+            )
         if not is_active(agreement, day):
             raise RuleRefused(
                 f"{day} is outside the period of convention {convention!r} ({term_text(agreement)})"

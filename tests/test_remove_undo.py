@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +382,17 @@ def test_undo_is_refused_from_the_effective_end(planned: Path) -> None:
     ok(planned, "terminate", CONVENTION, "--undo", "--today", "2026-04-29", "--yes")
     assert terminations(planned)[0]["withdrawn_on"] == "2026-04-29"
     check_accepts(planned)
+
+
+def test_undo_is_refused_before_the_notice(planned: Path) -> None:
+    """A withdrawal dated before the notice would make the history run backwards."""
+    ok(planned, "terminate", CONVENTION, "--notice-on", NOTICE, "--yes")
+    before = snapshot(planned)
+    day_before = (date.fromisoformat(NOTICE) - timedelta(days=1)).isoformat()
+    result = run(planned, "terminate", CONVENTION, "--undo", "--today", day_before, "--yes")
+    assert result.exit_code == 4, result.output
+    assert f"notified on {NOTICE}, after today ({day_before})" in result.output
+    assert snapshot(planned) == before
 
 
 def test_undo_without_a_recorded_termination_is_refused(planned: Path) -> None:

@@ -481,7 +481,13 @@ def changed_since(session: Session, termination: Termination) -> bool:
 
 def withdrawal_problem(termination: Termination, today: date) -> str | None:
     """A termination can be withdrawn only before its effective end (art. 9.3): from that
-    day on, the convention has ended and only a new one can follow."""
+    day on, the convention has ended and only a new one can follow; and only once it was
+    notified (a withdrawal dated before the notice withdraws nothing)."""
+    if today < termination.notice_on:
+        return (
+            f"{termination.convention}: the termination was notified on "
+            f"{termination.notice_on}, after today ({today}): it is withdrawn once notified"
+        )
     if today < termination.effective_end:
         return None
     return (

@@ -81,6 +81,14 @@ def withdrawal_record_problems(termination: Termination) -> list[tuple[str, str]
         if termination.withdrawn_by is not None:
             return [("withdrawn_by", "withdrawn_by without withdrawn_on")]
         return []
+    if termination.withdrawn_on < termination.notice_on:
+        return [
+            (
+                "withdrawn_on",
+                f"{termination.withdrawn_on}: a termination is withdrawn after its notice "
+                f"({termination.notice_on})",
+            )
+        ]
     if termination.withdrawn_on >= termination.effective_end:
         return [
             (

@@ -274,6 +274,19 @@ def order_add(root: Path, *args: str) -> tuple[int, str]:
     return run(root, *base, *args)
 
 
+def test_an_order_asks_for_sessions_from_its_date_on(both: Path) -> None:
+    code, output = order_add(
+        both,
+        *("--number", "N-0", "--date", "2025-03-01", "--maximum", "640", "--group", "g0"),
+        *("--name", "G0", "--sessions", "2", "--from", "2025-01-01", "--to", "2025-04-30"),
+    )
+    assert code == 4
+    assert (
+        "group g0: 2025-01-01 is before the order's date (2025-03-01): an order asks for "
+        "sessions from its date on"
+    ) in " ".join(output.split())
+
+
 def test_order_add_refuses_sessions_beyond_the_maximum_or_the_months(both: Path) -> None:
     # monthly from January to December but August: 11 sessions x 320 = 3 520 > 3 200
     code, output = order_add(

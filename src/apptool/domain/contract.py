@@ -208,6 +208,17 @@ def period_over(convention: Convention, period: Period, group: Group, today: dat
     return date(period.year, last, _calendar.monthrange(period.year, last)[1]) <= today
 
 
+def ordered_group_start_problem(order_date: date, group: Group) -> str | None:
+    """A purchase order asks for sessions from its date on: its group's ``from`` is never
+    before it (no session is required before the order exists)."""
+    if group.start is not None and group.start < order_date:
+        return (
+            f"group {group.id}: {group.start} is before the order's date ({order_date}): an "
+            "order asks for sessions from its date on"
+        )
+    return None
+
+
 def periods_due(convention: Convention, group: Group, year: int) -> list[Period]:
     """Art. 2.1: "une intervention mensuelle" / "par trimestre": the cadence periods of
     ``year`` in which the group must meet once."""

@@ -19,6 +19,7 @@ from apptool.domain.contract import (
     agreement_year,
     agreement_year_bounds,
     order_warning,
+    ordered_group_start_problem,
     periods_due,
     window_months,
     yearly_ceiling_problem,
@@ -95,6 +96,8 @@ def new_order_problems(convention: Convention, order: Order) -> list[str]:
             )
         if group.sessions is not None and group.end is None:
             problems.append("a number of sessions needs --to")
+        if (problem := ordered_group_start_problem(order.date, group)) is not None:
+            problems.append(problem)
         if group.end is not None and group.end > active_until(convention):
             problems.append(
                 f"group {group.id}: {group.end} is after the agreement's end "

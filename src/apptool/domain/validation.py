@@ -16,6 +16,7 @@ from apptool.domain.contract import (
     active_until,
     agreement_year,
     agreement_year_bounds,
+    ordered_group_start_problem,
     window_months,
     yearly_ceiling_problem,
 )
@@ -272,7 +273,8 @@ def renewal_complete(convention: Convention, doc: Document) -> list[Problem]:
 
 
 def orders_consistent(convention: Convention, doc: Document) -> list[Problem]:
-    """Order numbers are unique, dated within the agreement, with a maximum >= unit price."""
+    """Order numbers are unique, dated within the agreement, with a maximum >= unit price;
+    an order's groups start on or after its date."""
     problems = []
     seen: set[str] = set()
     for index, order in enumerate(convention.orders):
@@ -295,6 +297,9 @@ def orders_consistent(convention: Convention, doc: Document) -> list[Problem]:
                     ("orders", index, "maximum"), "the maximum is below one session's price"
                 )
             )
+        for g_index, group in enumerate(order.groups):
+            if (problem := ordered_group_start_problem(order.date, group)) is not None:
+                problems.append(doc.problem(("orders", index, "groups", g_index, "from"), problem))
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -451,3 +452,31 @@ def test_a_merged_document_names_the_records_file() -> None:
     assert str(merged.problem(("orders", 1, "groups", 0), "y")) == (
         "records/purchase-orders.yaml:17: orders[3].order.groups[0]: y"
     )
+
+
+def test_the_drafts_of_two_orders_of_a_month_are_two_files(tmp_path: Path) -> None:
+    """One invoice per purchase order: with --output, one draft file per order too."""
+    from apptool.store.workspace import init_workspace
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    shutil.copy(next((root / "agreements").glob("*.yaml")), root / "conventions")
+    assert run(root, "plan", "2025", "--today", "2024-01-01")[0] == 0
+    out = tmp_path / "out"
+    code, output = run(
+        root,
+        "invoice",
+        "--month",
+        "2025-07",
+        "--today",
+        "2025-08-02",
+        "--draft",
+        "--format",
+        "md",
+        "--output",
+        str(out),
+    )
+    assert code == 0, output
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 2 and len(set(names)) == 2
+    assert all(n.startswith("BROUILLON-ille-et-vilaine-lot3-2025-07-") for n in names)

@@ -75,7 +75,11 @@ def _emit_document(outcome: Any, fmt: DocFormat, out_dir: Path | None) -> None:
             return
     if out_dir is None:
         return
-    name = outcome.document.number or f"BROUILLON-{outcome.convention}-{outcome.month}"
+    # a draft per convention, month and purchase order (two orders: two drafts, two files)
+    name = outcome.document.number or "-".join(
+        ["BROUILLON", outcome.convention, str(outcome.month)]
+        + ([_file_part(outcome.order)] if outcome.order else [])
+    )
     if issued is not None:
         content: str | bytes = issued.read_bytes()
     else:
@@ -87,6 +91,11 @@ def _emit_document(outcome: Any, fmt: DocFormat, out_dir: Path | None) -> None:
         }[fmt] or b""
     path = write_output(out_dir, f"{name}.{fmt.value}", content)
     err.print(f"  copied to {path}", markup=False)
+
+
+def _file_part(text: str) -> str:
+    """A text as part of a file name: letters, digits, '-' and '_' kept, others '_'."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
 
 @app.command()

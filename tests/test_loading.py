@@ -677,3 +677,12 @@ def test_a_reference_the_e_invoice_carries_is_one_line_of_text(
     result = runner.invoke(app, ["-w", str(workspace), "check"])
     line = line_of(text, "chorus_service_code")
     assert f"{CONV_FILE}:{line}: establishment.chorus_service_code: {message}" in result.output
+
+
+@pytest.mark.parametrize("written", ["1e3", "1_000", "٣٢٠", "0x10"])
+def test_an_amount_given_as_text_is_written_with_digits(written: str) -> None:
+    from apptool.domain.models import parse_money
+
+    with pytest.raises(ValueError, match="is not an amount: write e.g. 150 or 80.50"):
+        parse_money(written)
+    assert parse_money(" 320.5 ") == Decimal("320.50")

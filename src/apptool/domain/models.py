@@ -193,16 +193,23 @@ def _as_written(value: Any) -> str:
     )
 
 
+#: An amount written as text: digits, and a decimal point (a sign is refused with its reason).
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def parse_money(value: Any) -> Decimal:
     """An amount in euros: an integer or a decimal with at most two decimals, never negative."""
     if isinstance(value, (bool, float)):
         raise ValueError(
             f"{_as_written(value)}: write amounts as integers or decimals, e.g. 150 or 80.50"
         )
-    try:
-        amount = Decimal(str(value).strip()) if isinstance(value, int | str | Decimal) else None
-    except InvalidOperation:
-        amount = None
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value.strip()):
+        amount = None  # "1e3", "1_000", other scripts' digits: not how an amount is written
+    else:
+        try:
+            amount = Decimal(str(value).strip()) if isinstance(value, int | str | Decimal) else None
+        except InvalidOperation:
+            amount = None
     if amount is None or not amount.is_finite():
         raise ValueError(f"{_as_written(value)} is not an amount: write e.g. 150 or 80.50")
     if amount < 0:

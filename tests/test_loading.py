@@ -683,6 +683,6 @@ def test_a_reference_the_e_invoice_carries_is_one_line_of_text(
 def test_an_amount_given_as_text_is_written_with_digits(written: str) -> None:
     from apptool.domain.models import parse_money
 
-    with pytest.raises(ValueError, match="is not an amount: write e.g. 150 or 80.50"):
+    with pytest.raises(ValueError, match=r"is not an amount: write e\.g\. 150 or 80\.50"):
         parse_money(written)
     assert parse_money(" 320.5 ") == Decimal("320.50")

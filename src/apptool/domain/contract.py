@@ -324,12 +324,27 @@ def replanned(before: Session, after: Session, today: date) -> Session:
     2.1: every move is recorded, and a notice tells the establishment)."""
     if (after.date, after.start, after.end) == (before.date, before.start, before.end):
         return before
+    return moved(
+        before, after, today, "practitioner", "calendrier replanifié", notice_days(before, today)
+    )
+
+
+def moved(
+    before: Session,
+    after: Session,
+    requested_on: date,
+    by: Party,
+    reason: str | None,
+    given: int,
+) -> Session:
+    """``after`` as a move of ``before`` (art. 2.1): status ``moved``, the move (who asked,
+    when, why, the notice given, where it was) appended to the history it keeps."""
     change = Change(
         action="moved",
-        requested_on=today,
-        by="practitioner",
-        reason="calendrier replanifié",
-        notice_days=notice_days(before, today),
+        requested_on=requested_on,
+        by=by,
+        reason=reason,
+        notice_days=given,
         status="moved",
         previous_date=before.date,
         previous_start=before.start,

@@ -24,6 +24,7 @@ from apptool.domain.contract import (
     cited,
     in_period,
     move_needs_notice,
+    moved,
     notice_days,
     notice_problem,
     notice_respected,
@@ -231,21 +232,13 @@ def reschedule(
         raise RuleRefused(
             f"{session.id} cannot move to {new_date} {start:%H:%M}: " + "; ".join(problems)
         )
-    change = Change(
-        action="moved",
-        requested_on=requested_on,
-        by=by,
-        reason=reason,
-        # the report of a cancellation awaiting it keeps the notice of the cancellation
-        notice_days=report_notice_days(session)
+    # the report of a cancellation awaiting it keeps the notice of the cancellation
+    given = (
+        report_notice_days(session)
         if session.status == "report-pending"
-        else notice_days(session, requested_on),
-        status="moved",
-        previous_date=session.date,
-        previous_start=session.start,
-        previous_end=session.end,
+        else notice_days(session, requested_on)
     )
-    return candidate.model_copy(update={"status": "moved", "history": [*session.history, change]})
+    return moved(session, candidate, requested_on, by, reason, given)
 
 
 def record_held_on(
@@ -268,18 +261,14 @@ def record_held_on(
             f"{session.id} cannot be recorded on {day} {candidate.start:%H:%M}: "
             + "; ".join(problems)
         )
-    change = Change(
-        action="moved",
-        requested_on=today,
-        by="practitioner",
-        reason=f"tenue le {day.isoformat()} (enregistrée après la séance)",
-        notice_days=notice_days(session, today),
-        status="moved",
-        previous_date=session.date,
-        previous_start=session.start,
-        previous_end=session.end,
+    return moved(
+        session,
+        candidate,
+        today,
+        "practitioner",
+        f"tenue le {day.isoformat()} (enregistrée après la séance)",
+        notice_days(session, today),
     )
-    return candidate.model_copy(update={"status": "moved", "history": [*session.history, change]})
 
 
 @dataclass(frozen=True)

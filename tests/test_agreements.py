@@ -94,6 +94,9 @@ def test_invoicing_beyond_the_order_maximum_is_refused(both: Path) -> None:
     code, output = run(both, "invoice", "--month", "2025-03", "--today", "2025-04-01")
     assert code == 0
     assert "warning: order EXEMPLE-BC-2025-014: 100 % of its maximum" in output
+    code, listed = run(both, "orders", "--today", "2025-04-01")
+    assert "warning: order EXEMPLE-BC-2025-014: 100 % of its maximum" in listed
+    assert "order EXEMPLE-BC-2025-014: order" not in listed  # named once
     code, output = run(
         both, "invoice", "--month", "2025-04", "--today", "2025-05-01", "--convention", AGREEMENT
     )
@@ -286,6 +289,15 @@ def test_an_order_asks_for_sessions_from_its_date_on(both: Path) -> None:
         "group g0: 2025-01-01 is before the order's date (2025-03-01): an order asks for "
         "sessions from its date on"
     ) in " ".join(output.split())
+
+
+def test_order_add_names_the_option_to_fix(both: Path) -> None:
+    code, output = order_add(
+        both,
+        *("--number", "N-9", "--date", "2025-03-01", "--maximum", "640", "--group", "G 5"),
+        *("--name", "G5", "--sessions", "2", "--to", "2025-12-31"),
+    )
+    assert code == 2 and "Invalid value for --group: 'G 5' is not an identifier" in output
 
 
 def test_order_add_refuses_sessions_beyond_the_maximum_or_the_months(both: Path) -> None:

@@ -437,6 +437,10 @@ order_app = App(
 app.add_typer(order_app, name="order")
 
 
+#: The option of `order add` that gives each field of the order (the others: --FIELD).
+_ORDER_OPTIONS = {"id": "--group", "date": "--date", "start": "--from", "end": "--to"}
+
+
 @order_app.command("add")
 def order_add(
     convention: Annotated[str, typer.Argument(help="The framework agreement's id.")],
@@ -487,9 +491,10 @@ def order_add(
         )
     except ValidationError as exc:
         first = exc.errors()[0]
+        field = str(first["loc"][-1])
         raise typer.BadParameter(
             str(first["msg"]).removeprefix("Value error, "),
-            param_hint="--" + str(first["loc"][-1]).replace("_", "-"),
+            param_hint=_ORDER_OPTIONS.get(field, "--" + field.replace("_", "-")),
         ) from None
     add_order(State.workspace, convention, order)
     console().print(
@@ -571,4 +576,4 @@ def orders(
         out.print(line.text(), markup=False, soft_wrap=True)
     for s in statuses:
         if s.warning:
-            out.print(f"warning: order {s.order.number}: {s.warning}", markup=False)
+            out.print(f"warning: {s.warning}", markup=False)  # it names the order

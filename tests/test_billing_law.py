@@ -345,6 +345,13 @@ def _built(root: Path) -> tuple[Any, str, Month, list[Any]]:
     )
 
 
+def test_the_register_on_a_day_lists_what_was_issued_by_then(issued: Path) -> None:
+    out = run(issued, "invoices", "--format", "json", "--today", "2025-06-01").stdout
+    assert json.loads(out)["invoices"] == []  # 2025-0001 is issued on 2 June
+    out = run(issued, "invoices", "--format", "json", "--today", "2025-06-02").stdout
+    assert [i["number"] for i in json.loads(out)["invoices"]] == ["2025-0001"]
+
+
 def test_lateness_runs_from_the_deposit(issued: Path) -> None:
     run(issued, "deposited", "2025-0001", "--on", "2025-06-20")
     state = _standing(issued, "2025-07-10")

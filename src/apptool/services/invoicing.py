@@ -906,12 +906,13 @@ def payment_clauses(root: Path) -> dict[str, str | None]:
 
 
 def list_invoices(root: Path, today: date, year: int | None = None) -> list[Standing]:
-    """``apptool invoices``: every invoice and credit note with its standing."""
+    """``apptool invoices``: every invoice and credit note issued by ``today``, with its
+    standing on that day (one issued later does not exist yet then)."""
     load_workspace(root)
     register = load_register(root, strict=True)
     rates = load_rates(root)
     records = sorted(
-        (r for r in register.records if year is None or r.year == year),
+        (r for r in register.records if (year is None or r.year == year) and r.issue_date <= today),
         key=lambda r: (r.issue_date, r.series, r.seq),
     )
     return [standing(register, r, today, rates) for r in records]

@@ -456,6 +456,20 @@ def test_check_never_asks_to_plan_what_plan_does_not_place(planned: Path) -> Non
     assert "3 required session(s) not planned yet (run `apptool plan 2025`)" in earlier
 
 
+def test_check_notes_a_preference_for_a_day_never_worked(tmp_path: Path) -> None:
+    text = CONVENTION.replace(
+        "{id: alpha, name: Alpha, cadence: monthly, location: office}",
+        "{id: alpha, name: Alpha, cadence: monthly, location: office,"
+        " preferences: {weekdays: [sunday]}}",
+    )
+    root = write_workspace(tmp_path / "ws", {"test": text})
+    out = run(root, "check", "--today", TODAY).stdout
+    assert (
+        "note: conventions/test.yaml: group alpha prefers sunday, a day the practitioner never "
+        "works" in out
+    )
+
+
 def test_without_fresh_a_future_hand_edit_stays(planned: Path) -> None:
     move(planned, "test/alpha/2025-10", "2025-10-09")
     run(planned, "plan", "2025", "--today", "2025-07-15")

@@ -938,6 +938,30 @@ class PreferenceMiss:
         return f"{self.session} on {self.day:%A} {self.day} {self.start:%H:%M}: {self.missed}"
 
 
+def unworkable_preferences(
+    conventions: dict[str, Convention], practitioner: Practitioner
+) -> list[tuple[str, str]]:
+    """Preferred weekdays the practitioner never works (``working_weekdays``): the planner
+    can never honour them, so each session of the group misses its preference. By
+    convention: ``(convention id, message)``."""
+    found = []
+    for conv_id, convention in conventions.items():
+        for group in convention.groups:
+            never = [
+                d for d in group.preferences.weekdays if d not in practitioner.working_weekdays
+            ]
+            if never:
+                found.append(
+                    (
+                        conv_id,
+                        f"group {group.id} prefers {', '.join(never)}, a day the practitioner "
+                        "never works (practitioner.yaml: working_weekdays): the preference "
+                        "cannot be met",
+                    )
+                )
+    return found
+
+
 def preference_misses(
     sessions: list[Session],
     conventions: dict[str, Convention],

@@ -11,7 +11,13 @@ from apptool.domain.calendar_fr import school_holidays
 from apptool.domain.contract import may_replan, replanned
 from apptool.domain.hard_rules import missing_periods, plan_violations
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
-from apptool.domain.planner import Plan, PreferenceMiss, plan_year, preference_misses
+from apptool.domain.planner import (
+    Plan,
+    PreferenceMiss,
+    plan_year,
+    preference_misses,
+    unworkable_preferences,
+)
 from apptool.domain.records import Distributions, IndividualConsultations, Notes
 from apptool.domain.schedule import CalendarFile, Session, recorded_on
 from apptool.domain.source import Document
@@ -247,6 +253,12 @@ def check(root: Path, today: date) -> CheckOutcome:
                 f"{_some(over)}"
             )
     problems += _records_problems(workspace, sessions, checked)
+    notes += [
+        f"{workspace.documents[conv_id].display}: {message}"
+        for conv_id, message in unworkable_preferences(
+            workspace.conventions, workspace.practitioner
+        )
+    ]
     notes += [
         f"{workspace.display(path)}: temp file of an interrupted command (nothing it held was "
         "lost); the next command that changes the workspace removes it"

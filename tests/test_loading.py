@@ -686,3 +686,13 @@ def test_an_amount_given_as_text_is_written_with_digits(written: str) -> None:
     with pytest.raises(ValueError, match=r"is not an amount: write e\.g\. 150 or 80\.50"):
         parse_money(written)
     assert parse_money(" 320.5 ") == Decimal("320.50")
+
+
+def test_a_fee_of_nothing_is_refused(workspace: Path) -> None:
+    path = workspace / CONV_FILE
+    text = changed(
+        "{amount: 150, per: session}", "{amount: 0, per: session}", path.read_text(encoding="utf-8")
+    )
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace), "check"])
+    assert "fees.group_session.amount: a price of 0 EUR" in result.output

@@ -224,6 +224,19 @@ def parse_money(value: Any) -> Decimal:
 Money = Annotated[Decimal, PlainValidator(parse_money), PlainSerializer(str)]
 
 
+def _priced(amount: Decimal) -> Decimal:
+    """A price is more than nothing: a session at 0 EUR would be an invoice of nothing."""
+    if amount == 0:
+        raise ValueError("a price of 0 EUR: give the fee the contract sets (e.g. 150)")
+    return amount
+
+
+#: The price of a session or an hour (art. 4; an order's unit price): never 0.
+Price = Annotated[
+    Decimal, PlainValidator(parse_money), AfterValidator(_priced), PlainSerializer(str)
+]
+
+
 @dataclass(frozen=True, order=True)
 class Slot:
     """A time slot of a convention, e.g. 09:00-10:30 (art. 2.1)."""
@@ -390,7 +403,7 @@ class Term(Strict):
 class Fee(Strict):
     """A fee and its unit: per session or per hour (art. 4)."""
 
-    amount: Money
+    amount: Price
     per: Literal["session", "hour"]
 
 
@@ -497,7 +510,7 @@ class Order(Strict):
 
     number: Reference
     date: Day
-    unit_price: Money
+    unit_price: Price
     maximum: Money
     groups: list[Group] = Field(min_length=1)
 

@@ -437,8 +437,8 @@ order_app = App(
 app.add_typer(order_app, name="order")
 
 
-#: The option of `order add` that gives each field of the order (the others: --FIELD).
-_ORDER_OPTIONS = {"id": "--group", "date": "--date", "start": "--from", "end": "--to"}
+#: The options of `order add` not named after the field they give (the others: --FIELD).
+_ORDER_OPTIONS = {"id": "--group"}
 
 
 @order_app.command("add")

@@ -17,7 +17,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from apptool.domain.models import Convention, Group, minutes
-from apptool.domain.schedule import Change, Party, Period, Session
+from apptool.domain.schedule import Party, Period, Session, with_change
 
 FAR_FUTURE = date(9999, 12, 31)
 #: Art. 9.3: in case of force majeure, termination at any time with 15 days' notice.
@@ -337,20 +337,9 @@ def moved(
     reason: str | None,
     given: int,
 ) -> Session:
-    """``after`` as a move of ``before`` (art. 2.1): status ``moved``, the move (who asked,
-    when, why, the notice given, where it was) appended to the history it keeps."""
-    change = Change(
-        action="moved",
-        requested_on=requested_on,
-        by=by,
-        reason=reason,
-        notice_days=given,
-        status="moved",
-        previous_date=before.date,
-        previous_start=before.start,
-        previous_end=before.end,
-    )
-    return after.model_copy(update={"status": "moved", "history": [*before.history, change]})
+    """``after`` as a move of ``before`` (art. 2.1): status ``moved``, the move in its
+    history (:func:`~apptool.domain.schedule.with_change`)."""
+    return with_change(before, after, "moved", "moved", requested_on, by, reason, given)
 
 
 def move_needs_notice(session: Session) -> bool:

@@ -35,7 +35,14 @@ from apptool.domain.hard_rules import placement_problems
 from apptool.domain.models import WEEKDAYS, Convention, Practitioner, minutes
 from apptool.domain.planner import usual_habits
 from apptool.domain.records import Termination
-from apptool.domain.schedule import Change, Party, Period, Session, SessionStatus
+from apptool.domain.schedule import (
+    Change,
+    Party,
+    Period,
+    Session,
+    SessionStatus,
+    with_change,
+)
 from apptool.errors import RuleRefused
 
 
@@ -370,18 +377,7 @@ def _cancelled(
     given: int,
     reports: list[Alternative],
 ) -> CancellationResult:
-    change = Change(
-        action="cancelled",
-        requested_on=requested_on,
-        by=by,
-        reason=reason,
-        notice_days=given,
-        status=status,
-        previous_date=session.date,
-        previous_start=session.start,
-        previous_end=session.end,
-    )
-    updated = session.model_copy(update={"status": status, "history": [*session.history, change]})
+    updated = with_change(session, session, "cancelled", status, requested_on, by, reason, given)
     return CancellationResult(updated, status, given, reports)
 
 
@@ -402,21 +398,9 @@ def terminate_sessions(
             or session.status in ("cancelled", "report-pending", "due")
         ):
             continue
-        change = Change(
-            action="cancelled",
-            requested_on=notice_on,
-            by=by,
-            reason=reason,
-            notice_days=notice_days(session, notice_on),
-            status="cancelled",
-            previous_date=session.date,
-            previous_start=session.start,
-            previous_end=session.end,
-        )
+        given = notice_days(session, notice_on)
         cancelled.append(
-            session.model_copy(
-                update={"status": "cancelled", "history": [*session.history, change]}
-            )
+            with_change(session, session, "cancelled", "cancelled", notice_on, by, reason, given)
         )
     return cancelled
 
@@ -526,20 +510,9 @@ def restore_sessions(
             continue
         before = session.history[-2].status if len(session.history) > 1 else "planned"
         status: SessionStatus = before if before in ("planned", "moved") else "planned"
-        change = Change(
-            action="restored",
-            requested_on=today,
-            by=by,
-            reason=f"retrait de la résiliation notifiée le {termination.notice_on.isoformat()}",
-            notice_days=notice_days(session, today),
-            status=status,
-            previous_date=session.date,
-            previous_start=session.start,
-            previous_end=session.end,
-        )
-        candidate = session.model_copy(
-            update={"status": status, "history": [*session.history, change]}
-        )
+        reason = f"retrait de la résiliation notifiée le {termination.notice_on.isoformat()}"
+        given = notice_days(session, today)
+        candidate = with_change(session, session, "restored", status, today, by, reason, given)
         others = [s for s in current.values() if s.id != session.id]
         problems = placement_problems(candidate, others, conventions, practitioner)
         if problems:

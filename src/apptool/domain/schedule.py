@@ -137,6 +137,33 @@ class Session(Strict):
         return self.status
 
 
+def with_change(
+    before: Session,
+    after: Session,
+    action: Literal["moved", "cancelled", "restored"],
+    status: SessionStatus,
+    requested_on: date,
+    by: Party | None,
+    reason: str | None,
+    given: int,
+) -> Session:
+    """``after`` (``before`` itself for a cancellation) with ``status`` and, appended to the
+    history ``before`` keeps, the change: what, who asked, when, why, the notice given, and
+    where the session was (art. 2.1, 4, 9.3: every move and cancellation is kept)."""
+    change = Change(
+        action=action,
+        requested_on=requested_on,
+        by=by,
+        reason=reason,
+        notice_days=given,
+        status=status,
+        previous_date=before.date,
+        previous_start=before.start,
+        previous_end=before.end,
+    )
+    return after.model_copy(update={"status": status, "history": [*before.history, change]})
+
+
 def took_place(session: Session, today: date) -> bool:
     """A past session, planned or moved, not cancelled, that was in the calendar of record
     before its date or that the practitioner confirmed: it was held."""

@@ -465,9 +465,12 @@ def test_check_notes_a_preference_for_a_day_never_worked(tmp_path: Path) -> None
     root = write_workspace(tmp_path / "ws", {"test": text})
     out = run(root, "check", "--today", TODAY).stdout
     assert (
-        "note: conventions/test.yaml: group alpha prefers sunday, a day the practitioner never "
+        "note: conventions/test.yaml: group alpha prefers sunday, never a day the practitioner "
         "works" in out
     )
+    path = root / "conventions" / "test.yaml"
+    path.write_text(text.replace("weekdays: [sunday]", "weekdays: [sunday, tuesday]"), "utf-8")
+    assert "cannot be met" not in run(root, "check", "--today", TODAY).stdout  # tuesday can
 
 
 def test_without_fresh_a_future_hand_edit_stays(planned: Path) -> None:

@@ -391,7 +391,8 @@ def test_replanning_over_the_calendar_of_record_changes_nothing(
         assert again.warnings == []
         checked = planning.check(root, TODAY)
         assert checked.problems == []
-        assert checked.notes == []
+        # nothing required is missing (a note on preferences that can never be met may stay)
+        assert [n for n in checked.notes if "cannot be met" not in n] == []
 
 
 @PROPERTY

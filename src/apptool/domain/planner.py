@@ -941,22 +941,20 @@ class PreferenceMiss:
 def unworkable_preferences(
     conventions: dict[str, Convention], practitioner: Practitioner
 ) -> list[tuple[str, str]]:
-    """Preferred weekdays the practitioner never works (``working_weekdays``): the planner
-    can never honour them, so each session of the group misses its preference. By
-    convention: ``(convention id, message)``."""
+    """Groups whose preferred weekdays are all days the practitioner never works
+    (``working_weekdays``): the planner can never honour the preference, so each session of
+    the group misses it. By convention: ``(convention id, message)``."""
     found = []
     for conv_id, convention in conventions.items():
         for group in convention.groups:
-            never = [
-                d for d in group.preferences.weekdays if d not in practitioner.working_weekdays
-            ]
-            if never:
+            preferred = group.preferences.weekdays
+            if preferred and not set(preferred) & set(practitioner.working_weekdays):
                 found.append(
                     (
                         conv_id,
-                        f"group {group.id} prefers {', '.join(never)}, a day the practitioner "
-                        "never works (practitioner.yaml: working_weekdays): the preference "
-                        "cannot be met",
+                        f"group {group.id} prefers {', '.join(preferred)}, never a day the "
+                        "practitioner works (practitioner.yaml: working_weekdays): the "
+                        "preference cannot be met",
                     )
                 )
     return found

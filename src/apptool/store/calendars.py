@@ -13,7 +13,8 @@ from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_d
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem, did_you_mean
 from apptool.store.files import dump_yaml, write_atomic
-from apptool.store.loading import read_yaml, validate_document
+from apptool.store.load_cache import file_input, remembered
+from apptool.store.loading import parse_yaml, read_text, validate_document
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace
 
 
@@ -30,17 +31,41 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     path = workspace.calendar_path(year)
     if not path.exists():
         return CalendarFile(year=year), None
-    doc = read_yaml(path, workspace.display(path))
+    display = workspace.display(path)
+    content = file_input(path)
+    doc, calendar, problems, as_written = remembered(
+        f"calendar {path} {display}", [content], lambda: _read_calendar(path, display)
+    )
     if doc.data is None:
         return CalendarFile(year=year), doc
-    calendar, problems = validate_document(doc, CalendarFile)
     if calendar is not None:
-        problems += calendar_problems(workspace, calendar, doc, year)
+        problems = problems + calendar_problems(workspace, calendar, doc, year)
     if problems or calendar is None:
         raise InvalidInput(
             f"{doc.display} has errors", sorted(problems, key=lambda p: (p.line or 0, p.field))
         )
+    if as_written:
+        _AS_WRITTEN[path] = (content, calendar)
     return calendar, doc
+
+
+#: The calendars loaded by this process whose file holds exactly the text the tool writes for
+#: them, with the bytes read: saving one of them unchanged, over the same bytes, writes nothing.
+_AS_WRITTEN: dict[Path, tuple[bytes, CalendarFile]] = {}
+
+
+def _read_calendar(
+    path: Path, display: str
+) -> tuple[Document, CalendarFile | None, list[Problem], bool]:
+    """A calendar file parsed and validated (the rules against the conventions aside): its
+    document, the calendar, the problems, and whether its text is what the tool would write."""
+    text = read_text(path, display)
+    doc = parse_yaml(text, path, display)
+    if doc.data is None:
+        return doc, None, [], False
+    calendar, problems = validate_document(doc, CalendarFile)
+    as_written = calendar is not None and not problems and calendar_text(calendar) == text
+    return doc, calendar, problems, as_written
 
 
 def calendar_problems(
@@ -121,6 +146,9 @@ def calendar_text(calendar: CalendarFile) -> str:
 def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:
     """Write the calendar of record atomically (caller holds the lock)."""
     path = workspace.calendar_path(calendar.year)
+    loaded = _AS_WRITTEN.get(path)
+    if loaded is not None and loaded[1] == calendar and file_input(path) == loaded[0]:
+        return path  # the file already holds this calendar's text: nothing to write
     write_atomic(path, calendar_text(calendar))
     return path
 

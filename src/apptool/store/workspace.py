@@ -38,13 +38,16 @@ from apptool.domain.validation import (
 )
 from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
+from apptool.store.load_cache import file_input, remembered
 from apptool.store.loading import read_yaml, rules_on_what_loaded, validate_document
 from apptool.store.records import (
     PURCHASE_ORDERS,
     RECORDS,
     TERMINATIONS,
+    THEMES,
     load_records_document,
     load_themes,
+    records_path,
 )
 
 PRACTITIONER = "practitioner.yaml"
@@ -124,8 +127,41 @@ def find_root(path: Path) -> Path:
 
 
 def load_workspace(path: Path) -> Workspace:
-    """Load and validate every file of the workspace; raise with *all* problems at once."""
+    """Load and validate every file of the workspace; raise with *all* problems at once.
+
+    A load that succeeded is remembered while the files it reads stay the same
+    (:mod:`apptool.store.load_cache`): the next command gets the same workspace without
+    parsing and checking them again."""
     root = find_root(path)
+    practitioner, conventions, documents, declared = remembered(
+        f"workspace {root}", [file_input(file) for file in _read_by_load(root)], lambda: _load(root)
+    )
+    return Workspace(root, practitioner, conventions, documents, declared)
+
+
+def _read_by_load(root: Path) -> list[Path]:
+    """Every file :func:`_load` reads (or looks for): what its result depends on."""
+    return [
+        root / PRACTITIONER,
+        *_convention_files(root),
+        records_path(root, PURCHASE_ORDERS),
+        records_path(root, TERMINATIONS),
+        root / THEMES,
+    ]
+
+
+def _convention_files(root: Path) -> list[Path]:
+    """The convention files: ``conventions/*.yaml`` then ``*.yml``, each sorted by name."""
+    folder = root / CONVENTIONS
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+
+
+_Loaded = tuple[Practitioner, dict[str, Convention], dict[str, Document], dict[str, date | None]]
+
+
+def _load(root: Path) -> _Loaded:
+    """The profile, the conventions (with what ``records/`` adds to them), their documents and
+    each convention's termination as its file writes it; all problems at once."""
     problems: list[Problem] = []
     documents: dict[str, Document] = {}
 
@@ -147,8 +183,7 @@ def load_workspace(path: Path) -> Workspace:
             problems += exc.problems
 
     conventions: dict[str, Convention] = {}
-    folder = root / CONVENTIONS
-    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+    files = _convention_files(root)
     if not files:
         problems.append(Problem(f"{CONVENTIONS}/", None, "", "no convention file (*.yaml)"))
     for file in files:
@@ -197,7 +232,7 @@ def load_workspace(path: Path) -> Workspace:
         ]
     if problems or practitioner is None:
         raise InvalidInput("the workspace has errors", problems)
-    return Workspace(root, practitioner, conventions, documents, declared)
+    return practitioner, conventions, documents, declared
 
 
 def _at(doc: Document | None, display: str, loc: Path_, message: str) -> Problem:

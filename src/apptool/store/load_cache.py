@@ -1,0 +1,162 @@
+"""What a load found in files, remembered between commands while the files stay the same.
+
+Reading a workspace means parsing its YAML, validating every model and running every rule
+on it: for a command that runs in a fraction of a second, most of its time (and the import of
+the libraries only the checks use: the SIRET and IBAN checks of python-stdnum). What a load
+gives depends on nothing but the bytes it reads and the code that reads them, so a load that
+succeeded is kept in the user's cache folder (``validated/`` beside the holiday cache, see
+:mod:`apptool.store.holiday_cache`), as beancount keeps its loaded ledger, and given back
+while the same bytes are read by the same code:
+
+* each entry is named after what was loaded (``workspace /home/me/app``), one file a name,
+  replaced when the bytes change: the cache does not grow with each edit;
+* its header holds the digest of the bytes read, of apptool's source files (size and time of
+  each: an edited or upgraded apptool reads again) and of the versions of Python and of the
+  libraries a load uses (pydantic, PyYAML, python-stdnum), then the digest of the body;
+* a load that fails is never kept: its problems are found again, with their lines, each time.
+
+An entry that is missing, of other bytes or code, unreadable, altered or corrupt is ignored and
+the files are read again; one that cannot be written is simply not kept. The cache never
+changes a result: it gives back what reading the files gives. Deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import pickle
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+import apptool
+from apptool.store.files import write_atomic
+from apptool.store.holiday_cache import cache_dir, library_version
+from apptool.store.loading import MAX_FILE_BYTES
+
+T = TypeVar("T")
+
+#: The layout of an entry; an entry of another format is read again.
+FORMAT = b"apptool-load-cache 1"
+FOLDER = "validated"
+#: The libraries whose answers a load depends on (distribution, import name).
+LIBRARIES = (
+    ("pydantic", "pydantic"),
+    ("pydantic-core", "pydantic_core"),
+    ("PyYAML", "yaml"),
+    ("python-stdnum", "stdnum"),
+)
+
+
+@functools.cache
+def code_fingerprint() -> bytes:
+    """apptool's source files (name, size and modification time of each), its version, and
+    the versions of Python and of the libraries a load uses: the code that reads the files."""
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(f"{apptool.__version__}\0{sys.version}\0".encode())
+    for distribution, package in LIBRARIES:
+        try:
+            version = library_version(distribution, package)
+        except Exception:  # not installed as a distribution: its files still say what it is
+            version = "unknown"
+        digest.update(f"{distribution}={version}\0".encode())
+    package_folder = Path(apptool.__file__).parent
+    for folder, subfolders, files in os.walk(package_folder):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    info = os.stat(path)
+                    relative = os.path.relpath(path, package_folder)
+                    digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.digest()
+
+
+def _entry(name: str) -> Path | None:
+    """The cache file of ``name``; ``None`` when no cache folder can be named."""
+    try:
+        folder = cache_dir() / FOLDER
+    except Exception:  # platformdirs without a home folder...: no cache, same results
+        return None
+    return (
+        folder
+        / f"{hashlib.blake2b(name.encode('utf-8', 'replace'), digest_size=16).hexdigest()}.pickle"
+    )
+
+
+def _key(name: str, inputs: Iterable[bytes]) -> bytes:
+    digest = hashlib.blake2b(code_fingerprint(), digest_size=32)
+    digest.update(name.encode("utf-8", "replace") + b"\0")
+    for part in inputs:  # each part's length first: no two lists of parts give the same bytes
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest().encode()
+
+
+def _read(path: Path, key: bytes) -> tuple[bool, object]:
+    """``(True, value)`` from an entry of ``key`` that reads back whole, else ``(False, None)``."""
+    try:
+        raw = path.read_bytes()
+        head, _, body = raw.partition(b"\n")
+        if head != b" ".join(
+            (FORMAT, key, hashlib.blake2b(body, digest_size=32).hexdigest().encode())
+        ):
+            return False, None
+        return True, pickle.loads(body)
+    except Exception:  # unreadable, corrupt, or of classes this code no longer has
+        return False, None
+
+
+def remembered(name: str, inputs: Iterable[bytes], load: Callable[[], T]) -> T:
+    """What ``load()`` gives, remembered under ``name`` for these ``inputs``: every byte the
+    load reads (each file's path and content, or a mark that it is absent). ``load()``
+    runs when no entry of the same inputs and code exists, and what it gives is kept; if it
+    raises, nothing is kept and the exception propagates."""
+    path = _entry(name)
+    key = _key(name, inputs)
+    if path is not None:
+        found, value = _read(path, key)
+        if found:
+            return value  # type: ignore[return-value]
+    value = load()
+    if path is not None:
+        with contextlib.suppress(Exception):  # a cache that cannot be written is not an error
+            body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            head = b" ".join(
+                (FORMAT, key, hashlib.blake2b(body, digest_size=32).hexdigest().encode())
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, head + b"\n" + body)
+    return value
+
+
+def file_input(path: Path) -> bytes:
+    """A file as an input of a load: its path, then its bytes, or a mark for a path that is
+    absent, not a regular file (a folder, a named pipe: never waited on), too large to load
+    or unreadable; the load then says what is wrong, and fails."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return os.fsencode(path) + b"\0absent"
+    except OSError:
+        return os.fsencode(path) + b"\0unreadable"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return os.fsencode(path) + b"\0not a regular file"
+        if info.st_size > MAX_FILE_BYTES:  # the load refuses it: not read whole here either
+            return os.fsencode(path) + b"\0too large"
+        chunks = [b"file\0"]
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        content = b"".join(chunks)
+    except OSError:
+        content = b"unreadable"
+    finally:
+        os.close(fd)
+    return os.fsencode(path) + b"\0" + content

@@ -696,3 +696,19 @@ def test_a_fee_of_nothing_is_refused(workspace: Path) -> None:
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["-w", str(workspace), "check"])
     assert "fees.group_session.amount: a price of 0 EUR" in result.output
+
+
+def test_the_characters_refused_before_parsing_are_those_yaml_refuses() -> None:
+    """The class of refused characters, written as its complement to compile faster, is
+    PyYAML's own "not printable" class, over every code point."""
+    import yaml.reader
+
+    from apptool.store import loading
+
+    ours, pyyaml = loading._NOT_PRINTABLE, yaml.reader.Reader.NON_PRINTABLE
+    differ = [
+        code
+        for code in range(0x110000)
+        if (ours.match(chr(code)) is None) != (pyyaml.match(chr(code)) is None)
+    ]
+    assert differ == []

@@ -195,7 +195,7 @@ def test_no_parser_words_with_either_yaml_parser(
     syntax = 0
     lines = (EXAMPLES / name).read_text("utf-8").splitlines()
     cases = broken(lines, first, last)
-    monkeypatch.setattr(loading, "_Parser", PARSERS[parser])
+    monkeypatch.setattr(loading, "_parser", lambda: PARSERS[parser])
     for number, how, text in cases:
         if _well_formed(text):
             continue  # only syntax errors differ between the parsers
@@ -234,7 +234,7 @@ def test_every_pydantic_error_kind_is_worded(kind: str) -> None:
 def problems_of(tmp_path: Path, text: str, parser: str = "pure-python") -> list[str]:
     root = write_workspace(tmp_path / "ws", {"test": text})
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loading, "_Parser", PARSERS[parser])
+        patch.setattr(loading, "_parser", lambda: PARSERS[parser])
         with pytest.raises(InvalidInput) as caught:
             load_workspace(root)
     return [str(p) for p in caught.value.problems]

@@ -76,7 +76,9 @@ class Strict(BaseModel):
     """Base of every model read from a file: unknown keys and loose types are rejected, and
     no text holds a control character (:data:`CONTROL_CHARACTER`)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True
+    )
 
     @field_validator("*", mode="after")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import io
 import math
 import os
@@ -19,10 +20,12 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from apptool.errors import InvalidInput, WorkspaceBusy
+
+if TYPE_CHECKING:
+    import yaml
 
 LOCK_NAME = ".apptool.lock"
 _UMASK = os.umask(0o022)
@@ -86,7 +89,17 @@ def _write(path: Path, content: str | bytes, exclusive: bool) -> None:
 _NOT_THE_SAME_IN_BOTH_EMITTERS = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]"
 )
-_FASTER_DUMPER = getattr(yaml, "CSafeDumper", None)
+
+
+@functools.cache
+def faster_dumper() -> Any:
+    """libyaml's emitter when PyYAML has it, else None. PyYAML is imported on the first
+    write: a command that writes no YAML never imports it."""
+    import yaml
+
+    return getattr(yaml, "CSafeDumper", None)
+
+
 #: The longest key (in UTF-8 bytes) that both emitters write as a simple ``key: value``.
 #: Past it they differ: PyYAML writes a complex ``? key`` once the key and its tag
 #: (``!!str``) reach 128 characters, libyaml once the key alone passes 128 bytes.
@@ -125,7 +138,9 @@ def dump_yaml(data: object, header: str = "") -> str:
     emitter as nodes made here (:func:`_plain_node`), the others through PyYAML's
     representer.
     """
-    dumper = _FASTER_DUMPER if _same_in_both_emitters(data) else None
+    import yaml
+
+    dumper = faster_dumper() if _same_in_both_emitters(data) else None
     node = _plain_node(data) if dumper is not None else None
     if dumper is None or node is None:
         return header + yaml.dump(
@@ -157,6 +172,8 @@ def _plain_node(data: object) -> yaml.Node | None:
     dates, each mapping or list met once (PyYAML writes an anchor for one met twice). None
     for anything else: the representer then does it. A tenth of the time: the calendar of
     80 groups is 16,000 nodes."""
+    import yaml
+
     seen: set[int] = set()
 
     def node(value: object) -> yaml.Node:

@@ -182,3 +182,20 @@ def test_sessions_piped_are_plain_and_not_cut(planned: Path) -> None:
     assert not ANSI.search(result.stdout)
     header = result.stdout.splitlines()[0].split()
     assert header == ["date", "day", "slot", "group", "status", "id"]
+
+
+def test_no_character_before_the_first_wide_or_combining_one_is_either() -> None:
+    """The one-column shortcut of ``cell_width`` holds for every character it covers."""
+    import unicodedata
+
+    from apptool.output import terminal
+
+    first = ord(terminal._FIRST_WIDE_OR_COMBINING)
+    assert unicodedata.combining(chr(first))  # the first combining mark
+    assert all(
+        not unicodedata.combining(chr(code)) and unicodedata.east_asian_width(chr(code)) not in "WF"
+        for code in range(first)
+    )
+    assert cell_width("Pôle seniors à Dreux") == 20
+    assert cell_width("e\u0301t\u00e9") == 3  # a combining accent takes no column
+    assert cell_width("日本") == 4

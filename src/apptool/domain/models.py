@@ -490,7 +490,7 @@ class Group(Strict):
     start: Day | None = Field(default=None, alias="from")
     end: Day | None = Field(default=None, alias="to")
     location: str
-    preferences: Preferences = Preferences()
+    preferences: Preferences = Field(default_factory=Preferences)
     order: str | None = Field(default=None, exclude=True)
 
     def active_on(self, day: date) -> bool:
@@ -534,8 +534,8 @@ class Convention(Strict):
     excluded_months: list[Annotated[int, Field(ge=1, le=12)]] = []
     notice_days: int = Field(ge=0, le=365)  # art. 2.1: days; a year at most
     payment_days: int | None = Field(default=None, ge=1, le=60)
-    cancellation: CancellationTerms = CancellationTerms()
-    clauses: Clauses = Clauses()
+    cancellation: CancellationTerms = Field(default_factory=CancellationTerms)
+    clauses: Clauses = Field(default_factory=Clauses)
     invoicing: Literal["monthly"] = "monthly"
     school_holidays: SchoolHolidays
     closures: list[DayRange] = []
@@ -627,7 +627,7 @@ class Billing(Strict):
     electronic_address: ElectronicAddress | None = None
     number_pattern: str = "{year}-{seq:04d}"
     credit_note_pattern: str = "AV-{year}-{seq:04d}"
-    vat_franchise: VatFranchise = VatFranchise()
+    vat_franchise: VatFranchise = Field(default_factory=VatFranchise)
     payment_days: retired(  # type: ignore[valid-type]
         "no longer here: the payment period is the buyer's (30 days from receipt, 50 for a "
         "public health establishment): set payment_days in a convention if it differs, and "

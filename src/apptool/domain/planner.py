@@ -479,15 +479,21 @@ def _repair(demand: Demand, state: _State) -> bool:
 
 
 def build_demands(
-    conventions: dict[str, Convention], practitioner: Practitioner, year: int
+    conventions: dict[str, Convention],
+    practitioner: Practitioner,
+    year: int,
+    held: frozenset[str] = frozenset(),
 ) -> list[Demand]:
-    """Every session the conventions require in ``year`` (art. 2.1), in placement order."""
+    """Every session the conventions require in ``year`` (art. 2.1), in placement order; but
+    those of ``held`` (the ids of sessions the calendar already holds)."""
     demands = []
     workable: dict[tuple[str, Period], tuple[date, ...]] = {}  # the same for every group
     for conv_index, (conv_id, convention) in enumerate(conventions.items()):
         for group_index, group in enumerate(convention.groups):
             windowed = group.start is not None or group.end is not None
             for period in periods_due(convention, group, year):
+                if held and session_id(conv_id, group.id, period) in held:
+                    continue
                 if windowed:
                     days = tuple(eligible_days(convention, practitioner, period, group))
                 else:
@@ -540,8 +546,8 @@ def plan_year(
             state.add(
                 booking, session.date, f"{session.convention}/{session.group}", session.period
             )
-    kept_ids = {s.id for s in kept}
-    demands = [d for d in build_demands(conventions, practitioner, year) if d.id not in kept_ids]
+    kept_ids = frozenset(s.id for s in kept)
+    demands = build_demands(conventions, practitioner, year, kept_ids)
     if len(demands) + len(kept) > MAX_SESSIONS_A_YEAR:
         message = (
             f"{len(demands) + len(kept)} sessions are required in {year}: one practitioner "

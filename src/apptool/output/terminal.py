@@ -46,10 +46,15 @@ class Table:
         self.notes.append([n for n in notes if n])
 
 
+#: Below this character (Latin letters with their accents: "Pôle", "Séverine"), none is wide
+#: or combining: a text of them takes one column a character.
+_FIRST_WIDE_OR_COMBINING = "\u0300"
+
+
 def cell_width(text: str) -> int:
     """Columns a text takes in a terminal (wide East Asian characters take two, combining
     marks none)."""
-    if text.isascii():  # no wide or combining character: one column each
+    if text.isascii() or max(text) < _FIRST_WIDE_OR_COMBINING:  # one column each
         return len(text)
     return sum(
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1

@@ -21,6 +21,7 @@ always safe.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -62,24 +63,31 @@ def library_version(distribution: str, package: str) -> str:
     metadata."""
     from importlib.util import find_spec  # lazy: importlib.util is light, but only here
 
-    wanted = re.sub(r"[-_.]+", "_", distribution).lower()
     spec = find_spec(package)
     if spec is not None and spec.origin:
-        found = []
-        with contextlib.suppress(OSError), os.scandir(Path(spec.origin).parent.parent) as entries:
-            for entry in entries:
-                name, dot, version = entry.name.removesuffix(".dist-info").partition("-")
-                if (
-                    entry.name.endswith(".dist-info")
-                    and dot
-                    and re.sub(r"[-_.]+", "_", name).lower() == wanted
-                ):
-                    found.append(version)
-        if len(found) == 1:
+        found = _installed(str(Path(spec.origin).parent.parent)).get(_normalized(distribution))
+        if found is not None and len(found) == 1:
             return found[0]
     from importlib import metadata  # lazy: slower, for unusual installations
 
     return metadata.version(distribution)
+
+
+def _normalized(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "_", distribution).lower()
+
+
+@functools.cache
+def _installed(folder: str) -> dict[str, list[str]]:
+    """The versions of each distribution a folder of packages holds, by the names of their
+    ``.dist-info`` folders (read once a process: the folder holds every library)."""
+    found: dict[str, list[str]] = {}
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            name, dot, version = entry.name.removesuffix(".dist-info").partition("-")
+            if dot and entry.name.endswith(".dist-info"):
+                found.setdefault(_normalized(name), []).append(version)
+    return found
 
 
 # --- the cache files ------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def code_fingerprint() -> bytes:
         except Exception:  # not installed as a distribution: its files still say what it is
             version = "unknown"
         digest.update(f"{distribution}={version}\0".encode())
-    package_folder = Path(apptool.__file__).parent
+    package_folder = os.path.dirname(apptool.__file__)
     for folder, subfolders, files in os.walk(package_folder):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
         for name in sorted(files):
@@ -72,7 +72,7 @@ def code_fingerprint() -> bytes:
                 path = os.path.join(folder, name)
                 with contextlib.suppress(OSError):
                     info = os.stat(path)
-                    relative = os.path.relpath(path, package_folder)
+                    relative = path[len(package_folder) :]
                     digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return digest.digest()
 

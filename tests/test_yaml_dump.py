@@ -98,7 +98,7 @@ SHARED = ["déplacée"]
         {"z": 1, "a": {"y": [1, "x"], "b": False}},
     ],
 )
-def test_plain_nodes_give_the_representer_s_bytes(value: dict[str, Any]) -> None:
+def test_plain_events_give_the_representer_s_bytes(value: dict[str, Any]) -> None:
     assert dump_yaml(value) == pure_python(value)
 
 

@@ -8,6 +8,7 @@ session later moves.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, Literal
@@ -195,6 +196,14 @@ class CalendarFile(Strict):
 
     year: int = Field(ge=1900, le=2999)
     sessions: list[Session] = []
+
+
+def calendar_of(year: int, sessions: Iterable[Session] = ()) -> CalendarFile:
+    """The calendar of ``year`` holding ``sessions``, models already checked: not validated
+    again (a year's calendar is made whenever one is planned or changed)."""
+    if not 1900 <= year <= 2999:  # CalendarFile.year's bounds
+        raise ValueError(f"year {year} out of range")
+    return CalendarFile.model_construct(year=year, sessions=list(sessions))
 
 
 def sort_key(session: Session) -> tuple[date, time, str]:

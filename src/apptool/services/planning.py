@@ -19,7 +19,7 @@ from apptool.domain.planner import (
     unworkable_preferences,
 )
 from apptool.domain.records import Distributions, IndividualConsultations, Notes
-from apptool.domain.schedule import CalendarFile, Session, recorded_on
+from apptool.domain.schedule import Session, calendar_of, recorded_on
 from apptool.domain.source import Document
 from apptool.domain.validation import (
     consultation_problems,
@@ -156,7 +156,7 @@ def plan(
             )
         ]
         if not dry_run:
-            save_calendar(workspace, CalendarFile(year=year, sessions=result.sessions))
+            save_calendar(workspace, calendar_of(year, result.sessions))
         context = [*_neighbour_sessions(workspace, year), *result.sessions]
         misses = [
             miss

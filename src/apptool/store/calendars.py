@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apptool.domain.models import MAX_YEAR, MIN_YEAR
-from apptool.domain.schedule import CalendarFile, Period, Session, calendar_to_data, session_id
+from apptool.domain.schedule import (
+    CalendarFile,
+    Period,
+    Session,
+    calendar_of,
+    calendar_to_data,
+    session_id,
+)
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem, did_you_mean
 from apptool.store.files import dump_yaml, write_atomic
@@ -30,14 +37,14 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     """The calendar of record of ``year`` (empty if none yet), checked against the conventions."""
     path = workspace.calendar_path(year)
     if not path.exists():
-        return CalendarFile(year=year), None
+        return calendar_of(year), None
     display = workspace.display(path)
     content = file_input(path)
     doc, calendar, problems, as_written = remembered(
         f"calendar {path} {display}", [content], lambda: _read_calendar(path, display)
     )
     if doc.data is None:
-        return CalendarFile(year=year), doc
+        return calendar_of(year), doc
     if calendar is not None:
         problems = problems + calendar_problems(workspace, calendar, doc, year)
     if problems or calendar is None:
@@ -185,7 +192,7 @@ class Calendars:
             year = int(session.period[:4])
             calendar = self.calendars[year]
             sessions = [session if s.id == session.id else s for s in calendar.sessions]
-            self.calendars[year] = CalendarFile(year=year, sessions=sessions)
+            self.calendars[year] = calendar_of(year, sessions)
             years.add(year)
         return sorted(years)
 

@@ -28,6 +28,7 @@ import jinja2.filters
 import markupsafe
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+import apptool.output
 from apptool.domain.billing import Line
 from apptool.errors import InvalidInput, Problem
 from apptool.output import french
@@ -182,6 +183,7 @@ def environment(workspace: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("apptool.output", "templates"))
     env = Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=apptool.output.template_cache() if apptool.output.template_cache else None,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"), default_for_string=False
         ),

@@ -174,7 +174,7 @@ def test_templates_compile_once_and_again_when_edited(
     (folder / "templates").mkdir(parents=True)
     (folder / "templates" / "note.md.j2").write_text("Bonjour {{ name }}", "utf-8")
     assert render.render("note.md.j2", {"name": "Dreux"}, folder) == "Bonjour Dreux"
-    compiled = list((cache / "templates").rglob("*.cache"))
+    compiled = list((cache / "compiled-templates").rglob("*.cache"))
     assert len(compiled) == 1
     with monkeypatch.context() as patch:  # the compiled code is loaded, not compiled
         patch.setattr(jinja2.Environment, "compile", lambda *a, **k: pytest.fail("compiled"))
@@ -192,3 +192,64 @@ def test_templates_render_when_the_cache_cannot_be_written(tmp_path: Path, cache
     (folder / "templates" / "note.md.j2").write_text("Bonjour {{ name }}", "utf-8")
     for _ in range(2):
         assert render.render("note.md.j2", {"name": "Dreux"}, folder) == "Bonjour Dreux"
+
+
+def test_a_file_saved_during_a_load_is_not_kept_under_its_old_bytes(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    path = root / "conventions" / "test.yaml"
+    old = path.read_text("utf-8")
+    original = workspace._load
+
+    def saved_meanwhile(at: Path) -> object:
+        path.write_text(old.replace("notice_days: 15", "notice_days: 20"), "utf-8")
+        return original(at)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workspace, "_load", saved_meanwhile)
+        assert load_workspace(root).conventions["test"].notice_days == 20
+    path.write_text(old, "utf-8")  # the bytes the key was taken from, back
+    assert load_workspace(root).conventions["test"].notice_days == 15
+
+
+def test_an_entry_others_may_write_or_of_another_shape_is_not_used(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    expected = load_workspace(root).conventions
+    (entry,) = (cache / load_cache.FOLDER).iterdir()
+    entry.chmod(0o666)
+    with monkeypatch.context() as patch:
+        patch.setattr(load_cache.pickle, "loads", lambda *a: pytest.fail("unpickled"))
+        assert load_workspace(root).conventions == expected
+    name = f"workspace {root.resolve()}"
+    inputs = [load_cache.file_input(f) for f in workspace._read_by_load(root.resolve())]
+    entry.unlink()
+    load_cache.remembered(name, lambda: inputs, lambda: 42)  # the same key, another value
+    assert load_workspace(root).conventions == expected
+
+
+def test_a_named_pipe_in_the_cache_folder_is_not_waited_on(tmp_path: Path, cache: Path) -> None:
+    import threading
+
+    root = write_workspace(tmp_path / "ws")
+    expected = load_workspace(root).conventions
+    (entry,) = (cache / load_cache.FOLDER).iterdir()
+    entry.unlink()
+    os.mkfifo(entry)
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(load_workspace(root).conventions))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and found == [expected]
+
+
+def test_a_calendar_with_a_byte_order_mark_is_written_again(tmp_path: Path, cache: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    _plan(root)
+    path = root / "calendars" / "2025.yaml"
+    written = path.read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + written)
+    _plan(root)
+    assert path.read_bytes() == written

@@ -19,9 +19,9 @@ from apptool.domain.schedule import (
 )
 from apptool.domain.source import Document
 from apptool.errors import InvalidInput, Problem, did_you_mean
-from apptool.store.files import dump_yaml, write_atomic
-from apptool.store.load_cache import file_input, remembered
-from apptool.store.loading import parse_yaml, read_text, validate_document
+from apptool.store.files import dump_yaml, read_regular_file, write_atomic
+from apptool.store.load_cache import remembered
+from apptool.store.loading import decode_text, parse_yaml, read_file_bytes, validate_document
 from apptool.store.workspace import CALENDARS, Workspace, load_workspace
 
 
@@ -39,9 +39,12 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     if not path.exists():
         return calendar_of(year), None
     display = workspace.display(path)
-    content = file_input(path)
+    data = read_file_bytes(path, display)  # parsed from these very bytes, the key of the cache
     doc, calendar, problems, as_written = remembered(
-        f"calendar {path} {display}", [content], lambda: _read_calendar(path, display)
+        f"calendar {path} {display}",
+        lambda: [data],
+        lambda: _read_calendar(path, display, data),
+        _is_read_calendar,
     )
     if doc.data is None:
         return calendar_of(year), doc
@@ -52,27 +55,42 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
             f"{doc.display} has errors", sorted(problems, key=lambda p: (p.line or 0, p.field))
         )
     if as_written:
-        _AS_WRITTEN[path] = (content, calendar)
+        _AS_WRITTEN[path] = (data, calendar)
     return calendar, doc
 
 
-#: The calendars loaded by this process whose file holds exactly the text the tool writes for
-#: them, with the bytes read: saving one of them unchanged, over the same bytes, writes nothing.
+#: The calendars loaded by this process whose file holds exactly the bytes the tool writes
+#: for them, with those bytes: saving one of them unchanged, over the same bytes, writes
+#: nothing.
 _AS_WRITTEN: dict[Path, tuple[bytes, CalendarFile]] = {}
 
 
 def _read_calendar(
-    path: Path, display: str
+    path: Path, display: str, data: bytes
 ) -> tuple[Document, CalendarFile | None, list[Problem], bool]:
-    """A calendar file parsed and validated (the rules against the conventions aside): its
-    document, the calendar, the problems, and whether its text is what the tool would write."""
-    text = read_text(path, display)
-    doc = parse_yaml(text, path, display)
+    """A calendar file's bytes parsed and validated (the rules against the conventions
+    aside): its document, the calendar, the problems, and whether the bytes are exactly what
+    the tool writes for it."""
+    doc = parse_yaml(decode_text(data, display), path, display)
     if doc.data is None:
         return doc, None, [], False
     calendar, problems = validate_document(doc, CalendarFile)
-    as_written = calendar is not None and not problems and calendar_text(calendar) == text
+    as_written = (
+        calendar is not None and not problems and calendar_text(calendar).encode("utf-8") == data
+    )
     return doc, calendar, problems, as_written
+
+
+def _is_read_calendar(value: object) -> bool:
+    """Whether a remembered value has the shape :func:`_read_calendar` gives."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and isinstance(value[0], Document)
+        and (value[1] is None or isinstance(value[1], CalendarFile))
+        and isinstance(value[2], list)
+        and isinstance(value[3], bool)
+    )
 
 
 def calendar_problems(
@@ -154,7 +172,11 @@ def save_calendar(workspace: Workspace, calendar: CalendarFile) -> Path:
     """Write the calendar of record atomically (caller holds the lock)."""
     path = workspace.calendar_path(calendar.year)
     loaded = _AS_WRITTEN.get(path)
-    if loaded is not None and loaded[1] == calendar and file_input(path) == loaded[0]:
+    if (
+        loaded is not None
+        and loaded[1] == calendar
+        and read_regular_file(path, len(loaded[0])) == loaded[0]
+    ):
         return path  # the file already holds this calendar's text: nothing to write
     write_atomic(path, calendar_text(calendar))
     return path

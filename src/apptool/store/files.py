@@ -43,6 +43,42 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     _write(path, content, exclusive=False)
 
 
+def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | None:
+    """The bytes of a file (of apptool's cache folder, or one the tool wrote), or None when it
+    is not a regular file (a named pipe, a device: never waited on), is larger than
+    ``limit``, or cannot be read.
+
+    ``private``: also None unless the file and its folder belong to this user and nobody else
+    may write them (as ssh asks of its keys): the entry is code to load (a pickle).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        if private and not (_owned_alone(info) and _owned_alone(os.stat(path.parent))):
+            return None
+        chunks = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks) if size <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _owned_alone(info: os.stat_result) -> bool:
+    """Owned by this user (where users exist) and writable by no one else."""
+    getuid = getattr(os, "getuid", None)
+    return (getuid is None or info.st_uid == getuid()) and not info.st_mode & 0o022
+
+
 def write_once(path: Path, content: str | bytes) -> None:
     """Create ``path`` with ``content``, atomically, and never replace an existing file.
 

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from apptool.store.files import write_atomic
+from apptool.store.files import read_regular_file, write_atomic
 
 #: Where the cache lives instead of the user's cache folder (tests point it at a temp dir).
 CACHE_ENV = "APPTOOL_CACHE_DIR"
@@ -39,6 +39,8 @@ FORMAT = 1
 ZONES = ("A", "B", "C")
 PUBLIC = "holidays"
 SCHOOL = "vacances-scolaires-france"
+#: The largest cache file read (the school holidays are about 40 kB).
+MAX_CACHE_BYTES = 16 * 1024 * 1024
 #: Years computed around a missing year of public holidays.
 PUBLIC_WINDOW = 5
 #: The language of the public holidays' names, given explicitly: left unset, the ``holidays``
@@ -106,8 +108,10 @@ def _read(path: Path | None, library: str, version: str) -> Any:
     """The payload of a cache file, or ``None`` if it is missing, stale or corrupt."""
     if path is None:
         return None
+    raw = read_regular_file(path, MAX_CACHE_BYTES)
+    if raw is None:
+        return None
     try:
-        raw = path.read_bytes()
         head, _, body = raw.partition(b"\n")
         header = json.loads(head)
         if header != {

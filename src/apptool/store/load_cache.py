@@ -13,7 +13,12 @@ while the same bytes are read by the same code:
 * its header holds the digest of the bytes read, of apptool's source files (size and time of
   each: an edited or upgraded apptool reads again) and of the versions of Python and of the
   libraries a load uses (pydantic, PyYAML, python-stdnum), then the digest of the body;
-* a load that fails is never kept: its problems are found again, with their lines, each time.
+* a load that fails is never kept: its problems are found again, with their lines, each time;
+* nor is one during which a file changed (read again once the load is done): what is kept
+  under some bytes is what those bytes give;
+* an entry is a pickle, code to load: the folder is made for this user alone, and an entry
+  is only read when it is a regular file that this user owns and no one else may write, in
+  a folder likewise (as ssh asks of its keys), and of the shape the load gives.
 
 An entry that is missing, of other bytes or code, unreadable, altered or corrupt is ignored and
 the files are read again; one that cannot be written is simply not kept. The cache never
@@ -31,10 +36,10 @@ import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import apptool
-from apptool.store.files import write_atomic
+from apptool.store.files import read_regular_file, write_atomic
 from apptool.store.holiday_cache import cache_dir, library_version
 from apptool.store.loading import MAX_FILE_BYTES
 
@@ -43,6 +48,8 @@ T = TypeVar("T")
 #: The layout of an entry; an entry of another format is read again.
 FORMAT = b"apptool-load-cache 1"
 FOLDER = "validated"
+#: The largest entry read back (a year of 80 groups is about 1 MB).
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
 #: The libraries whose answers a load depends on (distribution, import name).
 LIBRARIES = (
     ("pydantic", "pydantic"),
@@ -83,55 +90,65 @@ def _entry(name: str) -> Path | None:
         folder = cache_dir() / FOLDER
     except Exception:  # platformdirs without a home folder...: no cache, same results
         return None
-    return (
-        folder
-        / f"{hashlib.blake2b(name.encode('utf-8', 'replace'), digest_size=16).hexdigest()}.pickle"
-    )
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=16)
+    return folder / f"{digest.hexdigest()}.pickle"
 
 
 def _key(name: str, inputs: Iterable[bytes]) -> bytes:
     digest = hashlib.blake2b(code_fingerprint(), digest_size=32)
-    digest.update(name.encode("utf-8", "replace") + b"\0")
+    digest.update(name.encode("utf-8", "surrogatepass") + b"\0")
     for part in inputs:  # each part's length first: no two lists of parts give the same bytes
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest().encode()
 
 
-def _read(path: Path, key: bytes) -> tuple[bool, object]:
-    """``(True, value)`` from an entry of ``key`` that reads back whole, else ``(False, None)``."""
+def _read(path: Path, key: bytes, valid: Callable[[Any], bool]) -> tuple[bool, object]:
+    """``(True, value)`` from an entry of ``key`` that reads back whole and ``valid``, else
+    ``(False, None)``. Only a regular file this user alone may write, in a folder likewise,
+    is read: an entry is a pickle, code to load."""
+    raw = read_regular_file(path, MAX_ENTRY_BYTES, private=True)
+    if raw is None:
+        return False, None
     try:
-        raw = path.read_bytes()
         head, _, body = raw.partition(b"\n")
-        if head != b" ".join(
-            (FORMAT, key, hashlib.blake2b(body, digest_size=32).hexdigest().encode())
-        ):
+        if head != _header(key, body):
             return False, None
-        return True, pickle.loads(body)
-    except Exception:  # unreadable, corrupt, or of classes this code no longer has
+        value = pickle.loads(body)
+        return (True, value) if valid(value) else (False, None)
+    except Exception:  # corrupt, or of classes this code no longer has
         return False, None
 
 
-def remembered(name: str, inputs: Iterable[bytes], load: Callable[[], T]) -> T:
-    """What ``load()`` gives, remembered under ``name`` for these ``inputs``: every byte the
-    load reads (each file's path and content, or a mark that it is absent). ``load()``
-    runs when no entry of the same inputs and code exists, and what it gives is kept; if it
-    raises, nothing is kept and the exception propagates."""
+def _header(key: bytes, body: bytes) -> bytes:
+    return b" ".join((FORMAT, key, hashlib.blake2b(body, digest_size=32).hexdigest().encode()))
+
+
+def remembered(
+    name: str,
+    inputs: Callable[[], list[bytes]],
+    load: Callable[[], T],
+    valid: Callable[[Any], bool] = lambda value: True,
+) -> T:
+    """What ``load()`` gives, remembered under ``name`` for the ``inputs()`` it depends on:
+    every byte the load reads (each file's path and content, or a mark that it is absent).
+
+    ``load()`` runs when no entry of the same inputs and code exists (or the entry is not
+    ``valid``: of another shape); what it gives is kept only if the inputs are still the
+    same once it is done (a file saved while it read is not kept under the old bytes). If
+    it raises, nothing is kept and the exception propagates."""
     path = _entry(name)
-    key = _key(name, inputs)
+    key = _key(name, inputs())
     if path is not None:
-        found, value = _read(path, key)
+        found, value = _read(path, key, valid)
         if found:
             return value  # type: ignore[return-value]
     value = load()
-    if path is not None:
+    if path is not None and _key(name, inputs()) == key:
         with contextlib.suppress(Exception):  # a cache that cannot be written is not an error
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            head = b" ".join(
-                (FORMAT, key, hashlib.blake2b(body, digest_size=32).hexdigest().encode())
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, head + b"\n" + body)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(path, _header(key, body) + b"\n" + body)
     return value
 
 

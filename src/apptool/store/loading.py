@@ -377,6 +377,12 @@ def read_text(path: Path, display: str) -> str:
 
     The size is checked before reading; a byte that is not UTF-8 is reported with its line.
     """
+    return decode_text(read_file_bytes(path, display), display)
+
+
+def read_file_bytes(path: Path, display: str) -> bytes:
+    """A workspace file's bytes: a regular file of at most :data:`MAX_FILE_BYTES`, its size
+    checked before reading."""
     try:  # O_NONBLOCK: a named pipe given as a file does not hang the tool
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -407,6 +413,12 @@ def read_text(path: Path, display: str) -> str:
             None,
             f"file too large: apptool reads files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB",
         )
+    return data
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """A file's bytes as text: UTF-8 (a byte order mark is dropped); a byte that is not UTF-8
+    is reported with its line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

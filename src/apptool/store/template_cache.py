@@ -4,25 +4,30 @@ jinja2 compiles a template to Python code each time a process first renders it (
 invoice's two templates, against 1 ms to load the compiled code). Its bytecode cache keeps
 the code of each template, keyed by the template's name and file, and checked against the
 template's source (an edited template compiles again) and against jinja2's and Python's
-versions. The files live in ``templates/<code>/`` of apptool's cache folder
+versions. The files live in ``compiled-templates/<code>/`` of apptool's cache folder
 (:func:`apptool.store.holiday_cache.cache_dir`), ``<code>`` naming the apptool code that
 set up the environment (:func:`apptool.store.load_cache.code_fingerprint`). Each file is
-written atomically; one that is missing, stale or unreadable is compiled again, and one that
-cannot be written is not kept. Deleting the folder is always safe.
+written atomically, in a folder only its user may read; one that is missing, stale,
+unreadable, not a regular file or writable by others is compiled again, and one that cannot
+be written is not kept. Deleting the folder is always safe.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 from pathlib import Path
 
 import jinja2
 
-from apptool.store.files import write_atomic
+from apptool.store.files import read_regular_file, write_atomic
 from apptool.store.holiday_cache import cache_dir
 from apptool.store.load_cache import code_fingerprint
 
-FOLDER = "templates"
+#: Not "templates": the cache folder may be a workspace, whose ``templates/`` is the user's.
+FOLDER = "compiled-templates"
+#: The largest compiled template read back.
+MAX_TEMPLATE_BYTES = 16 * 1024 * 1024
 
 
 class TemplateCache(jinja2.BytecodeCache):
@@ -35,12 +40,14 @@ class TemplateCache(jinja2.BytecodeCache):
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError), open(self._file(bucket), "rb") as handle:
-            bucket.load_bytecode(handle)  # a stale or torn file resets the bucket: compiled
+        # compiled code: only a regular file this user alone may write, in a folder likewise
+        data = read_regular_file(self._file(bucket), MAX_TEMPLATE_BYTES, private=True)
+        if data is not None:
+            bucket.load_bytecode(io.BytesIO(data))  # a stale or torn file: compiled again
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_atomic(self._file(bucket), bucket.bytecode_to_string())
 
 

@@ -134,7 +134,10 @@ def load_workspace(path: Path) -> Workspace:
     parsing and checking them again."""
     root = find_root(path)
     practitioner, conventions, documents, declared = remembered(
-        f"workspace {root}", [file_input(file) for file in _read_by_load(root)], lambda: _load(root)
+        f"workspace {root}",
+        lambda: [file_input(file) for file in _read_by_load(root)],
+        lambda: _load(root),
+        _is_loaded,
     )
     return Workspace(root, practitioner, conventions, documents, declared)
 
@@ -157,6 +160,21 @@ def _convention_files(root: Path) -> list[Path]:
 
 
 _Loaded = tuple[Practitioner, dict[str, Convention], dict[str, Document], dict[str, date | None]]
+
+
+def _is_loaded(value: object) -> bool:
+    """Whether a remembered value has the shape :func:`_load` gives."""
+    if not (isinstance(value, tuple) and len(value) == 4):
+        return False
+    practitioner, conventions, documents, declared = value
+    return (
+        isinstance(practitioner, Practitioner)
+        and isinstance(conventions, dict)
+        and all(isinstance(c, Convention) for c in conventions.values())
+        and isinstance(documents, dict)
+        and all(isinstance(d, Document) for d in documents.values())
+        and isinstance(declared, dict)
+    )
 
 
 def _load(root: Path) -> _Loaded:

@@ -130,7 +130,7 @@ def test_a_named_pipe_is_not_waited_on(tmp_path: Path, cache: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     pipe = root / "conventions" / "pipe.yaml"
     os.mkfifo(pipe)
-    assert load_cache.file_input(pipe).endswith(b"not a regular file")
+    assert load_cache.file_input(pipe).endswith(b"\0there")  # never waited on
     with pytest.raises(InvalidInput):
         load_workspace(root)
 

@@ -32,7 +32,6 @@ import functools
 import hashlib
 import os
 import pickle
-import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -154,26 +153,9 @@ def remembered(
 
 def file_input(path: Path) -> bytes:
     """A file as an input of a load: its path, then its bytes, or a mark for a path that is
-    absent, not a regular file (a folder, a named pipe: never waited on), too large to load
-    or unreadable; the load then says what is wrong, and fails."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return os.fsencode(path) + b"\0absent"
-    except OSError:
-        return os.fsencode(path) + b"\0unreadable"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return os.fsencode(path) + b"\0not a regular file"
-        if info.st_size > MAX_FILE_BYTES:  # the load refuses it: not read whole here either
-            return os.fsencode(path) + b"\0too large"
-        chunks = [b"file\0"]
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        content = b"".join(chunks)
-    except OSError:
-        content = b"unreadable"
-    finally:
-        os.close(fd)
-    return os.fsencode(path) + b"\0" + content
+    absent, or there but not a regular file the load can read (a folder, a named pipe: never
+    waited on; too large; unreadable), in which case the load says what is wrong, and fails."""
+    data = read_regular_file(path, MAX_FILE_BYTES)
+    if data is not None:
+        return os.fsencode(path) + b"\0file\0" + data
+    return os.fsencode(path) + (b"\0there" if os.path.lexists(path) else b"\0absent")

@@ -253,3 +253,39 @@ def test_a_calendar_with_a_byte_order_mark_is_written_again(tmp_path: Path, cach
     path.write_bytes(b"\xef\xbb\xbf" + written)
     _plan(root)
     assert path.read_bytes() == written
+
+
+def test_entries_are_written_for_their_user_alone_whatever_the_umask(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    before = os.umask(0o002)  # a group of one's own: files would be group-writable
+    try:
+        load_workspace(root)
+    finally:
+        os.umask(before)
+    (entry,) = (cache / load_cache.FOLDER).iterdir()
+    assert entry.stat().st_mode & 0o077 == 0
+    with monkeypatch.context() as patch:
+        _no_parsing(patch)
+        load_workspace(root)  # the entry is used
+
+
+def test_an_entry_whose_parts_do_not_match_is_not_used(tmp_path: Path, cache: Path) -> None:
+    root = write_workspace(tmp_path / "ws").resolve()
+    loaded = load_workspace(root)
+    name = f"workspace {root}"
+    inputs = [load_cache.file_input(f) for f in workspace._read_by_load(root)]
+    wrong = [
+        (loaded.practitioner, {1: loaded.conventions["test"]}, loaded.documents, {1: None}),
+        (loaded.practitioner, loaded.conventions, {}, loaded.declared_terminations),
+        (loaded.practitioner, loaded.conventions, loaded.documents, {"test": "2025-04-30"}),
+    ]
+    for value in wrong:
+        (cache / load_cache.FOLDER).mkdir(exist_ok=True)
+        for entry in (cache / load_cache.FOLDER).iterdir():
+            entry.unlink()
+        load_cache.remembered(name, lambda: inputs, lambda v=value: v)  # type: ignore[misc]
+        again = load_workspace(root)
+        assert again.conventions == loaded.conventions
+        assert again.declared_terminations == loaded.declared_terminations

@@ -34,13 +34,14 @@ os.umask(_UMASK)
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
+def write_atomic(path: Path, content: str | bytes, private: bool = False) -> None:
     """Write ``content`` to ``path`` so that readers see the old file or the new one, never half.
 
     Temp file in the same folder, flush, fsync, ``os.replace``, then fsync the folder. Text
-    is written as UTF-8 with ``\\n`` line ends.
+    is written as UTF-8 with ``\\n`` line ends. ``private``: readable and writable by this
+    user only (an entry of the cache folder), whatever the umask.
     """
-    _write(path, content, exclusive=False)
+    _write(path, content, exclusive=False, private=private)
 
 
 def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | None:
@@ -48,8 +49,9 @@ def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | 
     is not a regular file (a named pipe, a device: never waited on), is larger than
     ``limit``, or cannot be read.
 
-    ``private``: also None unless the file and its folder belong to this user and nobody else
-    may write them (as ssh asks of its keys): the entry is code to load (a pickle).
+    ``private``: also None unless the file belongs to this user and nobody else may write it
+    (as ssh asks of its keys): what the cache loads (a pickle) or plans with. Whoever may
+    write in its folder can replace it, but not with a file of this user's.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -59,7 +61,7 @@ def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | 
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
-        if private and not (_owned_alone(info) and _owned_alone(os.stat(path.parent))):
+        if private and not _owned_alone(info):
             return None
         chunks = []
         size = 0
@@ -71,6 +73,14 @@ def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | 
         return None
     finally:
         os.close(fd)
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents) if missing, for this user only: where the cache keeps
+    what it will load again. An existing folder is left as it is (it may be shared, ``/tmp``);
+    not an error when it cannot be made."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _owned_alone(info: os.stat_result) -> bool:
@@ -89,12 +99,13 @@ def write_once(path: Path, content: str | bytes) -> None:
     _write(path, content, exclusive=True)
 
 
-def _write(path: Path, content: str | bytes, exclusive: bool) -> None:
+def _write(path: Path, content: str | bytes, exclusive: bool, private: bool = False) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual mode
+        if not private:
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

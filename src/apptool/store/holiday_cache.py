@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from apptool.store.files import read_regular_file, write_atomic
+from apptool.store.files import private_folder, read_regular_file, write_atomic
 
 #: Where the cache lives instead of the user's cache folder (tests point it at a temp dir).
 CACHE_ENV = "APPTOOL_CACHE_DIR"
@@ -108,7 +108,7 @@ def _read(path: Path | None, library: str, version: str) -> Any:
     """The payload of a cache file, or ``None`` if it is missing, stale or corrupt."""
     if path is None:
         return None
-    raw = read_regular_file(path, MAX_CACHE_BYTES)
+    raw = read_regular_file(path, MAX_CACHE_BYTES, private=True)  # it decides the plans
     if raw is None:
         return None
     try:
@@ -138,8 +138,9 @@ def _write(path: Path | None, library: str, version: str, payload: Any, stale: s
         "version": version,
         "sha256": hashlib.sha256(body).hexdigest(),
     }
+    private_folder(path.parent)
     with contextlib.suppress(OSError):
-        write_atomic(path, json.dumps(header).encode("utf-8") + b"\n" + body)
+        write_atomic(path, json.dumps(header).encode("utf-8") + b"\n" + body, private=True)
         for old in path.parent.glob(stale):
             if old != path:
                 old.unlink(missing_ok=True)

@@ -16,9 +16,9 @@ while the same bytes are read by the same code:
 * a load that fails is never kept: its problems are found again, with their lines, each time;
 * nor is one during which a file changed (read again once the load is done): what is kept
   under some bytes is what those bytes give;
-* an entry is a pickle, code to load: the folder is made for this user alone, and an entry
-  is only read when it is a regular file that this user owns and no one else may write, in
-  a folder likewise (as ssh asks of its keys), and of the shape the load gives.
+* an entry is a pickle, code to load: it is written for this user alone, and only read when
+  it is a regular file that this user owns and no one else may write (as ssh asks of its
+  keys), and of the shape the load gives.
 
 An entry that is missing, of other bytes or code, unreadable, altered or corrupt is ignored and
 the files are read again; one that cannot be written is simply not kept. The cache never
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import apptool
-from apptool.store.files import read_regular_file, write_atomic
+from apptool.store.files import private_folder, read_regular_file, write_atomic
 from apptool.store.holiday_cache import cache_dir, library_version
 from apptool.store.loading import MAX_FILE_BYTES
 
@@ -104,8 +104,8 @@ def _key(name: str, inputs: Iterable[bytes]) -> bytes:
 
 def _read(path: Path, key: bytes, valid: Callable[[Any], bool]) -> tuple[bool, object]:
     """``(True, value)`` from an entry of ``key`` that reads back whole and ``valid``, else
-    ``(False, None)``. Only a regular file this user alone may write, in a folder likewise,
-    is read: an entry is a pickle, code to load."""
+    ``(False, None)``. Only a regular file of this user's that no one else may write is
+    read: an entry is a pickle, code to load."""
     raw = read_regular_file(path, MAX_ENTRY_BYTES, private=True)
     if raw is None:
         return False, None
@@ -146,8 +146,8 @@ def remembered(
     if path is not None and _key(name, inputs()) == key:
         with contextlib.suppress(Exception):  # a cache that cannot be written is not an error
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(path, _header(key, body) + b"\n" + body)
+            private_folder(path.parent)
+            write_atomic(path, _header(key, body) + b"\n" + body, private=True)
     return value
 
 

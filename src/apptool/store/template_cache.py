@@ -7,8 +7,8 @@ template's source (an edited template compiles again) and against jinja2's and P
 versions. The files live in ``compiled-templates/<code>/`` of apptool's cache folder
 (:func:`apptool.store.holiday_cache.cache_dir`), ``<code>`` naming the apptool code that
 set up the environment (:func:`apptool.store.load_cache.code_fingerprint`). Each file is
-written atomically, in a folder only its user may read; one that is missing, stale,
-unreadable, not a regular file or writable by others is compiled again, and one that cannot
+written atomically, for its user only; one that is missing, stale, unreadable, not a
+regular file, another user's or writable by others is compiled again, and one that cannot
 be written is not kept. Deleting the folder is always safe.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from apptool.store.files import read_regular_file, write_atomic
+from apptool.store.files import private_folder, read_regular_file, write_atomic
 from apptool.store.holiday_cache import cache_dir
 from apptool.store.load_cache import code_fingerprint
 
@@ -40,15 +40,15 @@ class TemplateCache(jinja2.BytecodeCache):
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        # compiled code: only a regular file this user alone may write, in a folder likewise
+        # compiled code: only a regular file of this user's that no one else may write
         data = read_regular_file(self._file(bucket), MAX_TEMPLATE_BYTES, private=True)
         if data is not None:
             bucket.load_bytecode(io.BytesIO(data))  # a stale or torn file: compiled again
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        private_folder(self.folder)
         with contextlib.suppress(OSError):
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self._file(bucket), bucket.bytecode_to_string())
+            write_atomic(self._file(bucket), bucket.bytecode_to_string(), private=True)
 
 
 def template_cache() -> TemplateCache | None:

@@ -173,7 +173,10 @@ def _is_loaded(value: object) -> bool:
         and all(isinstance(c, Convention) for c in conventions.values())
         and isinstance(documents, dict)
         and all(isinstance(d, Document) for d in documents.values())
+        and set(documents) == {PRACTITIONER, *conventions}
         and isinstance(declared, dict)
+        and set(declared) == set(conventions)
+        and all(d is None or type(d) is date for d in declared.values())
     )
 
 

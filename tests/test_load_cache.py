@@ -130,7 +130,8 @@ def test_a_named_pipe_is_not_waited_on(tmp_path: Path, cache: Path) -> None:
     root = write_workspace(tmp_path / "ws")
     pipe = root / "conventions" / "pipe.yaml"
     os.mkfifo(pipe)
-    assert load_cache.file_input(pipe).endswith(b"\0there")  # never waited on
+    assert load_cache.file_bytes(pipe) is None  # never waited on
+    assert load_cache.file_input(pipe, None).endswith(b"\0there")
     with pytest.raises(InvalidInput):
         load_workspace(root)
 
@@ -194,23 +195,62 @@ def test_templates_render_when_the_cache_cannot_be_written(tmp_path: Path, cache
         assert render.render("note.md.j2", {"name": "Dreux"}, folder) == "Bonjour Dreux"
 
 
-def test_a_file_saved_during_a_load_is_not_kept_under_its_old_bytes(
+def test_a_load_reads_the_bytes_of_its_key_whatever_happens_meanwhile(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A file saved (and even saved back) while a command loads: the load parses the bytes
+    taken for its key, so what is kept under them is what they give."""
     root = write_workspace(tmp_path / "ws")
     path = root / "conventions" / "test.yaml"
     old = path.read_text("utf-8")
+    new = old.replace("notice_days: 15", "notice_days: 20")
     original = workspace._load
 
     def saved_meanwhile(at: Path) -> object:
-        path.write_text(old.replace("notice_days: 15", "notice_days: 20"), "utf-8")
-        return original(at)
+        path.write_text(new, "utf-8")
+        loaded = original(at)
+        path.write_text(old, "utf-8")  # and back: A, B, A
+        return loaded
 
     with monkeypatch.context() as patch:
         patch.setattr(workspace, "_load", saved_meanwhile)
-        assert load_workspace(root).conventions["test"].notice_days == 20
-    path.write_text(old, "utf-8")  # the bytes the key was taken from, back
+        assert load_workspace(root).conventions["test"].notice_days == 15
     assert load_workspace(root).conventions["test"].notice_days == 15
+    path.write_text(new, "utf-8")
+    assert load_workspace(root).conventions["test"].notice_days == 20
+
+
+def test_a_file_added_or_removed_during_a_load_is_not_kept(
+    example: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminations = example / "records" / "terminations.yaml"
+    terminate = ["terminate", "ccas-dreux", "--notice-on", "2025-08-10", "--by", "establishment"]
+    result = runner.invoke(app, ["-w", str(example), *terminate, "--yes"])
+    assert result.exit_code == 0, result.output
+    recorded = terminations.read_bytes()
+    terminated = load_workspace(example).conventions["ccas-dreux"].period.termination
+    assert terminated is not None
+    original = workspace._load
+
+    def removed_meanwhile(at: Path) -> object:  # taken with the file, loaded without it
+        terminations.unlink()
+        loaded = original(at)
+        terminations.write_bytes(recorded)
+        return loaded
+
+    def added_meanwhile(at: Path) -> object:  # taken without the file, loaded with it
+        terminations.write_bytes(recorded)
+        loaded = original(at)
+        terminations.unlink()
+        return loaded
+
+    for racing, expected in ((removed_meanwhile, terminated), (added_meanwhile, None)):
+        for entry in (cache / load_cache.FOLDER).iterdir():
+            entry.unlink()
+        with monkeypatch.context() as patch:
+            patch.setattr(workspace, "_load", racing)
+            load_workspace(example)
+        assert load_workspace(example).conventions["ccas-dreux"].period.termination == expected
 
 
 def test_an_entry_others_may_write_or_of_another_shape_is_not_used(
@@ -224,9 +264,10 @@ def test_an_entry_others_may_write_or_of_another_shape_is_not_used(
         patch.setattr(load_cache.pickle, "loads", lambda *a: pytest.fail("unpickled"))
         assert load_workspace(root).conventions == expected
     name = f"workspace {root.resolve()}"
-    inputs = [load_cache.file_input(f) for f in workspace._read_by_load(root.resolve())]
+    files = workspace._read_by_load(root.resolve())
+    inputs = [load_cache.file_input(f, load_cache.file_bytes(f)) for f in files]
     entry.unlink()
-    load_cache.remembered(name, lambda: inputs, lambda: 42)  # the same key, another value
+    load_cache.remembered(name, inputs, lambda: 42)  # the same key, another value
     assert load_workspace(root).conventions == expected
 
 
@@ -275,7 +316,8 @@ def test_an_entry_whose_parts_do_not_match_is_not_used(tmp_path: Path, cache: Pa
     root = write_workspace(tmp_path / "ws").resolve()
     loaded = load_workspace(root)
     name = f"workspace {root}"
-    inputs = [load_cache.file_input(f) for f in workspace._read_by_load(root)]
+    files = workspace._read_by_load(root)
+    inputs = [load_cache.file_input(f, load_cache.file_bytes(f)) for f in files]
     wrong = [
         (loaded.practitioner, {1: loaded.conventions["test"]}, loaded.documents, {1: None}),
         (loaded.practitioner, loaded.conventions, {}, loaded.declared_terminations),
@@ -285,7 +327,7 @@ def test_an_entry_whose_parts_do_not_match_is_not_used(tmp_path: Path, cache: Pa
         (cache / load_cache.FOLDER).mkdir(exist_ok=True)
         for entry in (cache / load_cache.FOLDER).iterdir():
             entry.unlink()
-        load_cache.remembered(name, lambda: inputs, lambda v=value: v)  # type: ignore[misc]
+        load_cache.remembered(name, inputs, lambda v=value: v)  # type: ignore[misc]
         again = load_workspace(root)
         assert again.conventions == loaded.conventions
         assert again.declared_terminations == loaded.declared_terminations

@@ -42,7 +42,7 @@ def load_calendar(workspace: Workspace, year: int) -> tuple[CalendarFile, Docume
     data = read_file_bytes(path, display)  # parsed from these very bytes, the key of the cache
     doc, calendar, problems, as_written = remembered(
         f"calendar {path} {display}",
-        lambda: [data],
+        [data],
         lambda: _read_calendar(path, display, data),
         _is_read_calendar,
     )

@@ -14,8 +14,9 @@ while the same bytes are read by the same code:
   each: an edited or upgraded apptool reads again) and of the versions of Python and of the
   libraries a load uses (pydantic, PyYAML, python-stdnum), then the digest of the body;
 * a load that fails is never kept: its problems are found again, with their lines, each time;
-* nor is one during which a file changed (read again once the load is done): what is kept
-  under some bytes is what those bytes give;
+* the load parses the very bytes its key was taken from (a snapshot of the files,
+  :class:`apptool.store.loading.Snapshot`), and a load that read another file or missed one
+  (added or removed meanwhile) is not kept: what is kept under some bytes is what they give;
 * an entry is a pickle, code to load: it is written for this user alone, and only read when
   it is a regular file that this user owns and no one else may write (as ssh asks of its
   keys), and of the shape the load gives.
@@ -125,25 +126,26 @@ def _header(key: bytes, body: bytes) -> bytes:
 
 def remembered(
     name: str,
-    inputs: Callable[[], list[bytes]],
+    inputs: list[bytes],
     load: Callable[[], T],
     valid: Callable[[Any], bool] = lambda value: True,
+    consistent: Callable[[], bool] = lambda: True,
 ) -> T:
-    """What ``load()`` gives, remembered under ``name`` for the ``inputs()`` it depends on:
+    """What ``load()`` gives, remembered under ``name`` for the ``inputs`` it depends on:
     every byte the load reads (each file's path and content, or a mark that it is absent).
 
     ``load()`` runs when no entry of the same inputs and code exists (or the entry is not
-    ``valid``: of another shape); what it gives is kept only if the inputs are still the
-    same once it is done (a file saved while it read is not kept under the old bytes). If
-    it raises, nothing is kept and the exception propagates."""
+    ``valid``: of another shape); what it gives is kept only if it read the very ``inputs``
+    (``consistent()``: no file saved, added or removed meanwhile). If it raises, nothing is
+    kept and the exception propagates."""
     path = _entry(name)
-    key = _key(name, inputs())
+    key = _key(name, inputs)
     if path is not None:
         found, value = _read(path, key, valid)
         if found:
             return value  # type: ignore[return-value]
     value = load()
-    if path is not None and _key(name, inputs()) == key:
+    if path is not None and consistent():
         with contextlib.suppress(Exception):  # a cache that cannot be written is not an error
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             private_folder(path.parent)
@@ -151,11 +153,16 @@ def remembered(
     return value
 
 
-def file_input(path: Path) -> bytes:
-    """A file as an input of a load: its path, then its bytes, or a mark for a path that is
-    absent, or there but not a regular file the load can read (a folder, a named pipe: never
-    waited on; too large; unreadable), in which case the load says what is wrong, and fails."""
-    data = read_regular_file(path, MAX_FILE_BYTES)
+def file_input(path: Path, data: bytes | None) -> bytes:
+    """A file as an input of a load: its path, then its bytes (``data``, as
+    :func:`file_bytes` read them), or a mark for a path that is absent, or there but not a
+    regular file the load can read (the load then says what is wrong, and fails)."""
     if data is not None:
         return os.fsencode(path) + b"\0file\0" + data
     return os.fsencode(path) + (b"\0there" if os.path.lexists(path) else b"\0absent")
+
+
+def file_bytes(path: Path) -> bytes | None:
+    """A file's bytes as a load reads them, or None: absent, or not a regular file it can
+    read (a folder, a named pipe: never waited on; too large; unreadable)."""
+    return read_regular_file(path, MAX_FILE_BYTES)

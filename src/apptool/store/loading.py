@@ -25,7 +25,8 @@ import difflib
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
@@ -380,9 +381,47 @@ def read_text(path: Path, display: str) -> str:
     return decode_text(read_file_bytes(path, display), display)
 
 
+class Snapshot:
+    """The bytes of the files a load will read, taken before it (the key of what it gives, in
+    :mod:`apptool.store.load_cache`): while it is in force (:func:`reading_from`), the load
+    reads these very bytes, and :meth:`consistent` says whether it read all of them and
+    nothing else (a file added, removed or saved meanwhile: then what it gives is not kept).
+    """
+
+    def __init__(self, files: dict[Path, bytes | None]) -> None:
+        self.files = files  # None: absent, or not a regular file the load can read
+        self.read: set[Path] = set()
+        self.elsewhere = False
+
+    def consistent(self) -> bool:
+        return not self.elsewhere and self.read == {
+            path for path, data in self.files.items() if data is not None
+        }
+
+
+_SNAPSHOT: ContextVar[Snapshot | None] = ContextVar("snapshot", default=None)
+
+
+@contextlib.contextmanager
+def reading_from(snapshot: Snapshot) -> Iterator[Snapshot]:
+    """:func:`read_file_bytes` gives the snapshot's bytes while in this block."""
+    token = _SNAPSHOT.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _SNAPSHOT.reset(token)
+
+
 def read_file_bytes(path: Path, display: str) -> bytes:
     """A workspace file's bytes: a regular file of at most :data:`MAX_FILE_BYTES`, its size
-    checked before reading."""
+    checked before reading (or the bytes a :class:`Snapshot` in force took of it)."""
+    snapshot = _SNAPSHOT.get()
+    if snapshot is not None:
+        taken = snapshot.files.get(path)
+        if taken is not None:
+            snapshot.read.add(path)
+            return taken
+        snapshot.elsewhere = True  # read from the disk: not what the snapshot holds
     try:  # O_NONBLOCK: a named pipe given as a file does not hang the tool
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:

@@ -38,8 +38,14 @@ from apptool.domain.validation import (
 )
 from apptool.errors import InvalidInput, Path_, Problem, field_name
 from apptool.store.files import lock, write_atomic
-from apptool.store.load_cache import file_input, remembered
-from apptool.store.loading import read_yaml, rules_on_what_loaded, validate_document
+from apptool.store.load_cache import file_bytes, file_input, remembered
+from apptool.store.loading import (
+    Snapshot,
+    read_yaml,
+    reading_from,
+    rules_on_what_loaded,
+    validate_document,
+)
 from apptool.store.records import (
     PURCHASE_ORDERS,
     RECORDS,
@@ -133,11 +139,18 @@ def load_workspace(path: Path) -> Workspace:
     (:mod:`apptool.store.load_cache`): the next command gets the same workspace without
     parsing and checking them again."""
     root = find_root(path)
+    snapshot = Snapshot({file: file_bytes(file) for file in _read_by_load(root)})
+
+    def load() -> _Loaded:
+        with reading_from(snapshot):
+            return _load(root)
+
     practitioner, conventions, documents, declared = remembered(
         f"workspace {root}",
-        lambda: [file_input(file) for file in _read_by_load(root)],
-        lambda: _load(root),
+        [file_input(file, data) for file, data in snapshot.files.items()],
+        load,
         _is_loaded,
+        snapshot.consistent,
     )
     return Workspace(root, practitioner, conventions, documents, declared)
 

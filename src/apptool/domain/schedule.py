@@ -191,17 +191,21 @@ def confirmed(session: Session, today: date) -> Session:
     return session.model_copy(update={"unconfirmed": False, "confirmed_on": today})
 
 
+#: The years a calendar file may hold.
+CALENDAR_YEARS = range(1900, 3000)
+
+
 class CalendarFile(Strict):
     """The plan file ``calendars/YEAR.yaml``: the sessions whose period falls in YEAR."""
 
-    year: int = Field(ge=1900, le=2999)
+    year: int = Field(ge=CALENDAR_YEARS[0], le=CALENDAR_YEARS[-1])
     sessions: list[Session] = []
 
 
 def calendar_of(year: int, sessions: Iterable[Session] = ()) -> CalendarFile:
     """The calendar of ``year`` holding ``sessions``, models already checked: not validated
     again (a year's calendar is made whenever one is planned or changed)."""
-    if not 1900 <= year <= 2999:  # CalendarFile.year's bounds
+    if year not in CALENDAR_YEARS:
         raise ValueError(f"year {year} out of range")
     return CalendarFile.model_construct(year=year, sessions=list(sessions))
 

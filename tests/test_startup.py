@@ -112,6 +112,32 @@ def test_a_piped_plan_imports_neither_rich_nor_the_templates(tmp_path: Path) -> 
     assert "ccas-dreux/seniors-1/2025-05" in done.stdout
 
 
+def test_a_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) -> None:
+    """The console script's last exit handler freezes the garbage collector: the shutdown
+    walks none of the command's objects. What the command wrote is whole (a second command
+    reads it), and the exit handlers registered after it (the helpers') have run."""
+    from apptool.store.workspace import init_workspace
+
+    init_workspace(tmp_path / "ws")
+    code = (
+        "import atexit, gc, sys; from apptool.cli import main\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        f"sys.argv = ['apptool', '-w', {str(tmp_path / 'ws')!r}, 'plan', '2025', "
+        "'--today', '2024-01-01']\n"
+        "main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "frozen True"
+    kept = subprocess.run(
+        [sys.executable, "-m", "apptool", "-w", str(tmp_path / "ws"), "plan", "2025"],
+        capture_output=True,
+        text=True,
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert "0 placed, 52 kept" in kept.stdout
+
+
 def test_the_stand_in_for_pydantic_s_plugin_loader_answers_no_plugin() -> None:
     """With every plugin off, models build without importing importlib.metadata; another name
     asked of the loader brings the real one in its place."""

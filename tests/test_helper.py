@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from apptool.cli.common import _may_make_pdf
+from apptool.console import may_make_pdf
 from apptool.output import einvoice
 from apptool.output.pdf import pdf_from_html
 from test_einvoice import invoice
@@ -221,7 +221,27 @@ def test_no_helper_unless_asked() -> None:
     ],
 )
 def test_a_glance_at_the_command_line(args: list[str], pdf: bool) -> None:
-    assert _may_make_pdf(args) is pdf
+    assert may_make_pdf(args) is pdf
+
+
+def test_the_console_script_starts_the_helper_before_the_command_line_libraries() -> None:
+    """``apptool`` (:mod:`apptool.console`) forks the helper before importing typer and
+    pydantic: the helper starts importing WeasyPrint sooner, without them."""
+    code = (
+        "import atexit, sys\n"
+        "import apptool.output.helper as helper\n"
+        "seen = []\n"
+        "def start(makes='pdf'):\n"
+        "    seen.append((makes, 'typer' in sys.modules, 'pydantic' in sys.modules))\n"
+        "helper.start_helper = start\n"
+        "atexit.register(lambda: print(seen[0], file=sys.stderr))\n"
+        "sys.argv = ['apptool', 'invoice', '--month', 'May']\n"
+        "from apptool.console import main\n"
+        "main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr  # the month is refused after the fork
+    assert done.stderr.strip().splitlines()[-1] == "('e-invoice', False, False)"
 
 
 def test_an_invoice_issued_with_the_helpers_is_the_same_as_without(tmp_path: Path) -> None:

@@ -1,3 +1,3 @@
-from apptool.cli import main
+from apptool.console import main
 
 main()

@@ -694,20 +694,15 @@ def pdf_ahead(wanted: bool, einvoice: bool = False) -> None:
 
 
 def main() -> None:
-    """Console-script entry point. A command run from here checks e-invoices in a helper
-    process that starts Saxon while it renders the PDF (``APPTOOL_EINVOICE_WORKER=0``: in
-    this process, as a program that imports apptool does), and makes its PDFs in a helper
-    process that imports WeasyPrint while the command loads the workspace (:func:`pdf_ahead`;
-    ``APPTOOL_PDF_WORKER=0``: in this process)."""
+    """The command line as the console script runs it (:mod:`apptool.console`, which sets
+    the switches of the helper processes and may have started the document helper already),
+    without what a command does not need at its start and at its exit."""
     atexit.register(_no_collection_at_exit)  # first registered: runs after every other
-    os.environ.setdefault("APPTOOL_EINVOICE_WORKER", "1")
-    os.environ.setdefault("APPTOOL_PDF_WORKER", "1")
     # No pydantic plugin is ever used: pydantic would search every installed package's entry
     # points for one (importlib.metadata, a few hundredths of a second) on each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _without_pydantic_plugin_loader()
     _loaded_on_first_use(_RARELY_USED)
-    pdf_ahead(_may_make_pdf(sys.argv[1:]), einvoice=bool(_words(sys.argv[1:]) & _PDF_ALWAYS))
     app()
 
 
@@ -722,27 +717,6 @@ def _no_collection_at_exit() -> None:
     handlers, which have run, and the locks are the operating system's (released with the
     process)."""
     gc.freeze()
-
-
-#: Commands that make a PDF whatever their options (an issued invoice always has one), and
-#: commands that make one with ``--format pdf`` or ``eml`` (an e-mail carries the PDF).
-_PDF_ALWAYS = frozenset(("invoice", "credit-note", "interest"))
-_PDF_WITH_FORMAT = frozenset(("calendar", "notice", "bilan", "order-form"))
-
-
-def _words(args: list[str]) -> set[str]:
-    words = set(args[: args.index("--")] if "--" in args else args)
-    return set() if words & {"-h", "--help"} else words
-
-
-def _may_make_pdf(args: list[str]) -> bool:
-    """Whether a command line asks for a PDF, at a glance, before typer reads it: the PDF
-    helper then starts a few tenths of a second sooner. Each command still says so itself
-    (:func:`pdf_ahead`); a wrong guess costs only the helper's work on the other core."""
-    words = _words(args)
-    if words & _PDF_ALWAYS:
-        return True
-    return bool(words & _PDF_WITH_FORMAT) and any(w.endswith(("pdf", "eml")) for w in words)
 
 
 #: pydantic's plugin loader, and the values of PYDANTIC_DISABLE_PLUGINS that turn every

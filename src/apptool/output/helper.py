@@ -1,11 +1,12 @@
 """The document helper: a child process that makes a command's PDFs and Factur-X files.
 
 WeasyPrint takes about 0.6 s to import, factur-x (with lxml and pypdf) about 0.3 s. A command
-run from the console script that will make a PDF starts this helper first
-(:func:`start_helper`, called by the CLI before typer reads the command line): a fork of the
-command's process, which imports them on the other core meanwhile (:data:`WARM_UP`: only
-WeasyPrint for a calendar, a notice...), then does each job asked of it (:data:`JOBS`) with
-the very function the command would call itself, so the same bytes.
+run from the console script that will make a PDF starts this helper first of all
+(:func:`start_helper`, called by :mod:`apptool.console` before it imports typer and the
+command line): a fork of the command's process, which imports them on the other core
+meanwhile (:data:`WARM_UP`: only WeasyPrint for a calendar, a notice...), then does each job
+asked of it (:data:`JOBS`) with the very function the command would call itself, so the same
+bytes.
 
 ``None`` from :func:`run` means the helper did not do the
 job (no helper, the helper is gone, or the job failed there): the caller does it in its own

@@ -39,9 +39,30 @@ def write_atomic(path: Path, content: str | bytes, private: bool = False) -> Non
 
     Temp file in the same folder, flush, fsync, ``os.replace``, then fsync the folder. Text
     is written as UTF-8 with ``\\n`` line ends. ``private``: readable and writable by this
-    user only (an entry of the cache folder), whatever the umask.
+    user only (an entry of the cache folder), whatever the umask; the temp files that writes
+    killed midway left in the same folder an hour ago or more are then removed (the cache
+    folder has no lock to take as a workspace has, :func:`remove_leftovers`).
     """
     _write(path, content, exclusive=False, private=private)
+    if private:
+        remove_stale_temp_files(path.parent, time.time() - STALE_TEMP_SECONDS)
+
+
+#: A temp file of the cache folder this old belongs to no running write: a write of an entry
+#: takes a fraction of a second.
+STALE_TEMP_SECONDS = 3600.0
+
+
+def remove_stale_temp_files(folder: Path, before: float) -> list[Path]:
+    """Remove the temp files of :func:`write_atomic` in ``folder`` last changed before
+    ``before`` (a timestamp) that belong to this user: leftovers of writes killed midway."""
+    removed = []
+    for path in _temp_files(folder, before):
+        with contextlib.suppress(OSError):
+            if path.lstat().st_uid == os.getuid():
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | None:
@@ -290,20 +311,24 @@ WRITTEN_FOLDERS = ("calendars", "records", "invoices")
 def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
     """Temp files of :func:`write_atomic` that a command killed while writing left in the
     workspace's folders (:data:`WRITTEN_FOLDERS`), older than ``before`` (a timestamp)."""
-    found = []
-    for name in WRITTEN_FOLDERS:
-        folder = root / name
-        try:
-            paths = sorted(folder.iterdir())
-        except OSError:
+    return [path for name in WRITTEN_FOLDERS for path in _temp_files(root / name, before)]
+
+
+def _temp_files(folder: Path, before: float | None) -> list[Path]:
+    """The regular files of ``folder`` named as :func:`write_atomic`'s temp files, last
+    changed before ``before`` (a timestamp; None: any)."""
+    found: list[Path] = []
+    try:
+        paths = sorted(folder.iterdir())
+    except OSError:
+        return found
+    for path in paths:
+        if not _TEMP_NAME.fullmatch(path.name):
             continue
-        for path in paths:
-            if not _TEMP_NAME.fullmatch(path.name):
-                continue
-            with contextlib.suppress(OSError):
-                info = path.lstat()
-                if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime <= before):
-                    found.append(path)
+        with contextlib.suppress(OSError):
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime <= before):
+                found.append(path)
     return found
 
 

@@ -334,20 +334,23 @@ def test_an_entry_whose_parts_do_not_match_is_not_used(tmp_path: Path, cache: Pa
 
 
 def test_temp_files_of_killed_writes_are_removed_an_hour_later(tmp_path: Path, cache: Path) -> None:
-    """A write killed midway leaves its temp file; the next entry written in that folder
-    removes it once it is an hour old, and leaves younger ones (a write under way) and
-    every other file alone."""
+    """A write killed midway leaves its temp file; the next write of the same entry removes
+    it once it is an hour old, and leaves younger ones (a write under way) and every other
+    file alone: the cache folder may be shared with other programs."""
+    root = write_workspace(tmp_path / "ws")
+    load_workspace(root)
     folder = cache / load_cache.FOLDER
-    folder.mkdir(parents=True)
-    old = folder / ".0123456789abcdef.pickle.k2j4_x9a.tmp"
-    young = folder / ".0123456789abcdef.pickle.ab12cd34.tmp"
-    other = folder / "notes.tmp"
-    for path in (old, young, other):
+    (entry,) = folder.glob("*.pickle")
+    old = folder / f".{entry.name}.k2j4_x9a.tmp"
+    young = folder / f".{entry.name}.ab12cd34.tmp"
+    others = [folder / "notes.tmp", folder / ".backup.tar.q7w8e9r0.tmp"]
+    for path in (old, young, *others):
         path.write_bytes(b"half")
     two_hours_ago = old.stat().st_mtime - 7200
-    os.utime(old, (two_hours_ago, two_hours_ago))
-    os.utime(other, (two_hours_ago, two_hours_ago))
-    load_workspace(write_workspace(tmp_path / "ws"))
+    for path in (old, *others):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    (root / "themes.yaml").write_text("themes: []\n", "utf-8")  # a new load: a new entry
+    load_workspace(root)
     assert not old.exists()
-    assert young.exists() and other.exists()
-    assert len(list(folder.glob("*.pickle"))) == 1
+    assert young.exists() and all(path.exists() for path in others)
+    assert list(folder.glob("*.pickle")) == [entry]

@@ -125,3 +125,13 @@ def test_a_wrong_delay_in_the_environment_is_the_default(
     with progress("Planning 2025…", stream=stream):
         pass  # quicker than the default 0.4 s: nothing shown, and no error
     assert stream.getvalue() == ""
+
+
+def test_no_progress_without_a_standard_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program run without standard error (``sys.stderr`` is None: closed, or pythonw)
+    shows no spinner and runs the step."""
+    monkeypatch.setattr(sys, "stderr", None)
+    ran = []
+    with progress("Planning"):
+        ran.append(True)
+    assert ran == [True]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes.util
 import functools
+import os
 import subprocess
 import sys
 from datetime import date
@@ -136,6 +137,53 @@ def test_a_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) -> N
     )
     assert kept.returncode == 0, kept.stderr
     assert "0 placed, 52 kept" in kept.stdout
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "reader gone"])
+def test_a_command_does_its_work_whatever_becomes_of_its_output(
+    tmp_path: Path, closed: str
+) -> None:
+    """Started with its standard output or error closed (``>&-``, ``2>&-``), or printing to
+    a pipe whose reader is already gone (``| true``): the command does its work and ends
+    as it would have, exit 0, without Python's complaint (exit 120) or an internal error."""
+    from apptool.store.workspace import init_workspace
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    fd = {"stdout": 1, "stderr": 2}.get(closed)
+    # plan prints line by line; check prints a table, left in the output's buffer until exit
+    for command in (["plan", "2025", "--today", "2024-01-01"], ["check"]):
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "apptool", "-w", str(root), *command],
+                stdin=subprocess.DEVNULL,
+                stdout=writer if fd is None else subprocess.DEVNULL,
+                stderr=subprocess.PIPE if fd != 2 else subprocess.DEVNULL,
+                preexec_fn=(lambda: os.close(fd)) if fd is not None else None,
+                env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+            )
+        finally:
+            os.close(writer)
+        assert done.returncode == 0, (command, done.stderr)
+        assert not done.stderr, (command, done.stderr)
+    assert "ccas-dreux/seniors-1/2025-05" in (root / "calendars" / "2025.yaml").read_text()
+
+
+def test_ctrl_c_before_the_command_runs_is_an_interruption() -> None:
+    """Ctrl-C while the console script still imports the command line: "interrupted" and
+    exit code 130, as during a command, never a traceback."""
+    code = (
+        "import sys, apptool.cli\n"
+        "def interrupted():\n    raise KeyboardInterrupt\n"
+        "apptool.cli.main = interrupted\n"
+        "sys.argv = ['apptool', 'plan', '2025']\n"
+        "from apptool.console import main\n"
+        "main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
 
 
 def test_the_stand_in_for_pydantic_s_plugin_loader_answers_no_plugin() -> None:

@@ -54,12 +54,19 @@ def set_helper_switches() -> None:
 def main() -> None:
     """Console-script entry point: the document helper of a command that will make a PDF
     (at a glance, :func:`may_make_pdf`), then the command line (:func:`apptool.cli.main`)."""
-    set_helper_switches()
-    args = sys.argv[1:]
-    if may_make_pdf(args):
-        from apptool.output.helper import start_helper  # light: the helper imports the rest
+    try:
+        set_helper_switches()
+        args = sys.argv[1:]
+        if may_make_pdf(args):
+            from apptool.output.helper import start_helper  # light: the helper imports the rest
 
-        start_helper("e-invoice" if makes_einvoice(args) else "pdf")
-    from apptool.cli import main as command_line  # typer, the commands...
+            start_helper("e-invoice" if makes_einvoice(args) else "pdf")
+        from apptool.cli import main as command_line  # typer, the commands...
 
-    command_line()
+        command_line()
+    except KeyboardInterrupt:  # Ctrl-C before a command runs (its own are its commands')
+        from apptool.errors import EXIT_INTERRUPTED
+
+        if sys.stderr is not None:
+            sys.stderr.write("interrupted\n")
+        raise SystemExit(EXIT_INTERRUPTED) from None

@@ -324,7 +324,7 @@ def progress(message: str, stream: Any = None, delay: float | None = None) -> It
     import sys
 
     stream = stream if stream is not None else sys.stderr
-    if not stream.isatty() or os.environ.get("TERM", "") == "dumb":
+    if stream is None or not stream.isatty() or os.environ.get("TERM", "") == "dumb":
         yield
         return
     import threading
@@ -703,7 +703,37 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _without_pydantic_plugin_loader()
     _loaded_on_first_use(_RARELY_USED)
-    app()
+    _closed_streams_to_null()
+    try:
+        app()
+    finally:
+        _flush_what_the_reader_takes()
+
+
+def _closed_streams_to_null() -> None:
+    """A command started with its standard output or error closed (``apptool invoice >&-``)
+    has no stream there (``sys.stdout`` is None): it does its work all the same, and what it
+    would print there goes nowhere."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+
+
+def _flush_what_the_reader_takes() -> None:
+    """What is left in the output's buffer is written before the command ends; when its
+    reader is gone (``apptool invoices | true``) the rest goes nowhere and the command ends
+    as it would have (its files are written before it prints), rather than with Python's
+    complaint and exit code 120 when it flushes at exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: closed by the command
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+        except OSError:
+            pass
 
 
 def _no_collection_at_exit() -> None:

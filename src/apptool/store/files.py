@@ -40,12 +40,12 @@ def write_atomic(path: Path, content: str | bytes, private: bool = False) -> Non
     Temp file in the same folder, flush, fsync, ``os.replace``, then fsync the folder. Text
     is written as UTF-8 with ``\\n`` line ends. ``private``: readable and writable by this
     user only (an entry of the cache folder), whatever the umask; the temp files that writes
-    killed midway left in the same folder an hour ago or more are then removed (the cache
+    of the same file killed midway left an hour ago or more are then removed (the cache
     folder has no lock to take as a workspace has, :func:`remove_leftovers`).
     """
     _write(path, content, exclusive=False, private=private)
     if private:
-        remove_stale_temp_files(path.parent, time.time() - STALE_TEMP_SECONDS)
+        remove_stale_temp_files(path, time.time() - STALE_TEMP_SECONDS)
 
 
 #: A temp file of the cache folder this old belongs to no running write: a write of an entry
@@ -53,15 +53,17 @@ def write_atomic(path: Path, content: str | bytes, private: bool = False) -> Non
 STALE_TEMP_SECONDS = 3600.0
 
 
-def remove_stale_temp_files(folder: Path, before: float) -> list[Path]:
-    """Remove the temp files of :func:`write_atomic` in ``folder`` last changed before
-    ``before`` (a timestamp) that belong to this user: leftovers of writes killed midway."""
+def remove_stale_temp_files(path: Path, before: float) -> list[Path]:
+    """Remove the temp files that :func:`write_atomic` of ``path`` made beside it, last
+    changed before ``before`` (a timestamp), that belong to this user: leftovers of writes
+    killed midway. Only those of ``path``: the cache folder may be shared with other
+    programs (``APPTOOL_CACHE_DIR=/tmp``), whose files are never touched."""
     removed = []
-    for path in _temp_files(folder, before):
+    for temp in _temp_files(path.parent, before, prefix=f".{path.name}."):
         with contextlib.suppress(OSError):
-            if path.lstat().st_uid == os.getuid():
-                path.unlink()
-                removed.append(path)
+            if temp.lstat().st_uid == os.getuid():
+                temp.unlink()
+                removed.append(temp)
     return removed
 
 
@@ -314,16 +316,17 @@ def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
     return [path for name in WRITTEN_FOLDERS for path in _temp_files(root / name, before)]
 
 
-def _temp_files(folder: Path, before: float | None) -> list[Path]:
-    """The regular files of ``folder`` named as :func:`write_atomic`'s temp files, last
-    changed before ``before`` (a timestamp; None: any)."""
+def _temp_files(folder: Path, before: float | None, prefix: str = ".") -> list[Path]:
+    """The regular files of ``folder`` named as :func:`write_atomic`'s temp files (of the
+    files whose name ``prefix`` gives: ``.name.``), last changed before ``before`` (a
+    timestamp; None: any)."""
     found: list[Path] = []
     try:
         paths = sorted(folder.iterdir())
     except OSError:
         return found
     for path in paths:
-        if not _TEMP_NAME.fullmatch(path.name):
+        if not (path.name.startswith(prefix) and _TEMP_NAME.fullmatch(path.name)):
             continue
         with contextlib.suppress(OSError):
             info = path.lstat()

@@ -343,7 +343,11 @@ def test_temp_files_of_killed_writes_are_removed_an_hour_later(tmp_path: Path, c
     (entry,) = folder.glob("*.pickle")
     old = folder / f".{entry.name}.k2j4_x9a.tmp"
     young = folder / f".{entry.name}.ab12cd34.tmp"
-    others = [folder / "notes.tmp", folder / ".backup.tar.q7w8e9r0.tmp"]
+    others = [
+        folder / "notes.tmp",
+        folder / ".backup.tar.q7w8e9r0.tmp",
+        folder / f".{entry.name}.saved.q7w8e9r0.tmp",  # not a name mkstemp gives it
+    ]
     for path in (old, young, *others):
         path.write_bytes(b"half")
     two_hours_ago = old.stat().st_mtime - 7200

@@ -171,6 +171,29 @@ def test_a_command_does_its_work_whatever_becomes_of_its_output(
     assert "ccas-dreux/seniors-1/2025-05" in (root / "calendars" / "2025.yaml").read_text()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_output_that_cannot_be_written_is_an_error_not_a_complaint(tmp_path: Path) -> None:
+    """Output to a full disk (``> /dev/full``): the command says so, exit 1, never Python's
+    "Exception ignored" and exit 120."""
+    from apptool.store.workspace import init_workspace
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "apptool", "-w", str(root), "check"],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        "error: the output could not be written: [Errno 28] No space left on device\n"
+    )
+
+
 def test_ctrl_c_before_the_command_runs_is_an_interruption() -> None:
     """Ctrl-C while the console script still imports the command line: "interrupted" and
     exit code 130, as during a command, never a traceback."""

@@ -76,10 +76,7 @@ def _reader_gone() -> None:
     did stands (its files are written before it prints), so it ends as it would have, exit
     0, without a message; what is left to print goes nowhere, so Python does not complain
     again when it flushes the output at exit."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+    _to_null(sys.stdout)
     raise typer.Exit(0)
 
 
@@ -720,20 +717,36 @@ def _closed_streams_to_null() -> None:
 
 
 def _flush_what_the_reader_takes() -> None:
-    """What is left in the output's buffer is written before the command ends; when its
-    reader is gone (``apptool invoices | true``) the rest goes nowhere and the command ends
-    as it would have (its files are written before it prints), rather than with Python's
-    complaint and exit code 120 when it flushes at exit."""
+    """What is left in the output's buffer is written before the command ends. When its
+    reader is gone (``apptool check | true``) the rest goes nowhere and the command ends as
+    it would have (its files are written before it prints), rather than with Python's
+    complaint and exit code 120 as it flushes at exit; when it cannot be written (``>
+    /dev/full``, a full disk), the command says so and exits 1."""
+    lost: OSError | None = None
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):  # ValueError: closed by the command
-            with contextlib.suppress(OSError, ValueError):
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
-        except OSError:
-            pass
+        except ValueError:  # closed: nothing left to write
+            continue
+        except OSError as exc:
+            _to_null(stream)  # the rest goes nowhere
+            if not isinstance(exc, BrokenPipeError) and lost is None:
+                lost = exc
+    if lost is not None:
+        try:
+            sys.stderr.write(f"error: the output could not be written: {lost}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            _to_null(sys.stderr)
+        raise SystemExit(EXIT_INTERNAL)
+
+
+def _to_null(stream: Any) -> None:
+    """What ``stream`` still holds or is given goes nowhere (``/dev/null``)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _no_collection_at_exit() -> None:

@@ -59,7 +59,10 @@ def remove_stale_temp_files(path: Path, before: float) -> list[Path]:
     killed midway. Only those of ``path``: the cache folder may be shared with other
     programs (``APPTOOL_CACHE_DIR=/tmp``), whose files are never touched."""
     removed = []
-    for temp in _temp_files(path.parent, before, prefix=f".{path.name}."):
+    prefix = f".{path.name}."
+    for temp in _temp_files(path.parent, before, prefix):
+        if len(temp.name) != len(prefix) + len("12345678.tmp"):  # mkstemp's 8 characters
+            continue
         with contextlib.suppress(OSError):
             if temp.lstat().st_uid == os.getuid():
                 temp.unlink()

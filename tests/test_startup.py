@@ -178,21 +178,30 @@ def test_a_command_does_its_work_whatever_becomes_of_its_output(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_output_that_cannot_be_written_is_an_error_not_a_complaint(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "unbuffered"),
+    [
+        (["check"], ""),  # a command's table, left in the output's buffer until its end
+        (["--help"], "1"),  # typer's help, written at once (PYTHONUNBUFFERED=1)
+    ],
+)
+def test_output_that_cannot_be_written_is_an_error_not_a_complaint(
+    tmp_path: Path, command: list[str], unbuffered: str
+) -> None:
     """Output to a full disk (``> /dev/full``): the command says so, exit 1, never Python's
-    "Exception ignored" and exit 120."""
+    "Exception ignored" and exit 120, nor a traceback."""
     from apptool.store.workspace import init_workspace
 
     root = tmp_path / "ws"
     init_workspace(root)
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            [sys.executable, "-m", "apptool", "-w", str(root), "check"],
+            [sys.executable, "-m", "apptool", "-w", str(root), *command],
             stdin=subprocess.DEVNULL,
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
-            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+            env={**os.environ, "PYTHONUNBUFFERED": unbuffered},
         )
     assert done.returncode == 1, done.stderr
     assert done.stderr == (

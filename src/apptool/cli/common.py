@@ -703,6 +703,9 @@ def main() -> None:
     _closed_streams_to_null()
     try:
         app()
+    except OSError as exc:  # typer's help or usage that cannot be written (> /dev/full)
+        _to_null(sys.stdout)
+        _output_lost(exc)
     finally:
         _flush_what_the_reader_takes()
 
@@ -733,12 +736,17 @@ def _flush_what_the_reader_takes() -> None:
             if not isinstance(exc, BrokenPipeError) and lost is None:
                 lost = exc
     if lost is not None:
-        try:
-            sys.stderr.write(f"error: the output could not be written: {lost}\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            _to_null(sys.stderr)
-        raise SystemExit(EXIT_INTERNAL)
+        _output_lost(lost)
+
+
+def _output_lost(exc: OSError) -> None:
+    """The output could not be written: say so on standard error (if it can be), exit 1."""
+    try:
+        sys.stderr.write(f"error: the output could not be written: {exc}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _to_null(sys.stderr)
+    raise SystemExit(EXIT_INTERNAL) from None
 
 
 def _to_null(stream: Any) -> None:

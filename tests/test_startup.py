@@ -177,6 +177,66 @@ def test_a_command_does_its_work_whatever_becomes_of_its_output(
         assert "ccas-dreux/seniors-1/2025-05" in (root / "calendars" / "2025.yaml").read_text()
 
 
+@pytest.mark.parametrize(
+    ("command", "stream", "code"),
+    [
+        (["check"], "stderr gone", 2),  # its problems to a reader gone: still a failure
+        (["check"], "stderr full", 2),  # its problems cannot be written: still a failure
+        (["frobnicate"], "stderr full", 2),  # typer's usage error that cannot be written
+        (["--version"], "stdout gone", 0),  # typer's own output to a reader gone
+        (["calendar", "2025", "--output", "out", "--today", "2025-03-01"], "stderr gone", 0),
+    ],
+)
+def test_the_exit_code_and_the_work_do_not_depend_on_the_output(
+    tmp_path: Path, command: list[str], stream: str, code: int
+) -> None:
+    """Whatever becomes of a stream (its reader gone, a full disk), the command's exit code
+    is its own, and what it writes is written (the calendar: its document, then the
+    messages that say so)."""
+    from apptool.store.workspace import init_workspace
+
+    if stream.endswith("full") and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    root = tmp_path / "ws"
+    init_workspace(root)
+    (root / "conventions" / "broken.yaml").write_text("notice_days 15\n", "utf-8")
+    if command[0] == "calendar":
+        (root / "conventions" / "broken.yaml").unlink()
+        command = [*command[:3], str(root / "out"), *command[4:]]
+        planned = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "apptool",
+                "-w",
+                str(root),
+                "plan",
+                "2025",
+                "--today",
+                "2024-01-01",
+            ],
+            capture_output=True,
+        )
+        assert planned.returncode == 0, planned.stderr
+    reader, writer = os.pipe()
+    os.close(reader)
+    target = writer if stream.endswith("gone") else os.open("/dev/full", os.O_WRONLY)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "apptool", "-w", str(root), *command],
+            stdin=subprocess.DEVNULL,
+            stdout=target if stream.startswith("stdout") else subprocess.DEVNULL,
+            stderr=target if stream.startswith("stderr") else subprocess.DEVNULL,
+        )
+    finally:
+        os.close(writer)
+        if target != writer:
+            os.close(target)
+    assert done.returncode == code
+    if command[0] == "calendar":
+        assert (root / "out" / "calendrier-ccas-dreux-2025-v1.md").is_file()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
 @pytest.mark.parametrize(
     ("command", "unbuffered"),
@@ -219,6 +279,13 @@ def test_ctrl_c_before_the_command_runs_is_an_interruption() -> None:
         "sys.argv = ['apptool', 'plan', '2025']\n"
         "from apptool.console import main\n"
         "main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
+    # while typer builds the command (typer turns it into exit code 130, silently)
+    code = code.replace(
+        "apptool.cli.main = interrupted",
+        "import typer.core\ntyper.core.TyperGroup.make_context = lambda *a, **k: interrupted()",
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (130, "interrupted\n")

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import gc
 import inspect
+import io
 import os
 import re
 import sys
@@ -57,7 +58,12 @@ def report(lines: list[str], code: int) -> None:
     out = console(stderr=True)
     for line in lines:
         out.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+    _REPORTED.add(code)
     raise typer.Exit(code)
+
+
+#: The exit codes :func:`report` gave in this process (their message is said).
+_REPORTED: set[int] = set()
 
 
 def _text_problem(name: str, value: Any) -> typer.BadParameter | None:
@@ -701,13 +707,27 @@ def main() -> None:
     _without_pydantic_plugin_loader()
     _loaded_on_first_use(_RARELY_USED)
     _closed_streams_to_null()
+    _readers_may_leave()
+    code: Any = 0
     try:
         app()
-    except OSError as exc:  # typer's help or usage that cannot be written (> /dev/full)
+    except SystemExit as exc:
+        code = exc.code
+        if code == EXIT_INTERRUPTED and code not in _REPORTED:  # Ctrl-C as typer loaded it
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write("interrupted\n")
+        raise
+    except OSError as exc:  # output that cannot be written (> /dev/full, 2> /dev/full)
         _to_null(sys.stdout)
+        # an error being shown (typer's usage error, a command's AppToolError): its own code
+        refused = getattr(exc.__context__, "exit_code", None)
+        if isinstance(refused, int) and refused:
+            _to_null(sys.stderr)
+            code = refused
+            raise SystemExit(refused) from None
         _output_lost(exc)
     finally:
-        _flush_what_the_reader_takes()
+        _flush_what_is_left(failed=code not in (0, None))
 
 
 def _closed_streams_to_null() -> None:
@@ -719,12 +739,63 @@ def _closed_streams_to_null() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
-def _flush_what_the_reader_takes() -> None:
-    """What is left in the output's buffer is written before the command ends. When its
-    reader is gone (``apptool check | true``) the rest goes nowhere and the command ends as
-    it would have (its files are written before it prints), rather than with Python's
-    complaint and exit code 120 as it flushes at exit; when it cannot be written (``>
-    /dev/full``, a full disk), the command says so and exits 1."""
+class _ReaderMayLeave(io.RawIOBase):
+    """The bytes layer of a standard stream whose reader may stop reading at any time
+    (``apptool check | head -1``): once it has, what is written goes to ``/dev/null``
+    instead of raising ``BrokenPipeError`` in the middle of a command, which then does its
+    whole work and ends with its own exit code, whatever becomes of its output."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            _fd_to_null(self._fd)
+            return len(data)
+
+
+def _readers_may_leave() -> None:
+    """Standard output and error are written through :class:`_ReaderMayLeave`, with the
+    same encoding, error handler and buffering as Python gave them."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            stream.flush()
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file: left as it is
+            continue
+        text = io.TextIOWrapper(
+            io.BufferedWriter(_ReaderMayLeave(fd)),
+            encoding=stream.encoding,
+            errors=stream.errors,
+            line_buffering=stream.line_buffering,
+            write_through=getattr(stream, "write_through", False),
+        )
+        _REPLACED.append(stream)  # kept: it would close the descriptor when collected
+        setattr(sys, name, text)
+
+
+#: The standard streams :func:`_readers_may_leave` replaced.
+_REPLACED: list[Any] = []
+
+
+def _flush_what_is_left(failed: bool) -> None:
+    """What is left in the output's buffer is written before the command ends, rather than
+    by Python as it exits, which would complain and exit 120 if it cannot be written. When
+    it cannot (``> /dev/full``, a full disk), the command says so and exits 1, unless it
+    failed already: its own exit code then stays."""
     lost: OSError | None = None
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -735,7 +806,7 @@ def _flush_what_the_reader_takes() -> None:
             _to_null(stream)  # the rest goes nowhere
             if not isinstance(exc, BrokenPipeError) and lost is None:
                 lost = exc
-    if lost is not None:
+    if lost is not None and not failed:
         _output_lost(lost)
 
 
@@ -751,9 +822,14 @@ def _output_lost(exc: OSError) -> None:
 
 def _to_null(stream: Any) -> None:
     """What ``stream`` still holds or is given goes nowhere (``/dev/null``)."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        _fd_to_null(stream.fileno())
+
+
+def _fd_to_null(fd: int) -> None:
+    with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
+        os.dup2(devnull, fd)
         os.close(devnull)
 
 

@@ -144,6 +144,7 @@ def calendar(
         )
     err = console(stderr=True)
     for outcome in outcomes:
+        path = _emit(outcome.rendered, output.value, out_dir)  # written, then said
         rel = outcome.release
         if rel.version is None:
             state = "draft, nothing recorded"
@@ -158,7 +159,6 @@ def calendar(
                 "distributed (templates changed since?)",
                 markup=False,
             )
-        path = _emit(outcome.rendered, output.value, out_dir)
         if path is not None:
             err.print(f"  written to {path}", markup=False)
 

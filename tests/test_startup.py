@@ -7,6 +7,7 @@ import contextlib
 import ctypes.util
 import functools
 import os
+import select
 import subprocess
 import sys
 from datetime import date
@@ -235,6 +236,29 @@ def test_the_exit_code_and_the_work_do_not_depend_on_the_output(
     assert done.returncode == code
     if command[0] == "calendar":
         assert (root / "out" / "calendrier-ccas-dreux-2025-v1.md").is_file()
+
+
+def test_unbuffered_output_stays_unbuffered() -> None:
+    """Under ``PYTHONUNBUFFERED=1`` each line reaches the reader when printed, as without the
+    layer that lets the reader leave (:func:`apptool.cli.common._readers_may_leave`)."""
+    code = (
+        "import sys; from apptool.cli.common import _readers_may_leave\n"
+        "_readers_may_leave(); print('first'); sys.stdin.read(); print('second')"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:  # the first line, while the child waits for its input (10 s at most)
+        assert select.select([process.stdout], [], [], 10)[0], "the first line never came"
+        assert process.stdout.readline() == b"first\n"
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+    assert process.stdout.read() == b"second\n"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")

@@ -776,8 +776,11 @@ def _readers_may_leave() -> None:
             fd = stream.fileno()
         except (AttributeError, OSError, ValueError):  # not a file: left as it is
             continue
+        raw = _ReaderMayLeave(fd)
+        buffered = isinstance(getattr(stream, "buffer", None), io.BufferedIOBase)
+        layer: Any = io.BufferedWriter(raw) if buffered else raw  # unbuffered: PYTHONUNBUFFERED
         text = io.TextIOWrapper(
-            io.BufferedWriter(_ReaderMayLeave(fd)),
+            layer,
             encoding=stream.encoding,
             errors=stream.errors,
             line_buffering=stream.line_buffering,

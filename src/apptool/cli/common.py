@@ -56,8 +56,11 @@ def report(lines: list[str], code: int) -> None:
     """Print error lines to stderr exactly as written (``file:100:`` stays ``file:100:``,
     never an emoji or markup), then exit with ``code``."""
     out = console(stderr=True)
-    for line in lines:
-        out.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+    try:
+        for line in lines:
+            out.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+    except OSError:  # standard error cannot be written (a full disk): the code still says it
+        _to_null(sys.stderr)
     _REPORTED.add(code)
     raise typer.Exit(code)
 
@@ -719,7 +722,7 @@ def main() -> None:
         raise
     except OSError as exc:  # output that cannot be written (> /dev/full, 2> /dev/full)
         _to_null(sys.stdout)
-        # an error being shown (typer's usage error, a command's AppToolError): its own code
+        # typer's usage error being shown: its own code
         refused = getattr(exc.__context__, "exit_code", None)
         if isinstance(refused, int) and refused:
             _to_null(sys.stderr)

@@ -36,8 +36,13 @@ from vacances_scolaires_france import SchoolHolidayDates
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
+#: Every scalar as text (the oracle reads the contract itself); libyaml's parser when PyYAML has
+#: it, which gives the same values.
+_TEXT_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _raw(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_TEXT_LOADER)
 
 
 def _minutes(text: str) -> int:

@@ -134,8 +134,12 @@ def test_khal_moves_and_cancels_the_events_from_the_emails(tmp_path: Path) -> No
     out = tmp_path / "out"
     for session in (moved, cancelled):
         apptool(root, "notice", session, "-f", "eml", "-o", str(out))
-    for number, eml in enumerate(sorted(out.glob("*.eml"))):
-        khal("import", "--batch", str(invitation(eml, tmp_path / f"invitation-{number}.ics")))
+    invitations = [
+        str(invitation(eml, tmp_path / f"invitation-{number}.ics"))
+        for number, eml in enumerate(sorted(out.glob("*.eml")))
+    ]
+    assert len(invitations) == 2
+    khal("import", "--batch", *invitations)  # in their order, as two e-mails read in turn
 
     events = khal.events("2025-05-01", "2025-05-31")
     assert events[f"{moved}@apptool"] == "2025-05-20 15:00|CONFIRMED"

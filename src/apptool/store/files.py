@@ -322,15 +322,22 @@ def leftover_temp_files(root: Path, before: float | None = None) -> list[Path]:
 def _temp_files(folder: Path, before: float | None, prefix: str = ".") -> list[Path]:
     """The regular files of ``folder`` named as :func:`write_atomic`'s temp files (of the
     files whose name ``prefix`` gives: ``.name.``), last changed before ``before`` (a
-    timestamp; None: any)."""
+    timestamp; None: any), sorted by name.
+
+    The folder's entries are told apart by name before anything else is asked of them: a
+    cache folder holds an entry per workspace, and every write of one looks here."""
     found: list[Path] = []
     try:
-        paths = sorted(folder.iterdir())
+        with os.scandir(folder) as entries:
+            names = [
+                entry.name
+                for entry in entries
+                if entry.name.startswith(prefix) and _TEMP_NAME.fullmatch(entry.name)
+            ]
     except OSError:
         return found
-    for path in paths:
-        if not (path.name.startswith(prefix) and _TEMP_NAME.fullmatch(path.name)):
-            continue
+    for name in sorted(names):
+        path = folder / name
         with contextlib.suppress(OSError):
             info = path.lstat()
             if stat.S_ISREG(info.st_mode) and (before is None or info.st_mtime <= before):

@@ -366,6 +366,34 @@ def test_unquoted_times_stay_strings() -> None:
     assert yaml.safe_load("end: 10:30") == {"end": 630}
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a: 1\nb: &x 2\n", 2, "YAML anchor &x is not supported"),
+        ("a: 1\n&x b: 2\n", 2, "YAML anchor &x is not supported"),  # on a key
+        ("a: 1\n!!python/name:os.getcwd b: 2\n", 2, "YAML tag !!python/name:os.getcwd"),
+        ("a: 1\nb: &x {c: 1}\n", 2, "YAML anchor &x is not supported"),
+        ("a: 1\nb: !!python/tuple [1]\n", 2, "YAML tag !!python/tuple is not supported"),
+        ("a: 1\nb:\n  - &x 3\n", 3, "YAML anchor &x is not supported"),
+        ("a: 1\nb: *x\n", 2, "YAML alias *x is not supported"),
+    ],
+)
+def test_anchors_aliases_and_tags_are_refused_wherever_they_stand(
+    text: str, line: int, message: str
+) -> None:
+    """On a value, a key, a mapping, a list or an item: each refused with its line."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_yaml(text, Path("x.yaml"), "x")
+    [problem] = caught.value.problems
+    assert problem.line == line and message in problem.message, problem
+
+
+def test_plain_tags_of_text_and_collections_are_read_as_without_them() -> None:
+    text = 'a: !!str 12\nb: !!map {c: !!seq [1]}\nd: ! 3\n"e": "4"\n'
+    doc = parse_yaml(text, Path("x.yaml"), "x")
+    assert doc.data == {"a": "12", "b": {"c": [1]}, "d": 3, "e": "4"}
+
+
 def test_dates_stay_strings_and_decimals_are_exact() -> None:
     doc = parse_yaml("day: 2025-02-30\namount: 80.10\ncount: 3\n", Path("x.yaml"), "x")
     assert doc.data == {"day": "2025-02-30", "amount": Decimal("80.10"), "count": 3}

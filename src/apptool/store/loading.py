@@ -284,37 +284,45 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
 
     parser = _parser()(text)  # events only: no Python object is ever built from a tag
     next_event = parser.get_event
+    # the event classes as locals, and the common case (no anchor, no tag; text that cannot
+    # be a number, a boolean or null) decided inline: this loop runs for every key and value
+    # of every file a command reads
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    document_start = yaml.DocumentStartEvent
+    not_text_start = _NOT_TEXT_START
     try:
         while (event := next_event()) is not None:
             kind = type(event)
-            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            if kind is mapping_end or kind is sequence_end:
                 stack.pop()
                 continue
             value: Any
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
                 top = stack[-1] if stack else None
                 if top is not None and top.key is _NO_KEY and type(top.data) is dict:
-                    _refuse(event, display)  # a key: its text as written (``3:`` is "3")
+                    if event.anchor is not None or event.tag is not None:
+                        _refuse(event, display)  # a key: its text as written (``3:`` is "3")
                     top.key, top.key_line = event.value, event.start_mark.line + 1
                     continue
                 if event.anchor is None and event.tag is None:
-                    value = (
-                        _plain(event.value, event.start_mark.line + 1, display)
-                        if event.implicit[0]
-                        else event.value
-                    )
+                    value = event.value
+                    if event.implicit[0] and (not value or value[0] in not_text_start):
+                        value = _plain(value, event.start_mark.line + 1, display)
                 else:
                     _refuse(event, display)
                     plain = event.tag == "!" and event.implicit[0]
                     line = event.start_mark.line + 1
                     value = _plain(event.value, line, display) if plain else event.value
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                _refuse(event, display)
-                value = {} if kind is yaml.MappingStartEvent else []
-            elif kind is yaml.AliasEvent:
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag is not None:
+                    _refuse(event, display)
+                value = {} if kind is mapping_start else []
+            elif kind is alias_event:
                 _refuse(event, display)
                 continue
-            elif kind is yaml.DocumentStartEvent:
+            elif kind is document_start:
                 documents += 1
                 if documents > 1:
                     line = event.start_mark.line + 1
@@ -349,7 +357,7 @@ def parse_yaml(text: str, path: Path, display: str) -> Document:
                     top.data[key] = value
                     lines[path_] = top.key_line
                     top.key = _NO_KEY
-            if kind is not yaml.ScalarEvent:
+            if kind is not scalar_event:
                 if len(stack) >= MAX_DEPTH:
                     line = event.start_mark.line + 1
                     raise _fail(display, line, f"nested deeper than {MAX_DEPTH} levels")

@@ -61,6 +61,50 @@ def pytest_collection(session: pytest.Session) -> Iterator[None]:
         sys.dont_write_bytecode = before
 
 
+#: Where the last runs' time of each test is kept (pytest's cache, ``.pytest_cache``).
+_DURATIONS = "apptool/durations"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest modules first, each module's tests in their order: xdist's two workers
+    then end on short tests and finish together, instead of one waiting seconds for the
+    other's last long test. How long a module takes is what its tests took in the last runs
+    (pytest's cache); never run (a fresh clone), a module with property tests (hypothesis)
+    counts as long. Only the order changes: every test runs, each on its own, and each
+    worker collects the same order from the same cache."""
+    known: dict[str, float] = config.cache.get(_DURATIONS, {}) if config.cache else {}
+    modules: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        guess = 1.0 if getattr(getattr(item, "obj", None), "is_hypothesis_test", False) else 0.0
+        modules[module] = modules.get(module, 0.0) + float(known.get(item.nodeid, guess))
+    order = {module: rank for rank, module in enumerate(sorted(modules, key=lambda m: -modules[m]))}
+    items.sort(key=lambda item: order[item.nodeid.split("::")[0]])  # stable within a module
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Each test's time (set-up, call and tear-down), as the run's reports come in (to
+    xdist's controller, from its workers)."""
+    times = _RUN_TIMES
+    times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
+
+
+_RUN_TIMES: dict[str, float] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's times join those of the last runs, for the next run's order (the
+    controller keeps them; a worker's are its controller's too)."""
+    cache = session.config.cache
+    if cache is None or os.environ.get("PYTEST_XDIST_WORKER") or not _RUN_TIMES:
+        return
+    known = cache.get(_DURATIONS, {})
+    if not isinstance(known, dict):
+        known = {}
+    known.update({nodeid: round(seconds, 3) for nodeid, seconds in _RUN_TIMES.items()})
+    cache.set(_DURATIONS, known)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The run is over: the cache folder goes, and the process leaves its objects to the
     system (as ``apptool`` does at exit, :mod:`apptool.cli.common`) instead of having

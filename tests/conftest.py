@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import compileall
 import gc
 import os
@@ -34,9 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     The tests never lose power: ``os.fsync`` waits for the disk for nothing in the test
     processes (a tenth of the suite's time), so there it returns at once, as under
     ``eatmydata``. The code still calls it in its place (``tests/test_storage.py`` makes it
-    fail and kills writes at each call), and the commands run in subprocesses sync for real."""
+    fail and kills writes at each call), and the commands run in subprocesses sync for real.
+
+    Each test process leaves its objects to the system at exit, as ``apptool`` does
+    (:mod:`apptool.cli.common`), instead of having Python walk them all once more on its way
+    out (a fraction of a second a process; frozen earlier, at ``pytest_unconfigure``, a
+    worker took two seconds more to exit)."""
     os.environ.pop("COLUMNS", None)
     os.fsync = _no_wait_for_the_disk
+    atexit.register(gc.freeze)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     # apptool's bytecode, written once: the commands tests run in subprocesses (and xdist's
@@ -106,10 +113,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The run is over: the cache folder goes, and the process leaves its objects to the
-    system (as ``apptool`` does at exit, :mod:`apptool.cli.common`) instead of having
-    Python walk them all once more on its way out: a second or so at the end of a run."""
-    gc.freeze()
     if _CACHE_FOLDER not in config.stash:
         return
     folder, before = config.stash[_CACHE_FOLDER]

@@ -79,12 +79,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (pytest's cache); never run (a fresh clone), a module with property tests (hypothesis)
     counts as long. Only the order changes: every test runs, each on its own, and each
     worker collects the same order from the same cache."""
-    known: dict[str, float] = config.cache.get(_DURATIONS, {}) if config.cache else {}
+    cache = getattr(config, "cache", None)  # none under ``-p no:cacheprovider``
+    known = cache.get(_DURATIONS, {}) if cache is not None else {}
+    if not isinstance(known, dict):
+        known = {}
     modules: dict[str, float] = {}
     for item in items:
         module = item.nodeid.split("::")[0]
         guess = 1.0 if getattr(getattr(item, "obj", None), "is_hypothesis_test", False) else 0.0
-        modules[module] = modules.get(module, 0.0) + float(known.get(item.nodeid, guess))
+        seconds = known.get(item.nodeid, guess)
+        modules[module] = modules.get(module, 0.0) + (
+            seconds if isinstance(seconds, int | float) else guess
+        )
     order = {module: rank for rank, module in enumerate(sorted(modules, key=lambda m: -modules[m]))}
     items.sort(key=lambda item: order[item.nodeid.split("::")[0]])  # stable within a module
 
@@ -102,7 +108,7 @@ _RUN_TIMES: dict[str, float] = {}
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's times join those of the last runs, for the next run's order (the
     controller keeps them; a worker's are its controller's too)."""
-    cache = session.config.cache
+    cache = getattr(session.config, "cache", None)
     if cache is None or os.environ.get("PYTEST_XDIST_WORKER") or not _RUN_TIMES:
         return
     known = cache.get(_DURATIONS, {})

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -430,6 +431,18 @@ def test_the_helper_process_gives_the_same_failures_as_a_check_here() -> None:
     assert answers == [einvoice.check_einvoice(xml) for xml in xmls]
     assert answers[0] == [] and all(answers[1:])
     assert checks.process is None  # closed
+
+
+def test_a_helper_closed_before_its_first_check_is_stopped_not_waited_for() -> None:
+    """A command that stops before its first check (a refusal, Ctrl-C) does not wait for
+    Saxon to finish compiling in the helper: the helper is stopped (by a signal, not at the
+    end of its input once ready) and reaped."""
+    checks = einvoice_checks.BackgroundChecks()
+    process = checks.process
+    assert process is not None
+    checks.close()
+    assert checks.process is None and process.returncode == -signal.SIGKILL
+    checks.close()  # closing twice is nothing
 
 
 def test_a_long_xml_waits_in_its_own_thread_not_in_the_command() -> None:

@@ -376,16 +376,19 @@ class BackgroundChecks:
             self.close()
 
     def close(self) -> None:
-        """End the helper (it stops at the end of its input) and reap it."""
+        """End the helper and reap it. Once closed, nothing the helper would still do is
+        wanted (every answer asked for has been read), so it is stopped at once instead of
+        being waited for: a command that stops before its first check (a refusal, Ctrl-C)
+        does not wait a second more for Saxon to finish compiling. The helper writes
+        nothing, so nothing is left half done."""
         process, self.process = self.process, None
         if process is None:
             return
         try:
             if process.stdin is not None:
-                process.stdin.close()
-            process.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+            process.kill()  # nothing if it has already ended
             process.wait()
         finally:
             if process.stdout is not None:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -443,6 +444,21 @@ def test_a_helper_closed_before_its_first_check_is_stopped_not_waited_for() -> N
     checks.close()
     assert checks.process is None and process.returncode == -signal.SIGKILL
     checks.close()  # closing twice is nothing
+
+
+def test_closing_a_helper_that_does_not_read_does_not_wait_for_it() -> None:
+    """A long XML still being written to a helper that does not read (stopped): closing
+    stops the helper, the write fails, and the answer is the check made here."""
+    xml = einvoice.cii_xml(invoice()) + b"<!--" + b"x" * 3_000_000 + b"-->"
+    checks = einvoice_checks.BackgroundChecks()
+    assert checks.process is not None
+    os.kill(checks.process.pid, signal.SIGSTOP)
+    answer = checks.submit(xml)
+    closing = threading.Thread(target=checks.close, daemon=True)
+    closing.start()
+    closing.join(timeout=60)  # a guard against a hang, not a timing
+    assert not closing.is_alive(), "close() waited for a helper that does not read"
+    assert answer() == einvoice.check_einvoice(xml) == []
 
 
 def test_a_long_xml_waits_in_its_own_thread_not_in_the_command() -> None:

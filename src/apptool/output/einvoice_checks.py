@@ -385,10 +385,12 @@ class BackgroundChecks:
         if process is None:
             return
         try:
+            # Stopped first: a request still being written (a long XML, a helper that does
+            # not read) then fails at once instead of holding the pipe's close.
+            process.kill()  # nothing if it has already ended
             if process.stdin is not None:
                 with contextlib.suppress(OSError):
                     process.stdin.close()
-            process.kill()  # nothing if it has already ended
             process.wait()
         finally:
             if process.stdout is not None:

@@ -95,14 +95,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: order[item.nodeid.split("::")[0]])  # stable within a module
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Each test's time (set-up, call and tear-down), as the run's reports come in (to
-    xdist's controller, from its workers)."""
-    times = _RUN_TIMES
-    times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
-
-
+#: This run's time of each test (set-up, call and tear-down), by node id.
 _RUN_TIMES: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Each test's time, as the run's reports come in (to xdist's controller, from its
+    workers)."""
+    _RUN_TIMES[report.nodeid] = _RUN_TIMES.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
